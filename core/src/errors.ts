@@ -1,0 +1,133 @@
+/**
+ * The error catalog. Every failure a user can see carries one of these codes; callers match on
+ * `code`, never on the message. docs/errors.md is generated from this table (`npm run docs:errors`)
+ * and a test keeps the two in step. A retired code goes to RETIRED_CODES and is never reused.
+ */
+
+export interface CatalogEntry {
+  /** HTTP status used when the error reaches an HTTP client. */
+  readonly status: number;
+  /** What went wrong, in general terms; the thrown message names the actual value. */
+  readonly title: string;
+  /** What the user should do next. */
+  readonly action: string;
+}
+
+export const ERROR_CATALOG = {
+  'PRISM-NS-001': {
+    status: 400,
+    title: 'Invalid namespace name.',
+    action:
+      'Use 1-63 characters of a-z, 0-9, "-" and "_", starting and ending with a letter or digit (pattern ^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$).',
+  },
+  'PRISM-NS-002': {
+    status: 400,
+    title: 'The request names no namespace.',
+    action: 'Send the namespace in the X-Prism-Namespace header.',
+  },
+  'PRISM-PROXY-001': {
+    status: 400,
+    title: 'Invalid proxy id.',
+    action: 'Use 1-63 characters of a-z, 0-9, ".", "-" and "_", starting and ending with a letter or digit.',
+  },
+  'PRISM-PROXY-002': {
+    status: 400,
+    title: 'The same proxy id is listed twice.',
+    action: 'List each proxy once.',
+  },
+  'PRISM-PLAN-001': {
+    status: 400,
+    title: 'Invalid proxy weight.',
+    action: 'Give each weight as an integer from 1 to 256; to take a proxy out, remove it from the proxy list instead.',
+  },
+  'PRISM-PLAN-002': {
+    status: 400,
+    title: 'Unknown assignment strategy.',
+    action: 'Use one of consistent_hash, key_range, explicit.',
+  },
+  'PRISM-PLAN-003': {
+    status: 400,
+    title: 'The fleet size is out of range.',
+    action: 'Give between 1 and 256 proxies.',
+  },
+  'PRISM-PLAN-004': {
+    status: 400,
+    title: 'A rule names a proxy that is not in the fleet.',
+    action: 'Add the proxy to the fleet, or change or drop the rule that names it.',
+  },
+  'PRISM-PLAN-005': {
+    status: 400,
+    title: 'The rule is not allowed by the chosen strategy.',
+    action: 'Prefix rules need strategy key_range; namespace and partition pins need strategy explicit.',
+  },
+  'PRISM-PLAN-006': {
+    status: 400,
+    title: 'Invalid or conflicting rule.',
+    action: 'Write prefix rules as PREFIX=PROXY[+PROXY...], pins as NAMESPACE=PROXY or PARTITION=PROXY, each key once.',
+  },
+  'PRISM-TABLE-001': {
+    status: 400,
+    title: 'The partition table file cannot be read.',
+    action:
+      'Pass a readable file holding the proto3 JSON of a PartitionTable, e.g. the output of `prismctl partitions plan --json`.',
+  },
+  'PRISM-TABLE-002': {
+    status: 400,
+    title: 'The input is not a partition table.',
+    action:
+      'Pass the proto3 JSON of a PartitionTable, e.g. the output of `prismctl partitions plan --json` or `GET /v1/partition-table`.',
+  },
+  'PRISM-TABLE-003': {
+    status: 400,
+    title: 'The partition table is inconsistent.',
+    action: 'Regenerate the table with `prismctl partitions plan` or fetch it from the admin; do not edit it by hand.',
+  },
+  'PRISM-CONFIG-001': {
+    status: 400,
+    title: 'Invalid configuration option.',
+    action: 'Fix the option as the message says; `--help` lists every option with its default.',
+  },
+  'PRISM-CONFIG-002': {
+    status: 400,
+    title: 'Configuration options contradict each other.',
+    action: 'Change one of the named options as the message says.',
+  },
+  'PRISM-CONFIG-003': {
+    status: 400,
+    title: 'The configuration file cannot be read.',
+    action: 'Pass a readable JSON file whose keys are the program options.',
+  },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** Codes that existed once and must never be reused. */
+export const RETIRED_CODES: readonly string[] = [];
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; action: string };
+}
+
+export class PrismError extends Error {
+  override readonly name = 'PrismError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly action: string;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; action?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    const entry: CatalogEntry = ERROR_CATALOG[code];
+    this.code = code;
+    this.status = entry.status;
+    this.action = options?.action ?? entry.action;
+  }
+
+  /** The JSON body of CONTRACT §4. */
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, action: this.action } };
+  }
+}
+
+export function isPrismError(err: unknown): err is PrismError {
+  return err instanceof PrismError;
+}

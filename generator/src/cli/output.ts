@@ -1,0 +1,36 @@
+import { isPrismError } from '../../../core/src/errors.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Prints a coded error the way every Prism CLI does; anything uncoded is a bug and says so. */
+export function reportError(io: Io, program: string, err: unknown): number {
+  if (isPrismError(err)) {
+    io.err(`${program}: error ${err.code}: ${err.message}\n  fix: ${err.action}\n`);
+    return 1;
+  }
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  io.err(`${program}: internal error (please report it with the lines below)\n${text}\n`);
+  return 70;
+}
+
+/** Left-aligned first column, right-aligned others. */
+export function formatTable(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return `${cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { type Io, processIo, reportError } from './output.js';
+import { registerPartitionCommands } from './partitions.js';
+
+export const VERSION = '0.1.0';
+
+export function buildPrismctl(io: Io = processIo): Command {
+  const program = new Command('prismctl')
+    .description('Prism Edge operator CLI: partitions, namespaces, proxies and load-balancer configs')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerPartitionCommands(program, io);
+  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  for (const sub of program.commands.flatMap((c) => c.commands)) {
+    sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  }
+  return program;
+}
+
+/** Runs prismctl; returns the exit status (0 ok, 1 coded error, 2 usage error, 70 internal error). */
+export async function runPrismctl(argv: string[], io: Io = processIo): Promise<number> {
+  try {
+    await buildPrismctl(io).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    return reportError(io, 'prismctl', err);
+  }
+}

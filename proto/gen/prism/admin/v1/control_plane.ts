@@ -1,0 +1,1071 @@
+// Code generated from proto/ by `npm run proto` (ts-proto). DO NOT EDIT.
+/* eslint-disable */
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientDuplexStream,
+  type ClientOptions,
+  type ClientUnaryCall,
+  type handleBidiStreamingCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { Timestamp } from "../../../google/protobuf/timestamp.js";
+import { NamespaceAdvertisement, Revocation } from "./namespace.js";
+import { GetPartitionTableRequest, PartitionTable } from "./partition.js";
+
+export const protobufPackage = "prism.admin.v1";
+
+export const protobufFileName = "prism/admin/v1/control_plane.proto";
+
+/** The proxy <-> admin control plane (gRPC, admin port 8981). */
+
+/** Proxy -> admin. */
+export interface ProxyMessage {
+  /** First message of a stream. */
+  register?:
+    | Register
+    | undefined;
+  /** Periodic liveness. */
+  heartbeat?:
+    | Heartbeat
+    | undefined;
+  /** A table version was applied. */
+  ack?: TableAck | undefined;
+}
+
+/** Admin -> proxy. */
+export interface AdminMessage {
+  /** Answer to Register. */
+  registered?:
+    | RegisterAck
+    | undefined;
+  /** A new table version. */
+  table?:
+    | PartitionTable
+    | undefined;
+  /** A namespace was added, changed or removed. */
+  advertisement?:
+    | NamespaceAdvertisement
+    | undefined;
+  /** Tokens revoked since the last push (or all of them when full is set). */
+  revocations?: RevocationList | undefined;
+}
+
+/** A proxy joins the fleet. */
+export interface Register {
+  /** Proxy id; refused while another live stream holds it. */
+  proxyId: string;
+  /** Host or IP peers and load balancers use to reach it. */
+  address: string;
+  /** Data-plane port. */
+  dataPort: number;
+  /** Ops port. */
+  opsPort: number;
+  /** Relative capacity 1-256; 0 means 1. */
+  weight: number;
+  /** Table version the proxy already holds (from disk), 0 if none. */
+  knownTableVersion: number;
+  /** Software version of the proxy, for the operator. */
+  softwareVersion: string;
+}
+
+/** Reply to Register. */
+export interface RegisterAck {
+  /** The registered id. */
+  proxyId: string;
+  /** Interval the admin expects heartbeats at. */
+  heartbeatIntervalMs: number;
+  /** Current table version; a table message follows when it differs from known_table_version. */
+  tableVersion: number;
+}
+
+/** Liveness and progress. */
+export interface Heartbeat {
+  /** Proxy id. */
+  proxyId: string;
+  /** Table version the proxy is routing with. */
+  appliedTableVersion: number;
+  /** Proxy clock at send time. */
+  sentAt?: Date | undefined;
+}
+
+/** The proxy applied (or refused) a table version. */
+export interface TableAck {
+  /** Version acknowledged. */
+  version: number;
+  /** False when the table could not be applied. */
+  ok: boolean;
+  /** Why it could not be applied; empty when ok. */
+  error: string;
+}
+
+/** Revoked tokens. */
+export interface RevocationList {
+  /** True when this is the complete list and replaces what the proxy holds. */
+  full: boolean;
+  /** Entries. */
+  revocations: Revocation[];
+}
+
+function createBaseProxyMessage(): ProxyMessage {
+  return { register: undefined, heartbeat: undefined, ack: undefined };
+}
+
+export const ProxyMessage: MessageFns<ProxyMessage> = {
+  encode(message: ProxyMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.register !== undefined) {
+      Register.encode(message.register, writer.uint32(10).fork()).join();
+    }
+    if (message.heartbeat !== undefined) {
+      Heartbeat.encode(message.heartbeat, writer.uint32(18).fork()).join();
+    }
+    if (message.ack !== undefined) {
+      TableAck.encode(message.ack, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProxyMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProxyMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.register = Register.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.heartbeat = Heartbeat.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ack = TableAck.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProxyMessage {
+    return {
+      register: isSet(object.register) ? Register.fromJSON(object.register) : undefined,
+      heartbeat: isSet(object.heartbeat) ? Heartbeat.fromJSON(object.heartbeat) : undefined,
+      ack: isSet(object.ack) ? TableAck.fromJSON(object.ack) : undefined,
+    };
+  },
+
+  toJSON(message: ProxyMessage): unknown {
+    const obj: any = {};
+    if (message.register !== undefined) {
+      obj.register = Register.toJSON(message.register);
+    }
+    if (message.heartbeat !== undefined) {
+      obj.heartbeat = Heartbeat.toJSON(message.heartbeat);
+    }
+    if (message.ack !== undefined) {
+      obj.ack = TableAck.toJSON(message.ack);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProxyMessage>): ProxyMessage {
+    return ProxyMessage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProxyMessage>): ProxyMessage {
+    const message = createBaseProxyMessage();
+    message.register = (object.register !== undefined && object.register !== null)
+      ? Register.fromPartial(object.register)
+      : undefined;
+    message.heartbeat = (object.heartbeat !== undefined && object.heartbeat !== null)
+      ? Heartbeat.fromPartial(object.heartbeat)
+      : undefined;
+    message.ack = (object.ack !== undefined && object.ack !== null) ? TableAck.fromPartial(object.ack) : undefined;
+    return message;
+  },
+};
+
+function createBaseAdminMessage(): AdminMessage {
+  return { registered: undefined, table: undefined, advertisement: undefined, revocations: undefined };
+}
+
+export const AdminMessage: MessageFns<AdminMessage> = {
+  encode(message: AdminMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.registered !== undefined) {
+      RegisterAck.encode(message.registered, writer.uint32(10).fork()).join();
+    }
+    if (message.table !== undefined) {
+      PartitionTable.encode(message.table, writer.uint32(18).fork()).join();
+    }
+    if (message.advertisement !== undefined) {
+      NamespaceAdvertisement.encode(message.advertisement, writer.uint32(26).fork()).join();
+    }
+    if (message.revocations !== undefined) {
+      RevocationList.encode(message.revocations, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdminMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdminMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.registered = RegisterAck.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.table = PartitionTable.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.advertisement = NamespaceAdvertisement.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.revocations = RevocationList.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdminMessage {
+    return {
+      registered: isSet(object.registered) ? RegisterAck.fromJSON(object.registered) : undefined,
+      table: isSet(object.table) ? PartitionTable.fromJSON(object.table) : undefined,
+      advertisement: isSet(object.advertisement) ? NamespaceAdvertisement.fromJSON(object.advertisement) : undefined,
+      revocations: isSet(object.revocations) ? RevocationList.fromJSON(object.revocations) : undefined,
+    };
+  },
+
+  toJSON(message: AdminMessage): unknown {
+    const obj: any = {};
+    if (message.registered !== undefined) {
+      obj.registered = RegisterAck.toJSON(message.registered);
+    }
+    if (message.table !== undefined) {
+      obj.table = PartitionTable.toJSON(message.table);
+    }
+    if (message.advertisement !== undefined) {
+      obj.advertisement = NamespaceAdvertisement.toJSON(message.advertisement);
+    }
+    if (message.revocations !== undefined) {
+      obj.revocations = RevocationList.toJSON(message.revocations);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AdminMessage>): AdminMessage {
+    return AdminMessage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AdminMessage>): AdminMessage {
+    const message = createBaseAdminMessage();
+    message.registered = (object.registered !== undefined && object.registered !== null)
+      ? RegisterAck.fromPartial(object.registered)
+      : undefined;
+    message.table = (object.table !== undefined && object.table !== null)
+      ? PartitionTable.fromPartial(object.table)
+      : undefined;
+    message.advertisement = (object.advertisement !== undefined && object.advertisement !== null)
+      ? NamespaceAdvertisement.fromPartial(object.advertisement)
+      : undefined;
+    message.revocations = (object.revocations !== undefined && object.revocations !== null)
+      ? RevocationList.fromPartial(object.revocations)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRegister(): Register {
+  return { proxyId: "", address: "", dataPort: 0, opsPort: 0, weight: 0, knownTableVersion: 0, softwareVersion: "" };
+}
+
+export const Register: MessageFns<Register> = {
+  encode(message: Register, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proxyId !== "") {
+      writer.uint32(10).string(message.proxyId);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.dataPort !== 0) {
+      writer.uint32(24).uint32(message.dataPort);
+    }
+    if (message.opsPort !== 0) {
+      writer.uint32(32).uint32(message.opsPort);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(40).uint32(message.weight);
+    }
+    if (message.knownTableVersion !== 0) {
+      writer.uint32(48).uint64(message.knownTableVersion);
+    }
+    if (message.softwareVersion !== "") {
+      writer.uint32(58).string(message.softwareVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Register {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegister();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proxyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dataPort = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.opsPort = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.weight = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.knownTableVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.softwareVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Register {
+    return {
+      proxyId: isSet(object.proxyId)
+        ? globalThis.String(object.proxyId)
+        : isSet(object.proxy_id)
+        ? globalThis.String(object.proxy_id)
+        : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      dataPort: isSet(object.dataPort)
+        ? globalThis.Number(object.dataPort)
+        : isSet(object.data_port)
+        ? globalThis.Number(object.data_port)
+        : 0,
+      opsPort: isSet(object.opsPort)
+        ? globalThis.Number(object.opsPort)
+        : isSet(object.ops_port)
+        ? globalThis.Number(object.ops_port)
+        : 0,
+      weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
+      knownTableVersion: isSet(object.knownTableVersion)
+        ? globalThis.Number(object.knownTableVersion)
+        : isSet(object.known_table_version)
+        ? globalThis.Number(object.known_table_version)
+        : 0,
+      softwareVersion: isSet(object.softwareVersion)
+        ? globalThis.String(object.softwareVersion)
+        : isSet(object.software_version)
+        ? globalThis.String(object.software_version)
+        : "",
+    };
+  },
+
+  toJSON(message: Register): unknown {
+    const obj: any = {};
+    if (message.proxyId !== "") {
+      obj.proxyId = message.proxyId;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.dataPort !== 0) {
+      obj.dataPort = Math.round(message.dataPort);
+    }
+    if (message.opsPort !== 0) {
+      obj.opsPort = Math.round(message.opsPort);
+    }
+    if (message.weight !== 0) {
+      obj.weight = Math.round(message.weight);
+    }
+    if (message.knownTableVersion !== 0) {
+      obj.knownTableVersion = Math.round(message.knownTableVersion);
+    }
+    if (message.softwareVersion !== "") {
+      obj.softwareVersion = message.softwareVersion;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Register>): Register {
+    return Register.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Register>): Register {
+    const message = createBaseRegister();
+    message.proxyId = object.proxyId ?? "";
+    message.address = object.address ?? "";
+    message.dataPort = object.dataPort ?? 0;
+    message.opsPort = object.opsPort ?? 0;
+    message.weight = object.weight ?? 0;
+    message.knownTableVersion = object.knownTableVersion ?? 0;
+    message.softwareVersion = object.softwareVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseRegisterAck(): RegisterAck {
+  return { proxyId: "", heartbeatIntervalMs: 0, tableVersion: 0 };
+}
+
+export const RegisterAck: MessageFns<RegisterAck> = {
+  encode(message: RegisterAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proxyId !== "") {
+      writer.uint32(10).string(message.proxyId);
+    }
+    if (message.heartbeatIntervalMs !== 0) {
+      writer.uint32(16).uint32(message.heartbeatIntervalMs);
+    }
+    if (message.tableVersion !== 0) {
+      writer.uint32(24).uint64(message.tableVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proxyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.heartbeatIntervalMs = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tableVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterAck {
+    return {
+      proxyId: isSet(object.proxyId)
+        ? globalThis.String(object.proxyId)
+        : isSet(object.proxy_id)
+        ? globalThis.String(object.proxy_id)
+        : "",
+      heartbeatIntervalMs: isSet(object.heartbeatIntervalMs)
+        ? globalThis.Number(object.heartbeatIntervalMs)
+        : isSet(object.heartbeat_interval_ms)
+        ? globalThis.Number(object.heartbeat_interval_ms)
+        : 0,
+      tableVersion: isSet(object.tableVersion)
+        ? globalThis.Number(object.tableVersion)
+        : isSet(object.table_version)
+        ? globalThis.Number(object.table_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: RegisterAck): unknown {
+    const obj: any = {};
+    if (message.proxyId !== "") {
+      obj.proxyId = message.proxyId;
+    }
+    if (message.heartbeatIntervalMs !== 0) {
+      obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
+    }
+    if (message.tableVersion !== 0) {
+      obj.tableVersion = Math.round(message.tableVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterAck>): RegisterAck {
+    return RegisterAck.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterAck>): RegisterAck {
+    const message = createBaseRegisterAck();
+    message.proxyId = object.proxyId ?? "";
+    message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
+    message.tableVersion = object.tableVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseHeartbeat(): Heartbeat {
+  return { proxyId: "", appliedTableVersion: 0, sentAt: undefined };
+}
+
+export const Heartbeat: MessageFns<Heartbeat> = {
+  encode(message: Heartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proxyId !== "") {
+      writer.uint32(10).string(message.proxyId);
+    }
+    if (message.appliedTableVersion !== 0) {
+      writer.uint32(16).uint64(message.appliedTableVersion);
+    }
+    if (message.sentAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Heartbeat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeartbeat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proxyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.appliedTableVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Heartbeat {
+    return {
+      proxyId: isSet(object.proxyId)
+        ? globalThis.String(object.proxyId)
+        : isSet(object.proxy_id)
+        ? globalThis.String(object.proxy_id)
+        : "",
+      appliedTableVersion: isSet(object.appliedTableVersion)
+        ? globalThis.Number(object.appliedTableVersion)
+        : isSet(object.applied_table_version)
+        ? globalThis.Number(object.applied_table_version)
+        : 0,
+      sentAt: isSet(object.sentAt)
+        ? fromJsonTimestamp(object.sentAt)
+        : isSet(object.sent_at)
+        ? fromJsonTimestamp(object.sent_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Heartbeat): unknown {
+    const obj: any = {};
+    if (message.proxyId !== "") {
+      obj.proxyId = message.proxyId;
+    }
+    if (message.appliedTableVersion !== 0) {
+      obj.appliedTableVersion = Math.round(message.appliedTableVersion);
+    }
+    if (message.sentAt !== undefined) {
+      obj.sentAt = message.sentAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Heartbeat>): Heartbeat {
+    return Heartbeat.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Heartbeat>): Heartbeat {
+    const message = createBaseHeartbeat();
+    message.proxyId = object.proxyId ?? "";
+    message.appliedTableVersion = object.appliedTableVersion ?? 0;
+    message.sentAt = object.sentAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTableAck(): TableAck {
+  return { version: 0, ok: false, error: "" };
+}
+
+export const TableAck: MessageFns<TableAck> = {
+  encode(message: TableAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint64(message.version);
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TableAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTableAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TableAck {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: TableAck): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TableAck>): TableAck {
+    return TableAck.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TableAck>): TableAck {
+    const message = createBaseTableAck();
+    message.version = object.version ?? 0;
+    message.ok = object.ok ?? false;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseRevocationList(): RevocationList {
+  return { full: false, revocations: [] };
+}
+
+export const RevocationList: MessageFns<RevocationList> = {
+  encode(message: RevocationList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.full !== false) {
+      writer.uint32(8).bool(message.full);
+    }
+    for (const v of message.revocations) {
+      Revocation.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevocationList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevocationList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.full = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.revocations.push(Revocation.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevocationList {
+    return {
+      full: isSet(object.full) ? globalThis.Boolean(object.full) : false,
+      revocations: globalThis.Array.isArray(object?.revocations)
+        ? object.revocations.map((e: any) => Revocation.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RevocationList): unknown {
+    const obj: any = {};
+    if (message.full !== false) {
+      obj.full = message.full;
+    }
+    if (message.revocations?.length) {
+      obj.revocations = message.revocations.map((e) => Revocation.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevocationList>): RevocationList {
+    return RevocationList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevocationList>): RevocationList {
+    const message = createBaseRevocationList();
+    message.full = object.full ?? false;
+    message.revocations = object.revocations?.map((e) => Revocation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+/** Spoken by every proxy to an admin. */
+export type ControlPlaneService = typeof ControlPlaneService;
+export const ControlPlaneService = {
+  /**
+   * One long-lived stream per proxy: register first, then heartbeats and acks; the admin pushes tables,
+   * advertisements and revocations.
+   */
+  connect: {
+    path: "/prism.admin.v1.ControlPlane/Connect" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ProxyMessage): Buffer => Buffer.from(ProxyMessage.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ProxyMessage => ProxyMessage.decode(value),
+    responseSerialize: (value: AdminMessage): Buffer => Buffer.from(AdminMessage.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AdminMessage => AdminMessage.decode(value),
+  },
+  /** The current table; proxies pull it every 30 s and whenever they see a version gap. */
+  getPartitionTable: {
+    path: "/prism.admin.v1.ControlPlane/GetPartitionTable" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPartitionTableRequest): Buffer =>
+      Buffer.from(GetPartitionTableRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPartitionTableRequest => GetPartitionTableRequest.decode(value),
+    responseSerialize: (value: PartitionTable): Buffer => Buffer.from(PartitionTable.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PartitionTable => PartitionTable.decode(value),
+  },
+} as const;
+
+export interface ControlPlaneServer extends UntypedServiceImplementation {
+  /**
+   * One long-lived stream per proxy: register first, then heartbeats and acks; the admin pushes tables,
+   * advertisements and revocations.
+   */
+  connect: handleBidiStreamingCall<ProxyMessage, AdminMessage>;
+  /** The current table; proxies pull it every 30 s and whenever they see a version gap. */
+  getPartitionTable: handleUnaryCall<GetPartitionTableRequest, PartitionTable>;
+}
+
+export interface ControlPlaneClient extends Client {
+  /**
+   * One long-lived stream per proxy: register first, then heartbeats and acks; the admin pushes tables,
+   * advertisements and revocations.
+   */
+  connect(): ClientDuplexStream<ProxyMessage, AdminMessage>;
+  connect(options: Partial<CallOptions>): ClientDuplexStream<ProxyMessage, AdminMessage>;
+  connect(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ProxyMessage, AdminMessage>;
+  /** The current table; proxies pull it every 30 s and whenever they see a version gap. */
+  getPartitionTable(
+    request: GetPartitionTableRequest,
+    callback: (error: ServiceError | null, response: PartitionTable) => void,
+  ): ClientUnaryCall;
+  getPartitionTable(
+    request: GetPartitionTableRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PartitionTable) => void,
+  ): ClientUnaryCall;
+  getPartitionTable(
+    request: GetPartitionTableRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PartitionTable) => void,
+  ): ClientUnaryCall;
+}
+
+export const ControlPlaneClient = makeGenericClientConstructor(
+  ControlPlaneService,
+  "prism.admin.v1.ControlPlane",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ControlPlaneClient;
+  service: typeof ControlPlaneService;
+  serviceName: string;
+};
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+
+export type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
+
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
+export interface MessageFns<T> {
+  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+  decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
+}
