@@ -13,7 +13,10 @@ function walk(dir: string): string[] {
   });
 }
 
-const files = (dir: string) => walk(dir).map((p) => relative(dir, p)).sort();
+const files = (dir: string) =>
+  walk(dir)
+    .map((p) => relative(dir, p))
+    .sort();
 
 describe('generated TypeScript in proto/gen', () => {
   const out = mkdtempSync(join(tmpdir(), 'prism-proto-'));
