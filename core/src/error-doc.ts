@@ -6,7 +6,7 @@ export function renderErrorCatalog(): string {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} | ${e.action.replaceAll('|', '\\|')} |`);
   return [
-    '<!-- Generated from core/src/errors.ts by `npm run docs:errors`. Do not edit by hand. -->',
+    '<!-- Generated from core/src/errors.ts by `npm run docs`. Do not edit by hand. -->',
     '# Error catalog',
     '',
     'Every error Prism Edge reports carries a stable code `PRISM-<AREA>-<NNN>`. Over HTTP the body is',

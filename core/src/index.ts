@@ -8,6 +8,11 @@ export {
   strategyFromEnum,
   strategyToEnum,
 } from './assign/strategy.js';
+export type { AdminConfig } from './config/admin-schema.js';
+export { type LoadOptions, loadConfig, type ProgramName } from './config/load.js';
+export type { PrismctlConfig } from './config/prismctl-schema.js';
+export { PROFILE_NAMES, PROFILES, type ProfileName } from './config/profiles.js';
+export type { ProxyConfig } from './config/proxy-schema.js';
 export { ERROR_CATALOG, type ErrorBody, type ErrorCode, isPrismError, PrismError, RETIRED_CODES } from './errors.js';
 export {
   checkNamespace,

@@ -18,7 +18,7 @@ describe('error catalog', () => {
     for (const code of RETIRED_CODES) expect(Object.keys(ERROR_CATALOG)).not.toContain(code);
   });
 
-  it('docs/errors.md matches the catalog (run `npm run docs:errors` after changing it)', () => {
+  it('docs/errors.md matches the catalog (run `npm run docs` after changing it)', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
     expect(doc).toBe(renderErrorCatalog());
   });

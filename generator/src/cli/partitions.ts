@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { type PlanResult, type ProxySpec, planTable } from '../../../core/src/assign/plan.js';
 import { strategyFromEnum } from '../../../core/src/assign/strategy.js';
+import { formatTable, type Io } from '../../../core/src/cli-output.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { checkNamespace, describe } from '../../../core/src/names.js';
 import { partitionOf } from '../../../core/src/partition.js';
 import { readTableFile, tableBalance, tableToJson } from '../../../core/src/table.js';
 import type { PartitionTable, TableRules } from '../../../proto/gen/prism/admin/v1/partition.js';
-import { formatTable, type Io } from './output.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const list = (value: string) =>

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { type Io, processIo, reportError } from './output.js';
+import { type Io, processIo, reportError } from '../../../core/src/cli-output.js';
 import { registerPartitionCommands } from './partitions.js';
 
 export const VERSION = '0.1.0';

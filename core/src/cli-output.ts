@@ -1,4 +1,4 @@
-import { isPrismError } from '../../../core/src/errors.js';
+import { isPrismError } from './errors.js';
 
 export interface Io {
   out(text: string): void;
@@ -33,4 +33,8 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
         .trimEnd(),
     )
     .join('\n')}\n`;
+}
+
+export function formatConfig(config: unknown): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
 }

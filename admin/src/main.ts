@@ -1,0 +1,66 @@
+import { Command, CommanderError } from 'commander';
+import { formatConfig, type Io, processIo, reportError } from '../../core/src/cli-output.js';
+import { loadConfig } from '../../core/src/config/load.js';
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+interface AdminFlags {
+  config?: string;
+  profile?: string;
+  dataDir?: string;
+  grpcListen?: string;
+  httpListen?: string;
+  etcd?: string[];
+  logLevel?: string;
+  printConfig?: boolean;
+}
+
+/** Maps command-line flags onto configuration keys (CONTRACT §9). */
+export function adminFlagsToValues(f: AdminFlags): Record<string, unknown> {
+  return {
+    profile: f.profile,
+    dataDir: f.dataDir,
+    grpcListen: f.grpcListen,
+    httpListen: f.httpListen,
+    etcd: f.etcd,
+    log: f.logLevel === undefined ? undefined : { level: f.logLevel },
+  };
+}
+
+export async function runAdminMain(argv: string[], io: Io = processIo): Promise<number> {
+  const program = new Command('prism-admin')
+    .description('Prism control plane: namespace registry, leases, JWTs and the partition table pushed to proxies')
+    .option('--config <file>', 'JSON file of options (see docs/configuration.md)')
+    .option('--profile <name>', 'development | staging | production (default development)')
+    .option('--data-dir <dir>', 'SQLite data directory (default ./prism-data)')
+    .option(
+      '--grpc-listen <host:port>',
+      'gRPC control plane for proxies (default 127.0.0.1:8981; port 0 = any free port)',
+    )
+    .option('--http-listen <host:port>', 'operator API, /metrics, JWKS (default 127.0.0.1:8982)')
+    .option('--etcd <urls>', 'comma-separated etcd endpoints; several admins, one leader', list)
+    .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+    .option('--print-config', 'print the effective configuration as JSON and exit')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  try {
+    program.parse(argv, { from: 'user' });
+    const flags = program.opts<AdminFlags>();
+    const config = loadConfig('admin', { file: flags.config, values: adminFlagsToValues(flags) });
+    if (flags.printConfig) {
+      io.out(formatConfig(config));
+      return 0;
+    }
+    io.err(
+      `prism-admin: configuration is valid (profile ${config.profile}), but the control-plane server is not part of this build yet; use --print-config to inspect the configuration\n`,
+    );
+    return 1;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    return reportError(io, 'prism-admin', err);
+  }
+}

@@ -1,0 +1,87 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { count, listenAddress, log, millis, profile, seconds } from './fragments.js';
+
+export const adminConfigSchema = {
+  $id: 'prism-admin',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    profile,
+    dataDir: { type: 'string', minLength: 1, default: './prism-data', description: 'SQLite data directory' },
+    grpcListen: listenAddress('127.0.0.1:8981', 'gRPC control plane address proxies connect to'),
+    httpListen: listenAddress('127.0.0.1:8982', 'HTTP/JSON operator API, /metrics, /healthz and JWKS address'),
+    etcd: {
+      type: 'array',
+      items: { type: 'string', pattern: '^https?://[^\\s]+$' },
+      default: [],
+      description: 'etcd endpoints (http://host:port); empty = embedded SQLite',
+    },
+    strategy: {
+      type: 'string',
+      enum: ['consistent_hash', 'key_range', 'explicit'],
+      default: 'consistent_hash',
+      description: 'partition assignment strategy',
+    },
+    leases: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        defaultTtlSeconds: seconds(86_400, 60, 31_536_000, 'lease length when a reservation names none'),
+        minTtlSeconds: seconds(3_600, 60, 31_536_000, 'shortest lease a client may ask for'),
+        maxTtlSeconds: seconds(604_800, 60, 31_536_000, 'longest lease a client may ask for'),
+        graceSeconds: seconds(
+          3_600,
+          0,
+          604_800,
+          'time after expiry during which the namespace is still served, with a warning',
+        ),
+        cleanupIntervalSeconds: seconds(60, 1, 86_400, 'how often the cleanup job expires and purges leases'),
+        softDeleteRetentionSeconds: seconds(
+          604_800,
+          0,
+          31_536_000,
+          'how long a soft-deleted namespace stays restorable',
+        ),
+        cleanupRetryInitialMs: millis(1_000, 10, 600_000, 'first retry delay of a failed cleanup step'),
+        cleanupRetryMaxMs: millis(60_000, 10, 3_600_000, 'largest retry delay of a failed cleanup step'),
+      },
+    },
+    proxies: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        heartbeatSeconds: seconds(30, 1, 3_600, 'interval proxies send heartbeats at'),
+        staleAfterMissed: count(2, 1, 100, 'missed heartbeats before a proxy is stale'),
+        disconnectedAfterMissed: count(4, 1, 1_000, 'missed heartbeats before a proxy is disconnected'),
+      },
+    },
+    tokens: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        algorithm: {
+          type: 'string',
+          enum: ['ES256', 'EdDSA'],
+          default: 'ES256',
+          description: 'namespace JWT signature algorithm',
+        },
+        keyRotationDays: count(30, 1, 3_650, 'days between signing-key rotations'),
+        keyOverlapDays: count(7, 0, 3_650, 'days a retired key still verifies old tokens'),
+      },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxBodyBytes: count(1_048_576, 1_024, 67_108_864, 'largest operator API request body, in bytes'),
+      },
+    },
+    log,
+  },
+} as const;
+
+export type AdminConfig = FromSchema<typeof adminConfigSchema>;

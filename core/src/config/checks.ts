@@ -1,0 +1,121 @@
+import { PrismError } from '../errors.js';
+import type { AdminConfig } from './admin-schema.js';
+import type { PrismctlConfig } from './prismctl-schema.js';
+import type { ProxyConfig } from './proxy-schema.js';
+
+/** Contradictions between options that each pass the schema. Each names both options and the fix. */
+
+const conflict = (message: string, action: string) => new PrismError('PRISM-CONFIG-002', message, { action });
+
+export function splitHostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)) };
+}
+
+function checkPorts(options: Record<string, string>): void {
+  const used = new Map<string, string>();
+  for (const [option, address] of Object.entries(options)) {
+    const { host, port } = splitHostPort(address);
+    if (port > 65_535) {
+      throw new PrismError('PRISM-CONFIG-001', `option ${option} = "${address}" has port ${port}, above 65535`, {
+        action: `Set ${option} to HOST:PORT with a port from 0 to 65535 (0 picks a free port).`,
+      });
+    }
+    if (port === 0) continue;
+    const key = `${host}:${port}`;
+    const other = used.get(key);
+    if (other) {
+      throw conflict(`options ${other} and ${option} both bind ${address}`, `Give ${option} a different port.`);
+    }
+    used.set(key, option);
+  }
+}
+
+const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
+
+export function checkAdminConfig(c: AdminConfig): void {
+  checkPorts({ grpcListen: c.grpcListen, httpListen: c.httpListen });
+  const l = c.leases;
+  if (l.minTtlSeconds > l.maxTtlSeconds) {
+    throw conflict(
+      `leases.minTtlSeconds = ${l.minTtlSeconds} is above leases.maxTtlSeconds = ${l.maxTtlSeconds}`,
+      'Lower leases.minTtlSeconds or raise leases.maxTtlSeconds.',
+    );
+  }
+  if (l.defaultTtlSeconds < l.minTtlSeconds || l.defaultTtlSeconds > l.maxTtlSeconds) {
+    throw conflict(
+      `leases.defaultTtlSeconds = ${l.defaultTtlSeconds} is outside leases.minTtlSeconds..maxTtlSeconds (${l.minTtlSeconds}..${l.maxTtlSeconds})`,
+      'Set leases.defaultTtlSeconds between the minimum and the maximum.',
+    );
+  }
+  if (l.graceSeconds > 0 && l.cleanupIntervalSeconds > l.graceSeconds) {
+    throw conflict(
+      `leases.cleanupIntervalSeconds = ${l.cleanupIntervalSeconds} is longer than leases.graceSeconds = ${l.graceSeconds}: expired leases would outlive their grace period`,
+      'Lower leases.cleanupIntervalSeconds to at most leases.graceSeconds.',
+    );
+  }
+  if (l.cleanupRetryInitialMs > l.cleanupRetryMaxMs) {
+    throw conflict(
+      `leases.cleanupRetryInitialMs = ${l.cleanupRetryInitialMs} is above leases.cleanupRetryMaxMs = ${l.cleanupRetryMaxMs}`,
+      'Lower leases.cleanupRetryInitialMs or raise leases.cleanupRetryMaxMs.',
+    );
+  }
+  if (c.proxies.disconnectedAfterMissed <= c.proxies.staleAfterMissed) {
+    throw conflict(
+      `proxies.disconnectedAfterMissed = ${c.proxies.disconnectedAfterMissed} must be above proxies.staleAfterMissed = ${c.proxies.staleAfterMissed}`,
+      'Raise proxies.disconnectedAfterMissed: a proxy turns stale before it is disconnected.',
+    );
+  }
+  if (c.tokens.keyOverlapDays * 86_400 < l.maxTtlSeconds) {
+    throw conflict(
+      `tokens.keyOverlapDays = ${c.tokens.keyOverlapDays} is shorter than leases.maxTtlSeconds = ${l.maxTtlSeconds}: tokens signed just before a key rotation would stop verifying while their lease is live`,
+      `Set tokens.keyOverlapDays to at least ${Math.ceil(l.maxTtlSeconds / 86_400)} or lower leases.maxTtlSeconds.`,
+    );
+  }
+}
+
+export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>): void {
+  checkPorts({ listen: c.listen, opsListen: c.opsListen });
+  const strict = c.profile === 'production' || c.profile === 'staging';
+  if (strict && !c.auth.required) {
+    throw conflict(
+      `auth.required = false contradicts profile ${c.profile}, which requires namespace tokens`,
+      'Remove auth.required = false, or use profile development for a proxy without authentication.',
+    );
+  }
+  if (c.profile === 'production' && given.id === undefined) {
+    throw conflict(
+      'profile production needs an explicit proxy id (--id), so that two proxies never share the default id',
+      'Pass --id (or "id" in the config file) with a stable, unique id such as the host name.',
+    );
+  }
+  if (ALL_INTERFACES.has(splitHostPort(c.listen).host) && c.advertise === '') {
+    throw conflict(
+      `listen = "${c.listen}" binds all interfaces but advertise is not set, so peers and load balancers would not know where to reach this proxy`,
+      'Pass --advertise HOST:PORT with an address other proxies can reach.',
+    );
+  }
+  if ((c.tls.certFile === '') !== (c.tls.keyFile === '')) {
+    throw conflict(
+      'tls.certFile and tls.keyFile must be given together',
+      'Set both tls.certFile and tls.keyFile, or neither.',
+    );
+  }
+  const cp = c.controlPlane;
+  if (cp.reconnectInitialMs > cp.reconnectMaxMs) {
+    throw conflict(
+      `controlPlane.reconnectInitialMs = ${cp.reconnectInitialMs} is above controlPlane.reconnectMaxMs = ${cp.reconnectMaxMs}`,
+      'Lower controlPlane.reconnectInitialMs or raise controlPlane.reconnectMaxMs.',
+    );
+  }
+  if (c.forwarding.mode !== 'transparent' && c.forwarding.h2c) {
+    throw conflict(
+      `forwarding.h2c = true has no effect with forwarding.mode = ${c.forwarding.mode}: the proxy never connects to peers`,
+      'Drop forwarding.h2c, or use forwarding.mode transparent.',
+    );
+  }
+}
+
+export function checkPrismctlConfig(c: PrismctlConfig): void {
+  checkPorts({ 'lb.listen': c.lb.listen });
+}

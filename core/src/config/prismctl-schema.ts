@@ -1,0 +1,38 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { count, listenAddress, log, millis, profile } from './fragments.js';
+
+export const prismctlConfigSchema = {
+  $id: 'prismctl',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    profile,
+    admin: {
+      type: 'string',
+      pattern: '^https?://[^\\s]+$',
+      default: 'http://127.0.0.1:8982',
+      description: 'admin operator API base URL',
+    },
+    requestTimeoutMs: millis(10_000, 100, 600_000, 'timeout of each call to the admin'),
+    lb: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        listen: listenAddress('127.0.0.1:8080', 'address the generated load balancer listens on'),
+        missingNamespace: {
+          type: 'string',
+          enum: ['reject', 'any-proxy'],
+          default: 'reject',
+          description: 'requests without X-Prism-Namespace: coded 400, or any healthy proxy',
+        },
+        nginxNjs: { type: 'boolean', default: true, description: 'NGINX computes partitions with njs (exact routing)' },
+        hashBalanceFactor: count(0, 0, 1_000, 'HAProxy/Envoy bounded-load factor for the fallback pool (0 = off)'),
+        healthCheckIntervalMs: millis(2_000, 100, 600_000, 'load-balancer health check interval against /readyz'),
+      },
+    },
+    log,
+  },
+} as const;
+
+export type PrismctlConfig = FromSchema<typeof prismctlConfigSchema>;

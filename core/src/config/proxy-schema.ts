@@ -1,0 +1,109 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { count, listenAddress, log, millis, profile, seconds } from './fragments.js';
+
+export const proxyConfigSchema = {
+  $id: 'prism-proxy',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    profile,
+    id: {
+      type: 'string',
+      pattern: '^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$',
+      default: 'proxy-1',
+      description: 'stable proxy id (becomes HAProxy server and Envoy cluster names)',
+    },
+    listen: listenAddress('127.0.0.1:8980', 'data plane: HTTP/1.1 and h2c on one port'),
+    opsListen: listenAddress('127.0.0.1:9980', 'ops: /metrics, /healthz, /readyz, /prism/v1/partition-table'),
+    advertise: {
+      type: 'string',
+      pattern: '^$|^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+      default: '',
+      description: 'HOST:PORT peers and load balancers reach the data port at (default: the listen address)',
+    },
+    admin: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' },
+      default: ['127.0.0.1:8981'],
+      description: 'admin gRPC endpoints, tried in order with failover',
+    },
+    stateDir: {
+      type: 'string',
+      minLength: 1,
+      default: './prism-proxy-state',
+      description: 'where the last-known-good table is kept',
+    },
+    namespaceSource: {
+      type: 'string',
+      enum: ['header', 'header-or-path'],
+      default: 'header',
+      description: 'where the namespace comes from: X-Prism-Namespace, or also the first path segment',
+    },
+    forwarding: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        mode: {
+          type: 'string',
+          enum: ['transparent', 'redirect', 'client'],
+          default: 'transparent',
+          description: 'what a non-owner does: forward, answer 307, or answer 421',
+        },
+        maxHops: count(1, 0, 8, 'proxy-to-proxy hops a request may take'),
+        timeoutMs: millis(30_000, 100, 600_000, 'forward timeout before a 504'),
+        h2c: { type: 'boolean', default: false, description: 'speak h2c (prior knowledge) to peer proxies' },
+      },
+    },
+    controlPlane: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        tablePullSeconds: seconds(30, 1, 3_600, 'interval of table pulls besides the push stream'),
+        heartbeatSeconds: seconds(30, 1, 3_600, 'interval of heartbeats to the admin'),
+        reconnectInitialMs: millis(250, 10, 60_000, 'first reconnect delay (doubles, with jitter)'),
+        reconnectMaxMs: millis(30_000, 100, 600_000, 'largest reconnect delay'),
+        breakerFailures: count(5, 1, 1_000, 'consecutive admin failures that open the circuit breaker'),
+        breakerHalfOpenMs: millis(10_000, 100, 600_000, 'time the breaker stays open before a trial call'),
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        required: { type: 'boolean', default: false, description: 'require a namespace JWT on every request' },
+        jwksUrl: {
+          type: 'string',
+          default: '',
+          description: 'admin JWKS URL (default: http://<first admin host>:8982/.well-known/jwks.json)',
+        },
+        tokenCacheSize: count(10_000, 0, 10_000_000, 'verified tokens kept so a hot token costs no signature check'),
+      },
+    },
+    pools: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        connectionsPerPeer: count(32, 1, 4_096, 'keep-alive connections to each peer proxy'),
+        connectionsPerBackend: count(32, 1, 4_096, 'keep-alive connections to each backend'),
+        keepAliveTimeoutMs: millis(4_000, 100, 600_000, 'idle time before a pooled connection closes'),
+      },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        certFile: { type: 'string', default: '', description: 'PEM certificate; enables TLS with ALPN h2/http1.1' },
+        keyFile: { type: 'string', default: '', description: 'PEM private key for certFile' },
+      },
+    },
+    log,
+  },
+} as const;
+
+export type ProxyConfig = FromSchema<typeof proxyConfigSchema>;
