@@ -1,5 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { formatConfig, type Io, processIo, reportError } from '../../core/src/cli-output.js';
+import { Command } from 'commander';
+import { type Io, processIo, runServerMain } from '../../core/src/cli-output.js';
 import { loadConfig } from '../../core/src/config/load.js';
 
 const list = (value: string) =>
@@ -44,23 +44,18 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
     .option('--http-listen <host:port>', 'operator API, /metrics, JWKS (default 127.0.0.1:8982)')
     .option('--etcd <urls>', 'comma-separated etcd endpoints; several admins, one leader', list)
     .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
-    .option('--print-config', 'print the effective configuration as JSON and exit')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  try {
-    program.parse(argv, { from: 'user' });
-    const flags = program.opts<AdminFlags>();
-    const config = loadConfig('admin', { file: flags.config, values: adminFlagsToValues(flags) });
-    if (flags.printConfig) {
-      io.out(formatConfig(config));
-      return 0;
-    }
-    io.err(
-      `prism-admin: configuration is valid (profile ${config.profile}), but the control-plane server is not part of this build yet; use --print-config to inspect the configuration\n`,
-    );
-    return 1;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    return reportError(io, 'prism-admin', err);
-  }
+    .option('--print-config', 'print the effective configuration as JSON and exit');
+  return runServerMain(
+    'prism-admin',
+    program,
+    argv,
+    io,
+    (flags: AdminFlags) => loadConfig('admin', { file: flags.config, values: adminFlagsToValues(flags) }),
+    async (config) => {
+      io.err(
+        `prism-admin: configuration is valid (profile ${config.profile}), but the control-plane server is not part of this build yet; use --print-config to inspect the configuration\n`,
+      );
+      return 1;
+    },
+  );
 }

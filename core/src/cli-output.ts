@@ -1,3 +1,4 @@
+import { type Command, CommanderError } from 'commander';
 import { isPrismError } from './errors.js';
 
 export interface Io {
@@ -37,4 +38,35 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
 
 export function formatConfig(config: unknown): string {
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/**
+ * The common shape of a server main: parse flags, load and validate the configuration, then either
+ * print it (--print-config) or start. Returns the exit status; never throws.
+ */
+export async function runServerMain<
+  F extends { config?: string; printConfig?: boolean },
+  C extends { profile: string },
+>(
+  name: string,
+  command: Command,
+  argv: string[],
+  io: Io,
+  load: (flags: F) => C,
+  start: (config: C) => Promise<number>,
+): Promise<number> {
+  command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  try {
+    command.parse(argv, { from: 'user' });
+    const flags = command.opts<F>();
+    const config = load(flags);
+    if (flags.printConfig) {
+      io.out(formatConfig(config));
+      return 0;
+    }
+    return await start(config);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    return reportError(io, name, err);
+  }
 }

@@ -1,5 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { formatConfig, type Io, processIo, reportError } from '../../core/src/cli-output.js';
+import { Command } from 'commander';
+import { type Io, processIo, runServerMain } from '../../core/src/cli-output.js';
 import { loadConfig } from '../../core/src/config/load.js';
 
 const list = (value: string) =>
@@ -50,23 +50,18 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
     .option('--state-dir <dir>', 'where the last-known-good table is kept (default ./prism-proxy-state)')
     .option('--forwarding <mode>', 'transparent | redirect | client (default transparent)')
     .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
-    .option('--print-config', 'print the effective configuration as JSON and exit')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  try {
-    program.parse(argv, { from: 'user' });
-    const flags = program.opts<ProxyFlags>();
-    const config = loadConfig('proxy', { file: flags.config, values: proxyFlagsToValues(flags) });
-    if (flags.printConfig) {
-      io.out(formatConfig(config));
-      return 0;
-    }
-    io.err(
-      `prism-proxy: configuration is valid (profile ${config.profile}), but the proxy server is not part of this build yet; use --print-config to inspect the configuration\n`,
-    );
-    return 1;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    return reportError(io, 'prism-proxy', err);
-  }
+    .option('--print-config', 'print the effective configuration as JSON and exit');
+  return runServerMain(
+    'prism-proxy',
+    program,
+    argv,
+    io,
+    (flags: ProxyFlags) => loadConfig('proxy', { file: flags.config, values: proxyFlagsToValues(flags) }),
+    async (config) => {
+      io.err(
+        `prism-proxy: configuration is valid (profile ${config.profile}), but the proxy server is not part of this build yet; use --print-config to inspect the configuration\n`,
+      );
+      return 1;
+    },
+  );
 }
