@@ -25,6 +25,108 @@ export const ERROR_CATALOG = {
     title: 'The request names no namespace.',
     action: 'Send the namespace in the X-Prism-Namespace header.',
   },
+  'PRISM-NS-003': {
+    status: 404,
+    title: 'Unknown namespace.',
+    action: 'Check the name, or reserve it with POST /v1/namespaces (prismctl namespace reserve).',
+  },
+  'PRISM-NS-004': {
+    status: 409,
+    title: 'The namespace name is already reserved.',
+    action: "Pick another name, or wait until the holder's lease ends; the message says who holds it and until when.",
+  },
+  'PRISM-NS-005': {
+    status: 400,
+    title: 'Invalid namespace field.',
+    action:
+      'Give backends as http(s)://host:port URLs (1 to 64), team as at most 63 printable characters, config as string values.',
+  },
+  'PRISM-NS-006': {
+    status: 409,
+    title: 'The namespace still receives traffic.',
+    action: 'Stop the clients first, or repeat the request with force=true to delete it anyway.',
+  },
+  'PRISM-NS-007': {
+    status: 409,
+    title: 'The namespace is not in a state that allows this operation.',
+    action:
+      'Read the namespace (GET /v1/namespaces/{name}) to see its state; restore a deleted namespace before refreshing it.',
+  },
+  'PRISM-LEASE-001': {
+    status: 400,
+    title: 'Lease TTL out of bounds.',
+    action:
+      'Ask for a TTL between the configured minimum and maximum (by default 3600 to 604800 seconds), or omit it for the default.',
+  },
+  'PRISM-AUTH-001': {
+    status: 401,
+    title: 'No namespace token.',
+    action: 'Send Authorization: Bearer <namespace JWT>, as returned when the namespace was reserved or refreshed.',
+  },
+  'PRISM-AUTH-002': {
+    status: 401,
+    title: 'The namespace token is invalid.',
+    action:
+      "Use the token the admin issued, unmodified; tokens must be signed with ES256 or EdDSA by a key in the admin's JWKS.",
+  },
+  'PRISM-AUTH-003': {
+    status: 401,
+    title: 'The namespace token has expired.',
+    action: 'Refresh the namespace lease (POST /v1/namespaces/{name}:refresh) to get a new token.',
+  },
+  'PRISM-AUTH-004': {
+    status: 401,
+    title: 'The namespace token was revoked.',
+    action: 'Ask the namespace owner for a new token; a revoked token never becomes valid again.',
+  },
+  'PRISM-AUTH-005': {
+    status: 401,
+    title: 'The token is signed by an unknown key.',
+    action:
+      'Refresh the lease to get a token signed by a current key; keys retired past their overlap no longer verify.',
+  },
+  'PRISM-AUTH-006': {
+    status: 403,
+    title: 'The token is for another namespace.',
+    action: 'Use the token issued for the namespace named in X-Prism-Namespace.',
+  },
+  'PRISM-API-001': {
+    status: 400,
+    title: 'The request body is not valid JSON or not the expected message.',
+    action:
+      'Send a JSON object in the proto3 JSON mapping of the request message (see proto/prism/admin/v1/operator.proto).',
+  },
+  'PRISM-API-002': {
+    status: 413,
+    title: 'The request body is too large.',
+    action: 'Send a smaller body, or raise limits.maxBodyBytes on the admin.',
+  },
+  'PRISM-API-003': {
+    status: 404,
+    title: 'No such endpoint.',
+    action: 'See the operator API in the README (GET /v1/namespaces, GET /v1/partition-table, ...).',
+  },
+  'PRISM-API-004': {
+    status: 405,
+    title: 'Method not allowed on this endpoint.',
+    action: 'Use the method the README lists for this path; the Allow header names the accepted ones.',
+  },
+  'PRISM-FLEET-001': {
+    status: 409,
+    title: 'The proxy id is held by a live proxy.',
+    action: 'Give this proxy its own --id; the live proxy keeps the id until its stream closes.',
+  },
+  'PRISM-FLEET-002': {
+    status: 400,
+    title: 'Invalid control-plane message.',
+    action: 'Open the stream with a Register message carrying a valid proxy id, address and ports.',
+  },
+  'PRISM-STORE-001': {
+    status: 503,
+    title: "The admin's storage failed.",
+    action:
+      'Check the data directory (disk space, permissions) and the admin log; the operation was not applied and can be retried.',
+  },
   'PRISM-PROXY-001': {
     status: 400,
     title: 'Invalid proxy id.',
@@ -81,6 +183,11 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'The partition table is inconsistent.',
     action: 'Regenerate the table with `prismctl partitions plan` or fetch it from the admin; do not edit it by hand.',
+  },
+  'PRISM-TABLE-004': {
+    status: 503,
+    title: 'There is no partition table yet.',
+    action: 'Start at least one prism-proxy against this admin; the first registration creates the table.',
   },
   'PRISM-CONFIG-001': {
     status: 400,

@@ -16,6 +16,20 @@ export const adminConfigSchema = {
       default: [],
       description: 'etcd endpoints (http://host:port); empty = embedded SQLite',
     },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        synchronous: {
+          type: 'string',
+          enum: ['normal', 'full'],
+          default: 'normal',
+          description:
+            'SQLite fsync policy (WAL): normal survives a killed admin; full also survives power loss, at a lower write rate',
+        },
+      },
+    },
     strategy: {
       type: 'string',
       enum: ['consistent_hash', 'key_range', 'explicit'],

@@ -92,7 +92,16 @@ export interface Heartbeat {
   /** Table version the proxy is routing with. */
   appliedTableVersion: number;
   /** Proxy clock at send time. */
-  sentAt?: Date | undefined;
+  sentAt?:
+    | Date
+    | undefined;
+  /** Requests served per namespace since the previous heartbeat; the admin does not purge namespaces in use. */
+  namespaceRequests: { [key: string]: number };
+}
+
+export interface Heartbeat_NamespaceRequestsEntry {
+  key: string;
+  value: number;
 }
 
 /** The proxy applied (or refused) a table version. */
@@ -642,7 +651,7 @@ export const RegisterAck: MessageFns<RegisterAck> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { proxyId: "", appliedTableVersion: 0, sentAt: undefined };
+  return { proxyId: "", appliedTableVersion: 0, sentAt: undefined, namespaceRequests: {} };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -656,6 +665,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.sentAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(26).fork()).join();
     }
+    globalThis.Object.entries(message.namespaceRequests).forEach(([key, value]: [string, number]) => {
+      Heartbeat_NamespaceRequestsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
     return writer;
   },
 
@@ -696,6 +708,17 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = Heartbeat_NamespaceRequestsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.namespaceRequests[entry4.key] = entry4.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -725,6 +748,33 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         : isSet(object.sent_at)
         ? fromJsonTimestamp(object.sent_at)
         : undefined,
+      namespaceRequests: isObject(object.namespaceRequests)
+        ? (globalThis.Object.entries(object.namespaceRequests) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.namespace_requests)
+        ? (globalThis.Object.entries(object.namespace_requests) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -739,6 +789,15 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.sentAt !== undefined) {
       obj.sentAt = message.sentAt.toISOString();
     }
+    if (message.namespaceRequests) {
+      const entries = globalThis.Object.entries(message.namespaceRequests) as [string, number][];
+      if (entries.length > 0) {
+        obj.namespaceRequests = {};
+        entries.forEach(([k, v]) => {
+          obj.namespaceRequests[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -750,6 +809,98 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.proxyId = object.proxyId ?? "";
     message.appliedTableVersion = object.appliedTableVersion ?? 0;
     message.sentAt = object.sentAt ?? undefined;
+    message.namespaceRequests = (globalThis.Object.entries(object.namespaceRequests ?? {}) as [string, number][])
+      .reduce((acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      }, {});
+    return message;
+  },
+};
+
+function createBaseHeartbeat_NamespaceRequestsEntry(): Heartbeat_NamespaceRequestsEntry {
+  return { key: "", value: 0 };
+}
+
+export const Heartbeat_NamespaceRequestsEntry: MessageFns<Heartbeat_NamespaceRequestsEntry> = {
+  encode(message: Heartbeat_NamespaceRequestsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Heartbeat_NamespaceRequestsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeartbeat_NamespaceRequestsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Heartbeat_NamespaceRequestsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Heartbeat_NamespaceRequestsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Heartbeat_NamespaceRequestsEntry>): Heartbeat_NamespaceRequestsEntry {
+    return Heartbeat_NamespaceRequestsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Heartbeat_NamespaceRequestsEntry>): Heartbeat_NamespaceRequestsEntry {
+    const message = createBaseHeartbeat_NamespaceRequestsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
@@ -1055,6 +1206,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

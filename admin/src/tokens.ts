@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  SignJWT,
+} from 'jose';
+import type { Clock } from '../../core/src/clock.js';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../core/src/tokens.js';
+import type { AdminStore, StoredKey } from './store.js';
+
+const DAY = 86_400_000;
+
+export interface IssueRequest {
+  namespace: string;
+  team: string;
+  permissions: string[];
+  leaseId: string;
+  /** Expiry in ms since the epoch. */
+  expiresAt: number;
+}
+
+export interface TokenIssuerOptions {
+  store: AdminStore;
+  clock: Clock;
+  algorithm: 'ES256' | 'EdDSA';
+  rotationDays: number;
+  overlapDays: number;
+}
+
+type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+
+/**
+ * Signs namespace JWTs with the newest key and publishes the JWKS: the signing key plus every
+ * retired key still inside its overlap window, so tokens signed before a rotation keep verifying.
+ */
+export class TokenIssuer {
+  private keys: StoredKey[] = [];
+  private signing?: { kid: string; alg: string; key: SigningKey };
+  private jwksCache?: JSONWebKeySet;
+
+  private constructor(private readonly options: TokenIssuerOptions) {}
+
+  static async open(options: TokenIssuerOptions): Promise<TokenIssuer> {
+    const issuer = new TokenIssuer(options);
+    issuer.keys = await options.store.listKeys();
+    if (!issuer.current()) await issuer.rotate();
+    else await issuer.loadSigningKey();
+    return issuer;
+  }
+
+  private current(): StoredKey | undefined {
+    return this.keys.filter((k) => k.retiredAt === null).at(-1);
+  }
+
+  private async loadSigningKey(): Promise<void> {
+    const current = this.current();
+    if (!current) throw new Error('no signing key');
+    this.signing = {
+      kid: current.kid,
+      alg: current.alg,
+      key: await importJWK(JSON.parse(current.privateJwk), current.alg),
+    };
+    this.jwksCache = undefined;
+  }
+
+  /** Makes a new signing key; the previous one only verifies from now on, until its overlap ends. */
+  async rotate(): Promise<string> {
+    const { algorithm, store, clock } = this.options;
+    const { privateKey, publicKey } = await generateKeyPair(algorithm, { extractable: true });
+    const publicJwk: JWK = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const now = clock.now();
+    const fresh: StoredKey = {
+      kid,
+      alg: algorithm,
+      privateJwk: JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: algorithm }),
+      publicJwk: JSON.stringify({ ...publicJwk, kid, alg: algorithm, use: 'sig' }),
+      createdAt: now,
+      retiredAt: null,
+    };
+    for (const k of this.keys.filter((k) => k.retiredAt === null)) {
+      k.retiredAt = now;
+      await store.putKey(k);
+    }
+    await store.putKey(fresh);
+    this.keys.push(fresh);
+    await this.loadSigningKey();
+    return kid;
+  }
+
+  /** Rotates when the signing key is older than the rotation period. */
+  async rotateIfDue(): Promise<boolean> {
+    const current = this.current();
+    if (current && this.options.clock.now() - current.createdAt < this.options.rotationDays * DAY) return false;
+    await this.rotate();
+    return true;
+  }
+
+  /** Keys that still verify: the signing key and retired keys within their overlap. */
+  jwks(): JSONWebKeySet {
+    const now = this.options.clock.now();
+    const overlap = this.options.overlapDays * DAY;
+    this.jwksCache ??= {
+      keys: this.keys
+        .filter((k) => k.retiredAt === null || now < k.retiredAt + overlap)
+        .map((k) => JSON.parse(k.publicJwk)),
+    };
+    return this.jwksCache;
+  }
+
+  /** Forgets the cached JWKS so that keys past their overlap drop out. */
+  refresh(): void {
+    this.jwksCache = undefined;
+  }
+
+  async issue(request: IssueRequest): Promise<{ token: string; jti: string }> {
+    const signing = this.signing;
+    if (!signing) throw new Error('token issuer not opened');
+    const jti = randomUUID();
+    const nowSeconds = Math.floor(this.options.clock.now() / 1000);
+    const token = await new SignJWT({
+      ns: request.namespace,
+      team: request.team,
+      perms: request.permissions,
+      lease: request.leaseId,
+    })
+      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject(request.namespace)
+      .setJti(jti)
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(Math.floor(request.expiresAt / 1000))
+      .sign(signing.key);
+    return { token, jti };
+  }
+}
