@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { type Io, processIo, runServerMain } from '../../core/src/cli-output.js';
 import { loadConfig } from '../../core/src/config/load.js';
+import { buildAdmin } from './admin.js';
 
 const list = (value: string) =>
   value
@@ -52,10 +53,17 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
     io,
     (flags: AdminFlags) => loadConfig('admin', { file: flags.config, values: adminFlagsToValues(flags) }),
     async (config) => {
-      io.err(
-        `prism-admin: configuration is valid (profile ${config.profile}), but the control-plane server is not part of this build yet; use --print-config to inspect the configuration\n`,
-      );
-      return 1;
+      const admin = await buildAdmin({ config });
+      await admin.listen();
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          admin.log.info({ signal }, 'prism-admin stopping');
+          admin.close().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      return 0;
     },
   );
 }

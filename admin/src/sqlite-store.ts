@@ -305,6 +305,13 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
         })),
       ),
     putProxy: (p) => run('saving a proxy', () => void putProxyRow(p)),
+    getSetting: (key) =>
+      run('reading a setting', () => {
+        const row = stmt.getKv.get(`setting:${key}`) as { value: string } | undefined;
+        return row ? JSON.parse(row.value) : undefined;
+      }),
+    putSetting: (key, value) =>
+      run('saving a setting', () => void stmt.putKv.run(`setting:${key}`, JSON.stringify(value))),
     close: async () => {
       db.close();
     },

@@ -103,6 +103,9 @@ export interface AdminStore {
   /** The table and the proxy registry change together. */
   saveFleet(table: PartitionTable | undefined, proxies: StoredProxy[]): Promise<void>;
   listProxies(): Promise<StoredProxy[]>;
+  /** Small JSON settings (strategy, rules, weight overrides). */
+  getSetting(key: string): Promise<unknown>;
+  putSetting(key: string, value: unknown): Promise<void>;
   putProxy(proxy: StoredProxy): Promise<void>;
 
   close(): Promise<void>;

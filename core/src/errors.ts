@@ -111,6 +111,11 @@ export const ERROR_CATALOG = {
     title: 'Method not allowed on this endpoint.',
     action: 'Use the method the README lists for this path; the Allow header names the accepted ones.',
   },
+  'PRISM-INTERNAL-001': {
+    status: 500,
+    title: 'Internal error.',
+    action: 'Retry; if it persists, report it with the log lines around this time.',
+  },
   'PRISM-FLEET-001': {
     status: 409,
     title: 'The proxy id is held by a live proxy.',

@@ -31,6 +31,38 @@ export const protobufFileName = "prism/admin/v1/operator.proto";
 
 /** Operator API (admin HTTP/JSON port 8982, proto3 JSON mapping; the same RPCs over gRPC on 8981). */
 
+/** Read the audit log. */
+export interface ListAuditRequest {
+  /** Only entries about this namespace or proxy. */
+  target: string;
+  /** At most this many entries, default 100, max 1000. */
+  limit: number;
+}
+
+/** Audit entries, newest first. */
+export interface ListAuditResponse {
+  /** Entries. */
+  entries: AuditEntry[];
+}
+
+/** One operation on the registry. */
+export interface AuditEntry {
+  /** When it happened. */
+  at?:
+    | Date
+    | undefined;
+  /** Who did it (X-Prism-Actor header, or the client address). */
+  actor: string;
+  /** reserve, refresh, revoke, delete, restore, expire, purge, ... */
+  action: string;
+  /** Namespace or proxy it was about. */
+  target: string;
+  /** ok, or the error code. */
+  result: string;
+  /** Extra facts, e.g. the TTL. */
+  detail: string;
+}
+
 /** Reserve a namespace. */
 export interface ReserveNamespaceRequest {
   /** Name, CONTRACT §2. */
@@ -170,6 +202,309 @@ export interface RebalancePlan {
   /** When it was applied; unset for a plan. */
   appliedAt?: Date | undefined;
 }
+
+function createBaseListAuditRequest(): ListAuditRequest {
+  return { target: "", limit: 0 };
+}
+
+export const ListAuditRequest: MessageFns<ListAuditRequest> = {
+  encode(message: ListAuditRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditRequest {
+    return {
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListAuditRequest): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditRequest>): ListAuditRequest {
+    return ListAuditRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditRequest>): ListAuditRequest {
+    const message = createBaseListAuditRequest();
+    message.target = object.target ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListAuditResponse(): ListAuditResponse {
+  return { entries: [] };
+}
+
+export const ListAuditResponse: MessageFns<ListAuditResponse> = {
+  encode(message: ListAuditResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      AuditEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(AuditEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => AuditEntry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListAuditResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => AuditEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditResponse>): ListAuditResponse {
+    return ListAuditResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditResponse>): ListAuditResponse {
+    const message = createBaseListAuditResponse();
+    message.entries = object.entries?.map((e) => AuditEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAuditEntry(): AuditEntry {
+  return { at: undefined, actor: "", action: "", target: "", result: "", detail: "" };
+}
+
+export const AuditEntry: MessageFns<AuditEntry> = {
+  encode(message: AuditEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(10).fork()).join();
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.target !== "") {
+      writer.uint32(34).string(message.target);
+    }
+    if (message.result !== "") {
+      writer.uint32(42).string(message.result);
+    }
+    if (message.detail !== "") {
+      writer.uint32(50).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.result = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditEntry {
+    return {
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      result: isSet(object.result) ? globalThis.String(object.result) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: AuditEntry): unknown {
+    const obj: any = {};
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.result !== "") {
+      obj.result = message.result;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditEntry>): AuditEntry {
+    return AuditEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditEntry>): AuditEntry {
+    const message = createBaseAuditEntry();
+    message.at = object.at ?? undefined;
+    message.actor = object.actor ?? "";
+    message.action = object.action ?? "";
+    message.target = object.target ?? "";
+    message.result = object.result ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
 
 function createBaseReserveNamespaceRequest(): ReserveNamespaceRequest {
   return { name: "", backends: [], team: "", leaseTtlSeconds: 0, config: {} };
@@ -1771,7 +2106,7 @@ export const OperatorService = {
     responseSerialize: (value: Namespace): Buffer => Buffer.from(Namespace.encode(value).finish()),
     responseDeserialize: (value: Buffer): Namespace => Namespace.decode(value),
   },
-  /** POST /v1/namespaces/{name}:restore. */
+  /** POST /v1/namespaces/{name}:restore: a fresh lease and token. */
   restoreNamespace: {
     path: "/prism.admin.v1.Operator/RestoreNamespace" as const,
     requestStream: false as const,
@@ -1779,8 +2114,9 @@ export const OperatorService = {
     requestSerialize: (value: RestoreNamespaceRequest): Buffer =>
       Buffer.from(RestoreNamespaceRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RestoreNamespaceRequest => RestoreNamespaceRequest.decode(value),
-    responseSerialize: (value: Namespace): Buffer => Buffer.from(Namespace.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Namespace => Namespace.decode(value),
+    responseSerialize: (value: ReserveNamespaceResponse): Buffer =>
+      Buffer.from(ReserveNamespaceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReserveNamespaceResponse => ReserveNamespaceResponse.decode(value),
   },
   /** GET /v1/proxies. */
   listProxies: {
@@ -1823,6 +2159,16 @@ export const OperatorService = {
     responseSerialize: (value: RebalancePlan): Buffer => Buffer.from(RebalancePlan.encode(value).finish()),
     responseDeserialize: (value: Buffer): RebalancePlan => RebalancePlan.decode(value),
   },
+  /** GET /v1/audit: newest first. */
+  listAudit: {
+    path: "/prism.admin.v1.Operator/ListAudit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAuditRequest): Buffer => Buffer.from(ListAuditRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuditRequest => ListAuditRequest.decode(value),
+    responseSerialize: (value: ListAuditResponse): Buffer => Buffer.from(ListAuditResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuditResponse => ListAuditResponse.decode(value),
+  },
 } as const;
 
 export interface OperatorServer extends UntypedServiceImplementation {
@@ -1838,8 +2184,8 @@ export interface OperatorServer extends UntypedServiceImplementation {
   revokeNamespace: handleUnaryCall<RevokeNamespaceRequest, Namespace>;
   /** DELETE /v1/namespaces/{name} (soft delete, restorable for 7 days). */
   deleteNamespace: handleUnaryCall<DeleteNamespaceRequest, Namespace>;
-  /** POST /v1/namespaces/{name}:restore. */
-  restoreNamespace: handleUnaryCall<RestoreNamespaceRequest, Namespace>;
+  /** POST /v1/namespaces/{name}:restore: a fresh lease and token. */
+  restoreNamespace: handleUnaryCall<RestoreNamespaceRequest, ReserveNamespaceResponse>;
   /** GET /v1/proxies. */
   listProxies: handleUnaryCall<ListProxiesRequest, ListProxiesResponse>;
   /** GET /v1/partition-table. */
@@ -1848,6 +2194,8 @@ export interface OperatorServer extends UntypedServiceImplementation {
   planRebalance: handleUnaryCall<RebalanceRequest, RebalancePlan>;
   /** POST /v1/partition-table:apply. */
   applyRebalance: handleUnaryCall<RebalanceRequest, RebalancePlan>;
+  /** GET /v1/audit: newest first. */
+  listAudit: handleUnaryCall<ListAuditRequest, ListAuditResponse>;
 }
 
 export interface OperatorClient extends Client {
@@ -1947,21 +2295,21 @@ export interface OperatorClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Namespace) => void,
   ): ClientUnaryCall;
-  /** POST /v1/namespaces/{name}:restore. */
+  /** POST /v1/namespaces/{name}:restore: a fresh lease and token. */
   restoreNamespace(
     request: RestoreNamespaceRequest,
-    callback: (error: ServiceError | null, response: Namespace) => void,
+    callback: (error: ServiceError | null, response: ReserveNamespaceResponse) => void,
   ): ClientUnaryCall;
   restoreNamespace(
     request: RestoreNamespaceRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: Namespace) => void,
+    callback: (error: ServiceError | null, response: ReserveNamespaceResponse) => void,
   ): ClientUnaryCall;
   restoreNamespace(
     request: RestoreNamespaceRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Namespace) => void,
+    callback: (error: ServiceError | null, response: ReserveNamespaceResponse) => void,
   ): ClientUnaryCall;
   /** GET /v1/proxies. */
   listProxies(
@@ -2026,6 +2374,22 @@ export interface OperatorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RebalancePlan) => void,
+  ): ClientUnaryCall;
+  /** GET /v1/audit: newest first. */
+  listAudit(
+    request: ListAuditRequest,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
+  ): ClientUnaryCall;
+  listAudit(
+    request: ListAuditRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
+  ): ClientUnaryCall;
+  listAudit(
+    request: ListAuditRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
   ): ClientUnaryCall;
 }
 

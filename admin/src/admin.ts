@@ -1,0 +1,177 @@
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { type Logger, pino } from 'pino';
+import { type Clock, systemClock } from '../../core/src/clock.js';
+import type { AdminConfig } from '../../core/src/config/admin-schema.js';
+import { splitHostPort } from '../../core/src/config/checks.js';
+import { partitionOf } from '../../core/src/partition.js';
+import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
+import { CleanupJob } from './cleanup.js';
+import { type Connection, Fleet } from './fleet.js';
+import { buildControlPlane, ControlPlaneService } from './grpc-server.js';
+import { buildHttpApi } from './http-api.js';
+import { buildAdminMetrics } from './metrics.js';
+import { NamespaceService } from './namespaces.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { AdminStore, NamespaceRecord } from './store.js';
+import { TokenIssuer } from './tokens.js';
+
+export interface BuildAdminOptions {
+  config: Readonly<AdminConfig>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Another store than the embedded SQLite one. */
+  store?: AdminStore;
+  /** Run the heartbeat check and cleanup job on timers (default true; tests drive them by hand). */
+  timers?: boolean;
+}
+
+export interface AdminAddresses {
+  grpc: string;
+  http: string;
+  grpcPort: number;
+  httpPort: number;
+}
+
+/** Builds a ready admin that is not listening yet; `listen()` binds the gRPC and HTTP ports. */
+export async function buildAdmin(options: BuildAdminOptions) {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? pino({ name: 'prism-admin', level: config.log.level });
+  const store = options.store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous });
+  const metrics = buildAdminMetrics();
+  const issuer = await TokenIssuer.open({
+    store,
+    clock,
+    algorithm: config.tokens.algorithm,
+    rotationDays: config.tokens.keyRotationDays,
+    overlapDays: config.tokens.keyOverlapDays,
+  });
+
+  const advertisement = (r: NamespaceRecord): NamespaceAdvertisement => {
+    const table = fleet.currentTable();
+    const route = fleet.route(r.name);
+    return {
+      namespace: r.name,
+      partitionId: partitionOf(r.name),
+      proxies: route ? [route.owner] : [],
+      backends: r.backends,
+      config: r.config,
+      strategy: table?.strategy ?? 0,
+      tableVersion: table?.version ?? 0,
+      epoch: route?.epoch ?? 0,
+      removed: r.deletedAt !== null || r.revokedAt !== null,
+    };
+  };
+
+  const welcome = async (conn: Connection) => {
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listNamespaces({ after, limit: 1000 });
+      for (const r of page) conn.send({ advertisement: advertisement(r) });
+      if (page.length < 1000) break;
+      after = page[page.length - 1].name;
+    }
+    const revocations = (await store.listRevocations()).map((r) => ({ ...r, expiresAt: new Date(r.expiresAt) }));
+    conn.send({ revocations: { full: true, revocations } });
+  };
+
+  const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome });
+  await fleet.load();
+
+  const namespaces = new NamespaceService({
+    store,
+    clock,
+    config,
+    issuer,
+    metrics,
+    ownerOf: (ns) => fleet.ownerOf(ns),
+    events: {
+      changed: (r) => fleet.broadcast({ advertisement: advertisement(r) }),
+      revoked: (r) =>
+        fleet.broadcast({ revocations: { full: false, revocations: [{ ...r, expiresAt: new Date(r.expiresAt) }] } }),
+    },
+  });
+  const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
+
+  const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_permit_without_calls': 1 });
+  grpcServer.addService(ControlPlaneService, buildControlPlane(fleet, metrics, log));
+  const http = buildHttpApi({
+    namespaces,
+    fleet,
+    issuer,
+    store,
+    metrics,
+    log,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    countLive: () => store.countLive(clock.now()),
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  let addresses: AdminAddresses | undefined;
+
+  return {
+    config,
+    store,
+    fleet,
+    namespaces,
+    cleanup,
+    issuer,
+    metrics,
+    log,
+
+    async listen(): Promise<AdminAddresses> {
+      const g = splitHostPort(config.grpcListen);
+      const grpcPort = await new Promise<number>((resolve, reject) =>
+        grpcServer.bindAsync(
+          `${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}`,
+          grpc.ServerCredentials.createInsecure(),
+          (err, port) => (err ? reject(err) : resolve(port)),
+        ),
+      );
+      const h = splitHostPort(config.httpListen);
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(h.port, h.host, () => resolve());
+      });
+      const httpPort = (http.address() as AddressInfo).port;
+      if (options.timers !== false) {
+        const beat = config.proxies.heartbeatSeconds * 1000;
+        timers.push(setInterval(() => void fleet.checkHealth(), Math.max(250, beat / 2)));
+        timers.push(
+          setInterval(() => void fleet.flush().catch((err) => log.warn({ err }, 'saving proxy state failed')), beat),
+        );
+        for (const t of timers) t.unref();
+        cleanup.start();
+        void cleanup.runOnce();
+      }
+      addresses = { grpc: `${g.host}:${grpcPort}`, http: `${h.host}:${httpPort}`, grpcPort, httpPort };
+      log.info({ grpc: addresses.grpc, http: addresses.http, dataDir: config.dataDir }, 'prism-admin listening');
+      return addresses;
+    },
+
+    addresses: () => addresses,
+
+    async close(): Promise<void> {
+      for (const t of timers) clearInterval(t);
+      cleanup.stop();
+      fleet.closeAll();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          grpcServer.forceShutdown();
+          resolve();
+        }, 1000);
+        grpcServer.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await fleet.flush().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
+export type Admin = Awaited<ReturnType<typeof buildAdmin>>;

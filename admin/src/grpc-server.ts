@@ -1,0 +1,127 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { isPrismError, PrismError } from '../../core/src/errors.js';
+import {
+  type AdminMessage,
+  type ControlPlaneServer,
+  ControlPlaneService,
+  type ProxyMessage,
+} from '../../proto/gen/prism/admin/v1/control_plane.js';
+import type { Connection, Fleet } from './fleet.js';
+import type { AdminMetrics } from './metrics.js';
+
+const REGISTER_TIMEOUT_MS = 10_000;
+const PULL_WAIT_MAX_MS = 30_000;
+
+const GRPC_STATUS: Record<number, grpc.status> = {
+  400: grpc.status.INVALID_ARGUMENT,
+  404: grpc.status.NOT_FOUND,
+  409: grpc.status.ALREADY_EXISTS,
+  503: grpc.status.UNAVAILABLE,
+};
+
+/** A PrismError as a gRPC status: the code leads the details so clients can match on it. */
+export function toGrpcError(err: unknown): grpc.ServiceError {
+  const prism = isPrismError(err) ? err : new PrismError('PRISM-STORE-001', (err as Error)?.message ?? String(err));
+  const e = new Error(`${prism.code}: ${prism.message}`) as grpc.ServiceError;
+  e.code = GRPC_STATUS[prism.status] ?? grpc.status.INTERNAL;
+  e.details = `${prism.code}: ${prism.message}`;
+  e.metadata = new grpc.Metadata();
+  e.metadata.set('prism-error-code', prism.code);
+  return e;
+}
+
+function peerHost(peer: string): string {
+  const m = /^(?:ipv4:|ipv6:)?\[?([^\]]+?)\]?:\d+$/.exec(peer);
+  return m ? m[1] : '';
+}
+
+export function buildControlPlane(fleet: Fleet, metrics: AdminMetrics, log: Logger): ControlPlaneServer {
+  return {
+    connect(call) {
+      let id: string | undefined;
+      let closed = false;
+      let chain: Promise<void> = Promise.resolve();
+      const conn: Connection = {
+        send(message: AdminMessage) {
+          if (!closed) call.write(message);
+        },
+        close(error?: PrismError) {
+          if (closed) return;
+          closed = true;
+          if (error) call.destroy(toGrpcError(error));
+          else call.end();
+        },
+      };
+      const fail = (err: unknown) => {
+        metrics.grpcRequests.inc({ method: 'Connect', status: isPrismError(err) ? err.code : 'error' });
+        log.warn({ err: isPrismError(err) ? err.message : err, proxy: id }, 'control stream refused');
+        conn.close(isPrismError(err) ? err : new PrismError('PRISM-STORE-001', String(err)));
+      };
+      const registerTimer = setTimeout(
+        () => fail(new PrismError('PRISM-FLEET-002', `no Register message within ${REGISTER_TIMEOUT_MS} ms`)),
+        REGISTER_TIMEOUT_MS,
+      );
+      const handle = async (message: ProxyMessage) => {
+        if (closed) return;
+        if (id === undefined) {
+          if (!message.register)
+            throw new PrismError('PRISM-FLEET-002', 'the first message of a stream must be Register');
+          clearTimeout(registerTimer);
+          await fleet.register(conn, message.register, peerHost(call.getPeer()));
+          id = message.register.proxyId;
+          metrics.grpcRequests.inc({ method: 'Connect/Register', status: 'OK' });
+        } else if (message.heartbeat) {
+          fleet.heartbeat(id, message.heartbeat);
+          metrics.grpcRequests.inc({ method: 'Connect/Heartbeat', status: 'OK' });
+        } else if (message.ack) {
+          fleet.ack(id, message.ack);
+          metrics.grpcRequests.inc({ method: 'Connect/Ack', status: 'OK' });
+        } else if (message.register) {
+          throw new PrismError('PRISM-FLEET-002', 'Register may only be sent once per stream');
+        }
+      };
+      call.on('data', (message: ProxyMessage) => {
+        chain = chain.then(() => handle(message)).catch(fail);
+      });
+      const gone = () => {
+        clearTimeout(registerTimer);
+        closed = true;
+        if (id !== undefined) {
+          const who = id;
+          chain = chain
+            .then(() => fleet.disconnected(who, conn))
+            .catch((err) => log.error({ err }, 'disconnect failed'));
+        }
+      };
+      call.on('end', () => {
+        gone();
+        call.end();
+      });
+      call.on('cancelled', gone);
+      call.on('close', gone);
+      call.on('error', gone);
+    },
+
+    getPartitionTable(call, callback) {
+      const after = call.request.afterVersion;
+      const deadline = call.getDeadline();
+      const left = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
+      const wait = after > 0 ? Math.min(Number.isFinite(left) ? left - 50 : PULL_WAIT_MAX_MS, PULL_WAIT_MAX_MS) : 0;
+      const answer = () => {
+        const table = fleet.currentTable();
+        if (!table) {
+          metrics.grpcRequests.inc({ method: 'GetPartitionTable', status: 'NOT_FOUND' });
+          callback(toGrpcError(new PrismError('PRISM-TABLE-004', 'no proxy has registered yet')));
+          return;
+        }
+        metrics.grpcRequests.inc({ method: 'GetPartitionTable', status: 'OK' });
+        callback(null, table);
+      };
+      if (wait <= 0) answer();
+      else fleet.waitForVersionAbove(after, wait).then(answer);
+    },
+  };
+}
+
+export { ControlPlaneService };

@@ -1,0 +1,91 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The admin's metrics (CONTRACT §8 names and labels, plus a few of its own). */
+export function buildAdminMetrics() {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    reservations: new Counter({
+      name: 'prism_namespace_reservations_total',
+      help: 'Namespace reservations by result (ok, conflict, invalid, error).',
+      labelNames: ['status'],
+      registers,
+    }),
+    refreshes: new Counter({
+      name: 'prism_namespace_lease_refreshes_total',
+      help: 'Lease refreshes by result.',
+      labelNames: ['status'],
+      registers,
+    }),
+    expirations: new Counter({
+      name: 'prism_namespace_lease_expirations_total',
+      help: 'Leases the cleanup job expired after their grace period.',
+      registers,
+    }),
+    activeLeases: new Gauge({
+      name: 'prism_namespace_active_leases',
+      help: 'Namespaces with a live lease (active or in grace).',
+      registers,
+    }),
+    assignments: new Gauge({
+      name: 'prism_partition_assignments_per_proxy',
+      help: 'Partitions each proxy owns in the current table.',
+      labelNames: ['proxy_id'],
+      registers,
+    }),
+    rebalances: new Counter({
+      name: 'prism_partition_rebalances_total',
+      help: 'Partition tables computed, by strategy.',
+      labelNames: ['strategy'],
+      registers,
+    }),
+    rebalanceDuration: new Histogram({
+      name: 'prism_partition_rebalance_duration_seconds',
+      help: 'Time to compute and persist a new partition table.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    imbalance: new Gauge({
+      name: 'prism_partition_imbalance_ratio',
+      help: 'Largest partition count over its weighted fair share in the current table (1 = perfect).',
+      registers,
+    }),
+    grpcRequests: new Counter({
+      name: 'prism_admin_grpc_requests_total',
+      help: 'gRPC requests and stream messages by method and status.',
+      labelNames: ['method', 'status'],
+      registers,
+    }),
+    tableVersion: new Gauge({
+      name: 'prism_admin_partition_table_version',
+      help: 'Version of the current partition table.',
+      registers,
+    }),
+    proxyCount: new Gauge({
+      name: 'prism_admin_proxy_count',
+      help: 'Registered proxies by status (healthy, stale, disconnected).',
+      labelNames: ['status'],
+      registers,
+    }),
+    proxiesBehind: new Gauge({
+      name: 'prism_admin_proxies_behind',
+      help: 'Connected proxies that have not acknowledged the current table version.',
+      registers,
+    }),
+    cleanupFailures: new Counter({
+      name: 'prism_admin_cleanup_failures_total',
+      help: 'Cleanup steps that failed (each is retried with backoff and logged).',
+      labelNames: ['step'],
+      registers,
+    }),
+    purges: new Counter({
+      name: 'prism_admin_namespace_purges_total',
+      help: 'Soft-deleted namespaces purged, by result (purged, skipped_traffic).',
+      labelNames: ['result'],
+      registers,
+    }),
+  };
+}
+
+export type AdminMetrics = ReturnType<typeof buildAdminMetrics>;
