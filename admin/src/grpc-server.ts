@@ -49,7 +49,7 @@ export function buildControlPlane(fleet: Fleet, metrics: AdminMetrics, log: Logg
         close(error?: PrismError) {
           if (closed) return;
           closed = true;
-          if (error) call.destroy(toGrpcError(error));
+          if (error) call.emit('error', toGrpcError(error));
           else call.end();
         },
       };

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyStatus } from '../../proto/gen/prism/admin/v1/partition.js';
+import { api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { FakeClock } from '../../test-support/fake-clock.js';
+
+const started: StartedAdmin[] = [];
+const proxies: FakeProxy[] = [];
+afterEach(async () => {
+  for (const p of proxies.splice(0)) p.kill();
+  for (const a of started.splice(0)) await a.stop();
+});
+const admin = async (clock?: FakeClock) => {
+  const a = await startAdmin({ clock });
+  started.push(a);
+  return a;
+};
+const proxy = (a: StartedAdmin, id: string, options?: ConstructorParameters<typeof FakeProxy>[2]) => {
+  const p = new FakeProxy(a.grpc, id, options);
+  proxies.push(p);
+  return p;
+};
+const owners = (t: { assignments: { owner: string }[] }) => new Set(t.assignments.map((x) => x.owner));
+
+describe('partition table push', () => {
+  it('pushes a new table to every proxy when one joins and when one leaves', async () => {
+    const a = await admin();
+    const p1 = proxy(a, 'proxy-1');
+    const v1 = await p1.tableAt(1);
+    expect(owners(v1)).toEqual(new Set(['proxy-1']));
+
+    const p2 = proxy(a, 'proxy-2');
+    const t0 = performance.now();
+    const v2 = await p1.until(() => p1.tables.find((t) => t.proxies.length === 2));
+    const joinPushMs = performance.now() - t0;
+    expect(v2.version).toBe(v1.version + 1);
+    expect(owners(v2)).toEqual(new Set(['proxy-1', 'proxy-2']));
+    expect(await p2.tableAt(v2.version)).toEqual(v2);
+    const moved = v2.assignments.filter((x, i) => x.owner !== v1.assignments[i].owner);
+    expect(moved).toHaveLength(128);
+    for (const m of moved) expect(m.epoch).toBe(v1.assignments[m.partition].epoch + 1);
+
+    p2.kill();
+    const v3 = await p1.until(() => p1.tables.find((t) => t.proxies.length === 1 && t.version > v2.version));
+    expect(owners(v3)).toEqual(new Set(['proxy-1']));
+    const http = await api(a.http, 'GET', '/v1/partition-table');
+    expect(http.json.version).toBe(v3.version);
+    console.log(`table pushed ${joinPushMs.toFixed(1)} ms after a proxy joined`);
+  });
+
+  it('tracks acknowledged versions and who is behind', async () => {
+    const a = await admin();
+    const acker = proxy(a, 'acker');
+    const silent = proxy(a, 'silent', { ackTables: false });
+    const t = await acker.until(() => acker.tables.find((x) => x.proxies.length === 2));
+    await silent.tableAt(t.version);
+    await acker.until(() => a.admin.fleet.list().find((p) => p.id === 'acker')?.appliedTableVersion === t.version);
+    expect(a.admin.fleet.behind()).toEqual(['silent']);
+    const list = await api(a.http, 'GET', '/v1/proxies');
+    expect(list.json.tableVersion).toBe(t.version);
+    expect(list.json.proxies.map((p: { id: string; status: string }) => [p.id, p.status])).toEqual([
+      ['acker', 'PROXY_STATUS_HEALTHY'],
+      ['silent', 'PROXY_STATUS_HEALTHY'],
+    ]);
+  });
+
+  it('refuses a proxy id held by a live proxy with a coded error; the live one keeps it', async () => {
+    const a = await admin();
+    const live = proxy(a, 'edge-1');
+    const t = await live.tableAt(1);
+    const impostor = proxy(a, 'edge-1', { dataPort: 9999 });
+    await impostor.until(() => impostor.error ?? impostor.ended);
+    expect(impostor.error?.details).toContain('PRISM-FLEET-001');
+    expect(a.admin.fleet.list().find((p) => p.id === 'edge-1')?.dataPort).toBe(8980);
+    expect(a.admin.fleet.currentTable()?.version).toBe(t.version);
+  });
+
+  it('refuses a stream that does not start with a valid Register', async () => {
+    const a = await admin();
+    const bad = proxy(a, 'Not Valid!');
+    await bad.until(() => bad.error ?? bad.ended);
+    expect(bad.error?.details).toContain('PRISM-FLEET-002');
+    expect(a.admin.fleet.currentTable()).toBeUndefined();
+  });
+
+  it('marks a silent proxy stale after 2 missed heartbeats and disconnected after 4, then moves its partitions', async () => {
+    const clock = new FakeClock();
+    const a = await admin(clock);
+    const keeps = proxy(a, 'keeps');
+    const quiet = proxy(a, 'quiet');
+    const t = await keeps.until(() => keeps.tables.find((x) => x.proxies.length === 2));
+    await quiet.tableAt(t.version);
+    const status = (id: string) => a.admin.fleet.list().find((p) => p.id === id)?.status;
+    await quiet.until(() => a.admin.fleet.behind().length === 0);
+
+    clock.advance(61_000);
+    keeps.heartbeat(t.version);
+    await keeps.until(
+      () =>
+        a.admin.fleet
+          .list()
+          .find((p) => p.id === 'keeps')
+          ?.lastSeen?.getTime() === clock.now(),
+    );
+    await a.admin.fleet.checkHealth();
+    expect(status('quiet')).toBe(ProxyStatus.PROXY_STATUS_STALE);
+    expect(status('keeps')).toBe(ProxyStatus.PROXY_STATUS_HEALTHY);
+    expect(a.admin.fleet.currentTable()?.version).toBe(t.version);
+
+    clock.advance(60_000);
+    keeps.heartbeat(t.version);
+    await keeps.until(
+      () =>
+        a.admin.fleet
+          .list()
+          .find((p) => p.id === 'keeps')
+          ?.lastSeen?.getTime() === clock.now(),
+    );
+    await a.admin.fleet.checkHealth();
+    expect(status('quiet')).toBe(ProxyStatus.PROXY_STATUS_DISCONNECTED);
+    const after = await keeps.until(() => keeps.tables.find((x) => x.version > t.version));
+    expect(owners(after)).toEqual(new Set(['keeps']));
+  });
+
+  it('answers a pull with the same table, and waits for a newer version when asked', async () => {
+    const a = await admin();
+    const p1 = proxy(a, 'p1');
+    const t1 = await p1.tableAt(1);
+    const { ControlPlaneClient } = await import('../../proto/gen/prism/admin/v1/control_plane.js');
+    const grpc = await import('@grpc/grpc-js');
+    const client = new ControlPlaneClient(a.grpc, grpc.credentials.createInsecure());
+    const pull = (afterVersion: number) =>
+      new Promise<{ version: number }>((resolve, reject) =>
+        client.getPartitionTable({ afterVersion }, { deadline: Date.now() + 5000 }, (err, t) =>
+          err ? reject(err) : resolve(t),
+        ),
+      );
+    expect(await pull(0)).toEqual(t1);
+    const waiting = pull(t1.version);
+    proxy(a, 'p2');
+    expect((await waiting).version).toBe(t1.version + 1);
+    client.close();
+  });
+});

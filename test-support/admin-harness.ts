@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { type Admin, buildAdmin } from '../admin/src/admin.js';
+import type { Clock } from '../core/src/clock.js';
+import { loadConfig } from '../core/src/config/load.js';
+import { type AdminMessage, ControlPlaneClient } from '../proto/gen/prism/admin/v1/control_plane.js';
+import type { PartitionTable } from '../proto/gen/prism/admin/v1/partition.js';
+
+export interface StartedAdmin {
+  admin: Admin;
+  dir: string;
+  http: string;
+  grpc: string;
+  stop(): Promise<void>;
+}
+
+/** A real admin on 127.0.0.1 with free ports and a fresh SQLite data directory. */
+export async function startAdmin(
+  options: { clock?: Clock; dir?: string; values?: Record<string, unknown> } = {},
+): Promise<StartedAdmin> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'prism-admin-'));
+  const config = loadConfig('admin', {
+    values: { dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', ...options.values },
+  });
+  const admin = await buildAdmin({ config, clock: options.clock, timers: false, logger: pino({ level: 'silent' }) });
+  const addr = await admin.listen();
+  return {
+    admin,
+    dir,
+    http: `http://${addr.http}`,
+    grpc: addr.grpc,
+    async stop() {
+      await admin.close();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+/** A simulated proxy: a real gRPC client holding the control stream, recording what the admin pushes. */
+export class FakeProxy {
+  readonly messages: AdminMessage[] = [];
+  readonly tables: PartitionTable[] = [];
+  error?: grpc.ServiceError;
+  ended = false;
+  private readonly client: ControlPlaneClient;
+  private readonly stream: grpc.ClientDuplexStream<unknown, AdminMessage>;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(
+    address: string,
+    readonly id: string,
+    options: { dataPort?: number; weight?: number; ackTables?: boolean } = {},
+  ) {
+    this.client = new ControlPlaneClient(address, grpc.credentials.createInsecure());
+    this.stream = this.client.connect() as grpc.ClientDuplexStream<unknown, AdminMessage>;
+    this.stream.on('data', (m: AdminMessage) => {
+      this.messages.push(m);
+      if (m.table) {
+        this.tables.push(m.table);
+        if (options.ackTables !== false) this.stream.write({ ack: { version: m.table.version, ok: true, error: '' } });
+      }
+      this.wake();
+    });
+    this.stream.on('error', (err: grpc.ServiceError) => {
+      this.error = err;
+      this.wake();
+    });
+    this.stream.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+    this.stream.write({
+      register: {
+        proxyId: id,
+        address: '127.0.0.1',
+        dataPort: options.dataPort ?? 8980,
+        opsPort: 9980,
+        weight: options.weight ?? 1,
+        knownTableVersion: 0,
+        softwareVersion: 'test',
+      },
+    });
+  }
+
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Waits (at most `ms`) until `predicate` holds. */
+  async until<T>(predicate: () => T | undefined | false, ms = 5000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = predicate();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`proxy ${this.id}: condition not met within ${ms} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  tableAt(version: number): Promise<PartitionTable> {
+    return this.until(() => this.tables.find((t) => t.version >= version));
+  }
+
+  latest(): PartitionTable | undefined {
+    return this.tables.at(-1);
+  }
+
+  heartbeat(applied: number, namespaceRequests: Record<string, number> = {}) {
+    this.stream.write({
+      heartbeat: { proxyId: this.id, appliedTableVersion: applied, sentAt: new Date(), namespaceRequests },
+    });
+  }
+
+  close() {
+    this.stream.end();
+    this.client.close();
+  }
+
+  kill() {
+    this.stream.cancel();
+    this.client.close();
+  }
+}
