@@ -130,7 +130,7 @@ describe('partition table push', () => {
     const client = new ControlPlaneClient(a.grpc, grpc.credentials.createInsecure());
     const pull = (afterVersion: number) =>
       new Promise<{ version: number }>((resolve, reject) =>
-        client.getPartitionTable({ afterVersion }, { deadline: Date.now() + 5000 }, (err, t) =>
+        client.getPartitionTable({ afterVersion }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, t) =>
           err ? reject(err) : resolve(t),
         ),
       );
