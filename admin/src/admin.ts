@@ -4,6 +4,7 @@ import { type Logger, pino } from 'pino';
 import { type Clock, systemClock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { splitHostPort } from '../../core/src/config/checks.js';
+import { PrismError } from '../../core/src/errors.js';
 import { partitionOf } from '../../core/src/partition.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
 import { CleanupJob } from './cleanup.js';
@@ -38,6 +39,12 @@ export async function buildAdmin(options: BuildAdminOptions) {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? pino({ name: 'prism-admin', level: config.log.level });
+  if (config.etcd.length > 0 && !options.store) {
+    throw new PrismError(
+      'PRISM-CONFIG-004',
+      `etcd storage (--etcd ${config.etcd.join(',')}) is not available in this build yet; the embedded SQLite store in --data-dir is`,
+    );
+  }
   const store = options.store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous });
   const metrics = buildAdminMetrics();
   const issuer = await TokenIssuer.open({

@@ -32,6 +32,12 @@ describe('prism-admin command line', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses --etcd until the etcd store exists, instead of silently using SQLite', async () => {
+    const r = await runBin('prism-admin', ['--etcd', 'http://127.0.0.1:2379', '--data-dir', '/nonexistent-prism-test']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error PRISM-CONFIG-004: etcd storage');
+  });
+
   it('--help lists the contract flags', async () => {
     const r = await runBin('prism-admin', ['--help']);
     expect(r.code).toBe(0);

@@ -116,6 +116,12 @@ export const ERROR_CATALOG = {
     title: 'Internal error.',
     action: 'Retry; if it persists, report it with the log lines around this time.',
   },
+  'PRISM-CLI-001': {
+    status: 503,
+    title: 'The admin cannot be reached.',
+    action:
+      'Check --admin (default http://127.0.0.1:8982) and that prism-admin is running; `curl <admin>/healthz` should answer.',
+  },
   'PRISM-FLEET-001': {
     status: 409,
     title: 'The proxy id is held by a live proxy.',
@@ -188,6 +194,11 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'The partition table is inconsistent.',
     action: 'Regenerate the table with `prismctl partitions plan` or fetch it from the admin; do not edit it by hand.',
+  },
+  'PRISM-CONFIG-004': {
+    status: 400,
+    title: 'The option is not supported by this build.',
+    action: 'Remove the option; the message says what is used instead.',
   },
   'PRISM-TABLE-004': {
     status: 503,

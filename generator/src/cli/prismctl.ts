@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { type Io, processIo, reportError } from '../../../core/src/cli-output.js';
+import { registerAdminCommands } from './admin-commands.js';
 import { registerPartitionCommands } from './partitions.js';
 
 export const VERSION = '0.1.0';
@@ -12,10 +13,9 @@ export function buildPrismctl(io: Io = processIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerPartitionCommands(program, io);
-  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-  for (const sub of program.commands.flatMap((c) => c.commands)) {
-    sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-  }
+  registerAdminCommands(program, io);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const sub of all(program)) sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;
 }
 

@@ -1,0 +1,186 @@
+import type { Command } from 'commander';
+import { strategyFromEnum } from '../../../core/src/assign/strategy.js';
+import { formatTable, type Io } from '../../../core/src/cli-output.js';
+import { loadConfig } from '../../../core/src/config/load.js';
+import { checkNamespace } from '../../../core/src/names.js';
+import { tableBalance, tableToJson } from '../../../core/src/table.js';
+import { Namespace } from '../../../proto/gen/prism/admin/v1/namespace.js';
+import {
+  ListNamespacesResponse,
+  ListProxiesResponse,
+  ReserveNamespaceResponse,
+} from '../../../proto/gen/prism/admin/v1/operator.js';
+import { PartitionTable, ProxyStatus } from '../../../proto/gen/prism/admin/v1/partition.js';
+import { AdminClient } from './admin-client.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface AdminOption {
+  admin?: string;
+  json?: boolean;
+}
+
+function client(opts: AdminOption): AdminClient {
+  const config = loadConfig('prismctl', { values: { admin: opts.admin ?? process.env.PRISM_ADMIN } });
+  return new AdminClient(config.admin, config.requestTimeoutMs);
+}
+
+const withAdmin = (cmd: Command) =>
+  cmd
+    .option('--admin <url>', 'admin operator API (default $PRISM_ADMIN or http://127.0.0.1:8982)')
+    .option('--json', 'print the proto3 JSON the admin returned');
+
+const status = (s: ProxyStatus) => ProxyStatus[s]?.replace('PROXY_STATUS_', '').toLowerCase() ?? 'unknown';
+
+function describeNamespace(ns: Namespace): string {
+  const lease = ns.lease;
+  const leaseState = leaseName(ns);
+  const lines = [
+    `namespace   ${ns.name}${ns.deletedAt ? `  (deleted ${ns.deletedAt.toISOString()})` : ''}`,
+    `partition   ${ns.partitionId}`,
+    `owner       ${ns.owner || '(no proxy yet)'}`,
+    `team        ${ns.team || '-'}`,
+    `backends    ${ns.backends.join(', ') || '-'}`,
+    `lease       ${leaseState}, ${lease?.ttlSeconds ?? 0}s, expires ${lease?.expiresAt?.toISOString() ?? '-'}, grace until ${lease?.graceUntil?.toISOString() ?? '-'}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerAdminCommands(program: Command, io: Io): void {
+  const ns = program.command('namespace').alias('ns').description('reserve and manage namespaces on the admin');
+
+  const reservation = (r: ReserveNamespaceResponse, json: unknown, opts: AdminOption) => {
+    if (opts.json) return io.out(`${JSON.stringify(json, null, 2)}\n`);
+    io.out(r.namespace ? describeNamespace(r.namespace) : '');
+    for (const w of r.warnings) io.out(`warning     ${w}\n`);
+    io.out(`token       ${r.token}\n`);
+  };
+
+  withAdmin(ns.command('reserve').argument('<name>', 'namespace name'))
+    .description('reserve a namespace; prints its partition, owner, lease and token')
+    .option('--backend <url>', 'backend base URL http(s)://host:port, repeatable', collect)
+    .option('--team <team>', 'owning team')
+    .option('--ttl <seconds>', "lease TTL in seconds (default: the admin's, 86400)")
+    .action(async (name: string, opts: AdminOption & { backend?: string[]; team?: string; ttl?: string }) => {
+      checkNamespace(name);
+      const body = {
+        name,
+        backends: opts.backend ?? [],
+        team: opts.team,
+        leaseTtlSeconds: opts.ttl ? Number(opts.ttl) : undefined,
+      };
+      const json = await client(opts).call('POST', '/v1/namespaces', body);
+      reservation(ReserveNamespaceResponse.fromJSON(json), json, opts);
+    });
+
+  withAdmin(ns.command('get').argument('<name>', 'namespace name'))
+    .description('show a namespace')
+    .action(async (name: string, opts: AdminOption) => {
+      checkNamespace(name);
+      const json = await client(opts).call('GET', `/v1/namespaces/${name}`);
+      io.out(opts.json ? `${JSON.stringify(json, null, 2)}\n` : describeNamespace(Namespace.fromJSON(json)));
+    });
+
+  withAdmin(ns.command('list'))
+    .description('list namespaces')
+    .option('--prefix <prefix>', 'only names starting with this')
+    .option('--deleted', 'include soft-deleted namespaces')
+    .action(async (opts: AdminOption & { prefix?: string; deleted?: boolean }) => {
+      const c = client(opts);
+      const all: Namespace[] = [];
+      let token = '';
+      do {
+        const q = new URLSearchParams({ pageSize: '1000', pageToken: token, prefix: opts.prefix ?? '' });
+        if (opts.deleted) q.set('includeDeleted', 'true');
+        const page = ListNamespacesResponse.fromJSON(await c.call('GET', `/v1/namespaces?${q}`));
+        all.push(...page.namespaces);
+        token = page.nextPageToken;
+      } while (token);
+      if (opts.json) return io.out(`${JSON.stringify({ namespaces: all.map((n) => Namespace.toJSON(n)) }, null, 2)}\n`);
+      const rows = all.map((n) => [
+        n.name,
+        n.partitionId,
+        n.owner || '-',
+        n.deletedAt ? 'deleted' : leaseName(n),
+        n.lease?.expiresAt?.toISOString() ?? '-',
+      ]);
+      io.out(formatTable(['NAMESPACE', 'PARTITION', 'OWNER', 'LEASE', 'EXPIRES'], rows));
+    });
+
+  withAdmin(ns.command('refresh').argument('<name>', 'namespace name'))
+    .description('renew the lease; prints the new token')
+    .option('--ttl <seconds>', 'new TTL in seconds (default: keep the current one)')
+    .action(async (name: string, opts: AdminOption & { ttl?: string }) => {
+      checkNamespace(name);
+      const json = await client(opts).call('POST', `/v1/namespaces/${name}:refresh`, {
+        leaseTtlSeconds: opts.ttl ? Number(opts.ttl) : undefined,
+      });
+      reservation(ReserveNamespaceResponse.fromJSON(json), json, opts);
+    });
+
+  withAdmin(ns.command('revoke').argument('<name>', 'namespace name'))
+    .description('end the lease now and revoke its token on every proxy')
+    .option('--reason <text>', 'why, for the audit log')
+    .action(async (name: string, opts: AdminOption & { reason?: string }) => {
+      checkNamespace(name);
+      const json = await client(opts).call('POST', `/v1/namespaces/${name}:revoke`, { reason: opts.reason ?? '' });
+      io.out(opts.json ? `${JSON.stringify(json, null, 2)}\n` : describeNamespace(Namespace.fromJSON(json)));
+    });
+
+  withAdmin(ns.command('delete').argument('<name>', 'namespace name'))
+    .description('soft-delete (restorable for 7 days); refused while proxies report traffic unless --force')
+    .option('--force', 'delete even while it receives traffic')
+    .action(async (name: string, opts: AdminOption & { force?: boolean }) => {
+      checkNamespace(name);
+      const json = await client(opts).call('DELETE', `/v1/namespaces/${name}${opts.force ? '?force=true' : ''}`);
+      io.out(opts.json ? `${JSON.stringify(json, null, 2)}\n` : describeNamespace(Namespace.fromJSON(json)));
+    });
+
+  withAdmin(ns.command('restore').argument('<name>', 'namespace name'))
+    .description('restore a soft-deleted namespace with a fresh lease and token')
+    .action(async (name: string, opts: AdminOption) => {
+      checkNamespace(name);
+      const json = await client(opts).call('POST', `/v1/namespaces/${name}:restore`, {});
+      reservation(ReserveNamespaceResponse.fromJSON(json), json, opts);
+    });
+
+  withAdmin(program.command('proxies'))
+    .description('list the proxies the admin knows, with health and the table version each applied')
+    .action(async (opts: AdminOption) => {
+      const json = await client(opts).call('GET', '/v1/proxies');
+      if (opts.json) return io.out(`${JSON.stringify(json, null, 2)}\n`);
+      const list = ListProxiesResponse.fromJSON(json);
+      const rows = list.proxies.map((p) => [
+        p.id,
+        status(p.status),
+        `${p.address}:${p.dataPort}`,
+        p.weight,
+        p.appliedTableVersion === list.tableVersion ? `${p.appliedTableVersion}` : `${p.appliedTableVersion} (behind)`,
+        p.lastSeen?.toISOString() ?? '-',
+      ]);
+      io.out(
+        `table version ${list.tableVersion}\n${formatTable(['PROXY', 'STATUS', 'ADDRESS', 'WEIGHT', 'APPLIED', 'LAST SEEN'], rows)}`,
+      );
+    });
+
+  const partitions = program.commands.find((c) => c.name() === 'partitions');
+  if (partitions) {
+    withAdmin(partitions.command('show'))
+      .description("show the admin's live partition table: partitions per proxy, or the table with --json")
+      .action(async (opts: AdminOption) => {
+        const table = PartitionTable.fromJSON(await client(opts).call('GET', '/v1/partition-table'));
+        if (opts.json) return io.out(tableToJson(table));
+        const { counts, imbalance } = tableBalance(table);
+        const rows = table.proxies.map((p) => [p.id, `${p.address}:${p.dataPort}`, p.weight, counts.get(p.id) ?? 0]);
+        io.out(
+          `Partition table v${table.version}, strategy ${strategyFromEnum(table.strategy)}, ${table.proxies.length} proxies, updated ${table.updatedAt?.toISOString() ?? '-'}\n\n` +
+            formatTable(['PROXY', 'ADDRESS', 'WEIGHT', 'PARTITIONS'], rows) +
+            `\nBalance: largest share / fair share = ${imbalance.toFixed(3)}\n`,
+        );
+      });
+  }
+}
+
+function leaseName(n: Namespace): string {
+  return ['-', 'active', 'grace', 'expired', 'revoked'][n.lease?.state ?? 0] ?? '-';
+}
