@@ -81,6 +81,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
     }
     const revocations = (await store.listRevocations()).map((r) => ({ ...r, expiresAt: new Date(r.expiresAt) }));
     conn.send({ revocations: { full: true, revocations } });
+    conn.send({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
   };
 
   const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome });
@@ -99,6 +100,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
         fleet.broadcast({ revocations: { full: false, revocations: [{ ...r, expiresAt: new Date(r.expiresAt) }] } }),
     },
   });
+  issuer.onRotate = () => fleet.broadcast({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
   const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
 
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_permit_without_calls': 1 });

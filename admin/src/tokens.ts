@@ -41,6 +41,8 @@ export class TokenIssuer {
   private keys: StoredKey[] = [];
   private signing?: { kid: string; alg: string; key: SigningKey };
   private jwksCache?: JSONWebKeySet;
+  /** Called after every rotation, e.g. to push the new key set to proxies. */
+  onRotate?: () => void;
 
   private constructor(private readonly options: TokenIssuerOptions) {}
 
@@ -89,6 +91,7 @@ export class TokenIssuer {
     await store.putKey(fresh);
     this.keys.push(fresh);
     await this.loadSigningKey();
+    this.onRotate?.();
     return kid;
   }
 

@@ -138,6 +138,47 @@ export const ERROR_CATALOG = {
     action:
       'Check the data directory (disk space, permissions) and the admin log; the operation was not applied and can be retried.',
   },
+  'PRISM-ROUTE-001': {
+    status: 421,
+    title: 'This proxy does not own the namespace and may not forward the request further.',
+    action: 'Send the request to the proxy named in X-Prism-Owner, or route by GET /prism/v1/partition-table.',
+  },
+  'PRISM-ROUTE-002': {
+    status: 502,
+    title: 'The owning proxy could not be reached.',
+    action: 'Retry shortly; the admin moves the partitions of a proxy that stays down. X-Prism-Owner names the owner.',
+  },
+  'PRISM-ROUTE-003': {
+    status: 504,
+    title: 'The owner or backend did not answer in time.',
+    action: 'Retry; if it persists, check the named upstream or raise forwarding.timeoutMs.',
+  },
+  'PRISM-ROUTE-004': {
+    status: 503,
+    title: 'This proxy has no partition table yet.',
+    action: 'Wait until the proxy has reached an admin (GET /readyz on its ops port says when), then retry.',
+  },
+  'PRISM-ROUTE-005': {
+    status: 503,
+    title: 'No backend of the namespace is available.',
+    action: 'Register backends for the namespace, or bring one back; failed backends are retried after a short pause.',
+  },
+  'PRISM-ROUTE-006': {
+    status: 502,
+    title: 'The backend failed while answering.',
+    action: 'Check the backend named in the message; the request can be retried if it is idempotent.',
+  },
+  'PRISM-ROUTE-007': {
+    status: 400,
+    title: 'Invalid Prism routing header.',
+    action: 'Send X-Prism-Hops and X-Prism-Table-Version only as non-negative integers, or not at all.',
+  },
+  'PRISM-PLUGIN-001': {
+    status: 500,
+    title: 'A proxy plugin cannot be loaded.',
+    action:
+      'Fix the plugin named in the message: it must export a factory returning {name, dependencies?, hooks} with hooks from onRequest, resolveNamespace, authenticate, route, onResponse, onError.',
+  },
   'PRISM-PROXY-001': {
     status: 400,
     title: 'Invalid proxy id.',

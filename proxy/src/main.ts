@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { type Io, processIo, runServerMain } from '../../core/src/cli-output.js';
 import { loadConfig } from '../../core/src/config/load.js';
+import { buildProxy } from './proxy.js';
 
 const list = (value: string) =>
   value
@@ -58,10 +59,17 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
     io,
     (flags: ProxyFlags) => loadConfig('proxy', { file: flags.config, values: proxyFlagsToValues(flags) }),
     async (config) => {
-      io.err(
-        `prism-proxy: configuration is valid (profile ${config.profile}), but the proxy server is not part of this build yet; use --print-config to inspect the configuration\n`,
-      );
-      return 1;
+      const proxy = await buildProxy({ config });
+      await proxy.listen();
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          proxy.log.info({ signal }, 'prism-proxy stopping');
+          proxy.close().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      return 0;
     },
   );
 }

@@ -83,6 +83,32 @@ export const proxyConfigSchema = {
         tokenCacheSize: count(10_000, 0, 10_000_000, 'verified tokens kept so a hot token costs no signature check'),
       },
     },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxHeaderBytes: count(16_384, 1_024, 1_048_576, 'largest request header block; larger gets 431'),
+        headersTimeoutMs: millis(10_000, 100, 600_000, 'time a client has to send its request headers'),
+        idleTimeoutMs: millis(60_000, 100, 3_600_000, 'idle time before a client connection is closed'),
+      },
+    },
+    accessLog: { type: 'boolean', default: false, description: 'log one line per request (pino, info level)' },
+    plugins: {
+      type: 'array',
+      maxItems: 32,
+      default: [],
+      description: 'extra plugins: [{"module": "./file.js", "options": {...}}], run after the built-in ones',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['module'],
+        properties: {
+          module: { type: 'string', minLength: 1, description: 'module path or package exporting a plugin factory' },
+          options: { type: 'object', default: {}, description: 'passed to the factory' },
+        },
+      },
+    },
     pools: {
       type: 'object',
       additionalProperties: false,
@@ -91,6 +117,7 @@ export const proxyConfigSchema = {
         connectionsPerPeer: count(32, 1, 4_096, 'keep-alive connections to each peer proxy'),
         connectionsPerBackend: count(32, 1, 4_096, 'keep-alive connections to each backend'),
         keepAliveTimeoutMs: millis(4_000, 100, 600_000, 'idle time before a pooled connection closes'),
+        backendRetryMs: millis(5_000, 100, 600_000, 'how long a failed backend is skipped before it is tried again'),
       },
     },
     tls: {

@@ -54,7 +54,17 @@ export interface AdminMessage {
     | NamespaceAdvertisement
     | undefined;
   /** Tokens revoked since the last push (or all of them when full is set). */
-  revocations?: RevocationList | undefined;
+  revocations?:
+    | RevocationList
+    | undefined;
+  /** The keys namespace tokens verify against; sent on register and after every rotation. */
+  keys?: KeySet | undefined;
+}
+
+/** The admin's public signing keys. */
+export interface KeySet {
+  /** JWKS JSON, as served at /.well-known/jwks.json. */
+  jwksJson: string;
 }
 
 /** A proxy joins the fleet. */
@@ -228,7 +238,7 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
 };
 
 function createBaseAdminMessage(): AdminMessage {
-  return { registered: undefined, table: undefined, advertisement: undefined, revocations: undefined };
+  return { registered: undefined, table: undefined, advertisement: undefined, revocations: undefined, keys: undefined };
 }
 
 export const AdminMessage: MessageFns<AdminMessage> = {
@@ -244,6 +254,9 @@ export const AdminMessage: MessageFns<AdminMessage> = {
     }
     if (message.revocations !== undefined) {
       RevocationList.encode(message.revocations, writer.uint32(34).fork()).join();
+    }
+    if (message.keys !== undefined) {
+      KeySet.encode(message.keys, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -293,6 +306,14 @@ export const AdminMessage: MessageFns<AdminMessage> = {
             message.revocations = RevocationList.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keys = KeySet.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -311,6 +332,7 @@ export const AdminMessage: MessageFns<AdminMessage> = {
       table: isSet(object.table) ? PartitionTable.fromJSON(object.table) : undefined,
       advertisement: isSet(object.advertisement) ? NamespaceAdvertisement.fromJSON(object.advertisement) : undefined,
       revocations: isSet(object.revocations) ? RevocationList.fromJSON(object.revocations) : undefined,
+      keys: isSet(object.keys) ? KeySet.fromJSON(object.keys) : undefined,
     };
   },
 
@@ -327,6 +349,9 @@ export const AdminMessage: MessageFns<AdminMessage> = {
     }
     if (message.revocations !== undefined) {
       obj.revocations = RevocationList.toJSON(message.revocations);
+    }
+    if (message.keys !== undefined) {
+      obj.keys = KeySet.toJSON(message.keys);
     }
     return obj;
   },
@@ -348,6 +373,80 @@ export const AdminMessage: MessageFns<AdminMessage> = {
     message.revocations = (object.revocations !== undefined && object.revocations !== null)
       ? RevocationList.fromPartial(object.revocations)
       : undefined;
+    message.keys = (object.keys !== undefined && object.keys !== null) ? KeySet.fromPartial(object.keys) : undefined;
+    return message;
+  },
+};
+
+function createBaseKeySet(): KeySet {
+  return { jwksJson: "" };
+}
+
+export const KeySet: MessageFns<KeySet> = {
+  encode(message: KeySet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jwksJson !== "") {
+      writer.uint32(10).string(message.jwksJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeySet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeySet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jwksJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeySet {
+    return {
+      jwksJson: isSet(object.jwksJson)
+        ? globalThis.String(object.jwksJson)
+        : isSet(object.jwks_json)
+        ? globalThis.String(object.jwks_json)
+        : "",
+    };
+  },
+
+  toJSON(message: KeySet): unknown {
+    const obj: any = {};
+    if (message.jwksJson !== "") {
+      obj.jwksJson = message.jwksJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KeySet>): KeySet {
+    return KeySet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KeySet>): KeySet {
+    const message = createBaseKeySet();
+    message.jwksJson = object.jwksJson ?? "";
     return message;
   },
 };

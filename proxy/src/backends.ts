@@ -1,0 +1,31 @@
+/** Round robin over a namespace's backends, skipping a backend that failed until its pause is over. */
+export class Backends {
+  private readonly downUntil = new Map<string, number>();
+  private readonly next = new Map<string, number>();
+
+  constructor(private readonly retryMs: number) {}
+
+  pick(namespace: string, backends: readonly string[]): string | undefined {
+    const n = backends.length;
+    if (n === 0) return undefined;
+    const start = this.next.get(namespace) ?? 0;
+    const now = Date.now();
+    for (let i = 0; i < n; i++) {
+      const b = backends[(start + i) % n];
+      const until = this.downUntil.get(b);
+      if (until === undefined || until <= now) {
+        this.next.set(namespace, (start + i + 1) % n);
+        return b;
+      }
+    }
+    return undefined;
+  }
+
+  failed(backend: string): void {
+    this.downUntil.set(backend, Date.now() + this.retryMs);
+  }
+
+  succeeded(backend: string): void {
+    if (this.downUntil.size) this.downUntil.delete(backend);
+  }
+}

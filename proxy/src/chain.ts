@@ -1,0 +1,181 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PrismError } from '../../core/src/errors.js';
+import type { Backends } from './backends.js';
+import type { Forwarder } from './forwarder.js';
+import { authPlugin } from './plugins/auth.js';
+import { namespacePlugin } from './plugins/namespace.js';
+import { accessLogPlugin, metricsPlugin } from './plugins/observe.js';
+import { forwardingPlugin, localPlugin, routingPlugin } from './plugins/routing.js';
+import {
+  type Decision,
+  HOOK_NAMES,
+  type Plugin,
+  type PluginEnv,
+  type PluginFactory,
+  type PluginHooks,
+  type Req,
+  type RequestContext,
+  type Res,
+} from './plugins/types.js';
+import { sendEmpty, sendError } from './respond.js';
+
+/** The plugin set in request order. Plugins that are off are simply not in the list. */
+function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
+  return [
+    namespacePlugin,
+    ...(env.config.auth.required ? [authPlugin] : []),
+    routingPlugin,
+    localPlugin(backends),
+    forwardingPlugin,
+    metricsPlugin,
+    ...(env.config.accessLog ? [accessLogPlugin] : []),
+  ];
+}
+
+async function loadUserPlugin(
+  spec: { module: string; options?: Record<string, unknown> },
+  env: PluginEnv,
+): Promise<Plugin> {
+  const url =
+    spec.module.startsWith('.') || isAbsolute(spec.module) ? pathToFileURL(resolve(spec.module)).href : spec.module;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url);
+  } catch (err) {
+    throw new PrismError(
+      'PRISM-PLUGIN-001',
+      `plugin module ${JSON.stringify(spec.module)} cannot be loaded: ${(err as Error).message}`,
+    );
+  }
+  const factory = (mod.default ?? mod.plugin) as PluginFactory | undefined;
+  if (typeof factory !== 'function') {
+    throw new PrismError(
+      'PRISM-PLUGIN-001',
+      `plugin module ${JSON.stringify(spec.module)} exports no factory (default export or "plugin")`,
+    );
+  }
+  return factory(spec.options ?? {}, env);
+}
+
+function check(plugins: Plugin[]): void {
+  const seen = new Set<string>();
+  for (const p of plugins) {
+    if (!p || typeof p.name !== 'string' || typeof p.hooks !== 'object') {
+      throw new PrismError('PRISM-PLUGIN-001', 'a plugin factory returned something that is not {name, hooks}');
+    }
+    if (seen.has(p.name)) throw new PrismError('PRISM-PLUGIN-001', `two plugins are named "${p.name}"`);
+    for (const [hook, fn] of Object.entries(p.hooks)) {
+      if (!(HOOK_NAMES as readonly string[]).includes(hook)) {
+        throw new PrismError(
+          'PRISM-PLUGIN-001',
+          `plugin "${p.name}" has an unknown hook "${hook}"; hooks are ${HOOK_NAMES.join(', ')}`,
+        );
+      }
+      if (typeof fn !== 'function')
+        throw new PrismError('PRISM-PLUGIN-001', `hook ${hook} of plugin "${p.name}" is not a function`);
+    }
+    for (const dep of p.dependencies ?? []) {
+      if (!seen.has(dep))
+        throw new PrismError('PRISM-PLUGIN-001', `plugin "${p.name}" needs "${dep}" earlier in the chain`);
+    }
+    seen.add(p.name);
+  }
+}
+
+type Phase = NonNullable<PluginHooks['route']>[];
+
+/**
+ * Composes the chain once at start-up: per phase, the array of hooks that exist, so a request walks
+ * only what is on. Returns the request handler for the http and http2 servers.
+ */
+export async function buildChain(env: PluginEnv, backends: Backends, forwarder: Forwarder) {
+  const plugins: Plugin[] = [];
+  for (const factory of builtins(env, backends)) plugins.push(await factory({}, env));
+  // User plugins run after the built-in decisions but before metrics and the access log see the outcome.
+  const firstObserver = plugins.findIndex((p) => p.name === 'metrics');
+  const user: Plugin[] = [];
+  for (const spec of env.config.plugins)
+    user.push(await loadUserPlugin(spec as { module: string; options?: Record<string, unknown> }, env));
+  plugins.splice(firstObserver, 0, ...user);
+  check(plugins);
+
+  const phase = (name: 'onRequest' | 'resolveNamespace' | 'authenticate' | 'route'): Phase =>
+    plugins.flatMap((p) => (p.hooks[name] ? [p.hooks[name].bind(p.hooks)] : []));
+  const phases = [phase('onRequest'), phase('resolveNamespace'), phase('authenticate'), phase('route')];
+  const onResponse = plugins.flatMap((p) => (p.hooks.onResponse ? [p.hooks.onResponse.bind(p.hooks)] : []));
+  const onError = plugins.flatMap((p) => (p.hooks.onError ? [p.hooks.onError.bind(p.hooks)] : []));
+
+  const finish = (ctx: RequestContext) => {
+    ctx.status = ctx.res.statusCode;
+    for (const hook of onResponse) {
+      try {
+        hook(ctx);
+      } catch (err) {
+        env.log.error({ err }, 'onResponse hook failed');
+      }
+    }
+  };
+
+  const decide = async (ctx: RequestContext): Promise<Decision | undefined> => {
+    // Hooks return plain objects; `await` only when a hook went async, to keep the common path cheap.
+    for (const hooks of phases) {
+      for (const hook of hooks) {
+        let d = hook(ctx);
+        if (d instanceof Promise) d = await d;
+        if (d.type !== 'continue') return d;
+      }
+    }
+    return undefined;
+  };
+
+  return async function handle(req: Req, res: Res): Promise<void> {
+    const ctx: RequestContext = {
+      req,
+      res,
+      startedAt: performance.now(),
+      namespace: '',
+      partition: -1,
+      hops: 0,
+      peerTableVersion: 0,
+      owner: '',
+      epoch: 0,
+      outcome: 'rejected',
+      status: 0,
+      upstream: '',
+      errorCode: '',
+    };
+    let done = false;
+    const once = () => {
+      if (!done) {
+        done = true;
+        finish(ctx);
+      }
+    };
+    res.once('finish', once);
+    res.once('close', () => {
+      if (!res.writableFinished && ctx.outcome !== 'failed') ctx.outcome = 'aborted';
+      once();
+    });
+    res.on('error', () => undefined);
+    try {
+      const d = await decide(ctx);
+      if (!d || d.type === 'continue') {
+        ctx.outcome = 'failed';
+        sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'no plugin decided what to do with the request'));
+      } else if (d.type === 'forward') {
+        await forwarder.forward(ctx, d.target);
+      } else if (d.error) {
+        if (ctx.outcome === 'rejected' && d.status >= 500) ctx.outcome = 'failed';
+        sendError(ctx, d.error, d.headers);
+      } else {
+        sendEmpty(ctx, d.status, d.headers);
+      }
+    } catch (err) {
+      for (const hook of onError) hook(ctx, err);
+      env.log.error({ err, namespace: ctx.namespace }, 'request failed');
+      ctx.outcome = 'failed';
+      sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'the proxy failed to handle the request'));
+    }
+  };
+}

@@ -1,0 +1,226 @@
+import * as grpc from '@grpc/grpc-js';
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import type { Logger } from 'pino';
+import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
+import { type AdminMessage, ControlPlaneClient } from '../../proto/gen/prism/admin/v1/control_plane.js';
+import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
+import type { RoutingState } from './state.js';
+
+export interface SelfDescription {
+  id: string;
+  address: string;
+  dataPort: number;
+  opsPort: number;
+}
+
+export interface ControlClientOptions {
+  endpoints: readonly string[];
+  self: SelfDescription;
+  state: RoutingState;
+  config: ProxyConfig['controlPlane'];
+  log: Logger;
+  /** Requests per namespace since the last call (reported in heartbeats). */
+  takeTraffic(): Record<string, number>;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/**
+ * Keeps this proxy attached to an admin: one control stream at a time, failing over through the
+ * endpoint list with exponential backoff and full jitter, behind a circuit breaker that stops
+ * hammering admins that keep failing. Tables are also pulled every tablePullSeconds and on demand
+ * (a version gap seen on a forwarded request).
+ */
+export class ControlClient {
+  private readonly clients = new Map<string, ControlPlaneClient>();
+  private readonly abort = new AbortController();
+  private readonly breaker;
+  private endpointIndex = 0;
+  private stream?: grpc.ClientDuplexStream<unknown, AdminMessage>;
+  private pullTimer?: NodeJS.Timeout;
+  private pulling?: Promise<void>;
+  connected = false;
+  /** Admin endpoint of the current stream. */
+  current?: string;
+
+  constructor(private readonly options: ControlClientOptions) {
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.config.breakerHalfOpenMs,
+      breaker: new ConsecutiveBreaker(options.config.breakerFailures),
+    });
+  }
+
+  private client(endpoint: string): ControlPlaneClient {
+    let c = this.clients.get(endpoint);
+    if (!c) {
+      c = new ControlPlaneClient(endpoint, grpc.credentials.createInsecure(), {
+        'grpc.keepalive_time_ms': 20_000,
+        'grpc.initial_reconnect_backoff_ms': 200,
+        'grpc.max_reconnect_backoff_ms': 2_000,
+      });
+      this.clients.set(endpoint, c);
+    }
+    return c;
+  }
+
+  start(): void {
+    void this.loop();
+    this.pullTimer = setInterval(
+      () => void this.pullNow().catch(() => undefined),
+      this.options.config.tablePullSeconds * 1000,
+    );
+    this.pullTimer.unref();
+  }
+
+  stop(): void {
+    this.abort.abort();
+    clearInterval(this.pullTimer);
+    this.stream?.cancel();
+    for (const c of this.clients.values()) c.close();
+  }
+
+  private async loop(): Promise<void> {
+    const { config, endpoints, log } = this.options;
+    let attempt = 0;
+    while (!this.abort.signal.aborted) {
+      const endpoint = endpoints[this.endpointIndex % endpoints.length];
+      let registered = false;
+      try {
+        registered = await this.breaker.execute(() => this.session(endpoint));
+      } catch (err) {
+        if (err instanceof BrokenCircuitError) {
+          log.warn({ halfOpenMs: config.breakerHalfOpenMs }, 'admins keep failing; circuit open, waiting');
+          await sleep(config.breakerHalfOpenMs, this.abort.signal);
+          continue;
+        }
+        log.warn({ admin: endpoint, err: (err as Error).message }, 'control stream failed');
+      }
+      if (this.abort.signal.aborted) break;
+      attempt = registered ? 0 : attempt + 1;
+      this.endpointIndex++;
+      const ceiling = Math.min(config.reconnectMaxMs, config.reconnectInitialMs * 2 ** Math.min(attempt, 20));
+      await sleep(Math.random() * ceiling, this.abort.signal);
+    }
+  }
+
+  /**
+   * One control stream. Rejects when it ends before the admin accepted the registration; resolves
+   * (true) when a registered stream ends.
+   */
+  private session(endpoint: string): Promise<boolean> {
+    const { self, state, log, config } = this.options;
+    return new Promise((resolve, reject) => {
+      const stream = this.client(endpoint).connect() as grpc.ClientDuplexStream<unknown, AdminMessage>;
+      this.stream = stream;
+      let registered = false;
+      let heartbeat: NodeJS.Timeout | undefined;
+      const finish = (err?: Error) => {
+        clearInterval(heartbeat);
+        if (this.stream === stream) {
+          this.stream = undefined;
+          this.connected = false;
+        }
+        if (registered) resolve(true);
+        else reject(err ?? new Error('stream ended before registration'));
+      };
+      const send = (message: unknown) => {
+        if (!stream.destroyed && stream.writable) stream.write(message);
+      };
+      stream.on('data', (m: AdminMessage) => {
+        if (m.registered) {
+          registered = true;
+          this.connected = true;
+          this.current = endpoint;
+          log.info({ admin: endpoint, tableVersion: m.registered.tableVersion }, 'registered with admin');
+          const every = m.registered.heartbeatIntervalMs || config.heartbeatSeconds * 1000;
+          heartbeat = setInterval(
+            () =>
+              send({
+                heartbeat: {
+                  proxyId: self.id,
+                  appliedTableVersion: state.version,
+                  sentAt: new Date(),
+                  namespaceRequests: this.options.takeTraffic(),
+                },
+              }),
+            every,
+          );
+          heartbeat.unref();
+        } else if (m.table) {
+          send({ ack: this.apply(m.table) });
+        } else if (m.advertisement) {
+          state.applyAdvertisement(m.advertisement);
+        } else if (m.revocations) {
+          state.applyRevocations(m.revocations.full, m.revocations.revocations);
+        } else if (m.keys) {
+          state.applyKeys(JSON.parse(m.keys.jwksJson));
+        }
+      });
+      stream.on('error', (err: grpc.ServiceError) => {
+        if (err.code !== grpc.status.CANCELLED)
+          log.warn({ admin: endpoint, details: err.details }, 'control stream error');
+        finish(err);
+      });
+      stream.on('end', () => finish());
+      send({
+        register: {
+          proxyId: self.id,
+          address: self.address,
+          dataPort: self.dataPort,
+          opsPort: self.opsPort,
+          weight: 1,
+          knownTableVersion: state.version,
+          softwareVersion: '0.1.0',
+        },
+      });
+    });
+  }
+
+  private apply(table: PartitionTable): { version: number; ok: boolean; error: string } {
+    try {
+      const applied = this.options.state.applyTable(table);
+      if (applied) this.options.log.info({ version: table.version }, 'partition table applied');
+      return { version: table.version, ok: true, error: '' };
+    } catch (err) {
+      this.options.log.error({ version: table.version, err: (err as Error).message }, 'partition table refused');
+      return { version: table.version, ok: false, error: (err as Error).message };
+    }
+  }
+
+  /** Pulls the table from the first admin that answers; concurrent calls share one pull. */
+  pullNow(timeoutMs = 2_000): Promise<void> {
+    this.pulling ??= this.pull(timeoutMs).finally(() => {
+      this.pulling = undefined;
+    });
+    return this.pulling;
+  }
+
+  private async pull(timeoutMs: number): Promise<void> {
+    const endpoints = this.current
+      ? [this.current, ...this.options.endpoints.filter((e) => e !== this.current)]
+      : this.options.endpoints;
+    for (const endpoint of endpoints) {
+      try {
+        const table = await new Promise<PartitionTable>((resolve, reject) =>
+          this.client(endpoint).getPartitionTable(
+            { afterVersion: 0 },
+            new grpc.Metadata(),
+            { deadline: Date.now() + timeoutMs },
+            (err, t) => (err ? reject(err) : resolve(t)),
+          ),
+        );
+        this.apply(table);
+        return;
+      } catch {
+        // next admin
+      }
+    }
+  }
+}

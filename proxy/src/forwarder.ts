@@ -1,0 +1,160 @@
+import type { Http2ServerRequest } from 'node:http2';
+import { pipeline } from 'node:stream/promises';
+import { Pool } from 'undici';
+import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
+import { PrismError } from '../../core/src/errors.js';
+import type { Backends } from './backends.js';
+import { forwardRequestHeaders, forwardResponseHeaders } from './http-headers.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ForwardTarget, RequestContext, Res } from './plugins/types.js';
+import { sendError } from './respond.js';
+import type { RoutingState } from './state.js';
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export function responseGone(res: Res): boolean {
+  return 'stream' in res ? res.stream.destroyed || res.stream.closed : res.destroyed;
+}
+
+function hasBody(ctx: RequestContext): boolean {
+  const { req } = ctx;
+  if ('stream' in req) return !(req as Http2ServerRequest).stream.endAfterHeaders;
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+export interface ForwarderDeps {
+  self: string;
+  config: Readonly<ProxyConfig>;
+  state: RoutingState;
+  backends: Backends;
+  metrics: ProxyMetrics;
+}
+
+/**
+ * Streams a request to a backend or a peer proxy over pooled keep-alive connections (undici) and
+ * streams the answer back: no body is ever buffered whole, and a client that goes away cancels the
+ * upstream request.
+ */
+export class Forwarder {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly deps: ForwarderDeps) {}
+
+  private pool(target: ForwardTarget): Pool {
+    let pool = this.pools.get(target.origin);
+    if (!pool) {
+      const { pools, forwarding } = this.deps.config;
+      const h2c = target.kind === 'peer' && forwarding.h2c;
+      pool = new Pool(new URL(target.origin).origin, {
+        connections: target.kind === 'peer' ? pools.connectionsPerPeer : pools.connectionsPerBackend,
+        keepAliveTimeout: pools.keepAliveTimeoutMs,
+        headersTimeout: forwarding.timeoutMs,
+        bodyTimeout: forwarding.timeoutMs,
+        ...(h2c
+          ? { allowH2: true, connect: { useH2c: true, timeout: Math.min(forwarding.timeoutMs, 10_000) } }
+          : {
+              connect: { timeout: Math.min(forwarding.timeoutMs, 10_000) },
+            }),
+      } as Pool.Options);
+      this.pools.set(target.origin, pool);
+    }
+    return pool;
+  }
+
+  async forward(ctx: RequestContext, target: ForwardTarget): Promise<void> {
+    const { req, res } = ctx;
+    const { self, state, backends } = this.deps;
+    const peer = target.kind === 'peer';
+    ctx.upstream = target.name;
+    ctx.outcome = peer ? 'forwarded' : 'local';
+    const headers = forwardRequestHeaders(req.headers, req.socket?.remoteAddress);
+    if (peer) {
+      headers['x-prism-hops'] = String(ctx.hops + 1);
+      headers['x-prism-table-version'] = String(state.version);
+    }
+    let base = '';
+    if (!peer) {
+      const path = new URL(target.origin).pathname;
+      base = path === '/' ? '' : path.replace(/\/$/, '');
+    }
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', onClose);
+
+    let upstream: Awaited<ReturnType<Pool['request']>>;
+    try {
+      upstream = await this.pool(target).request({
+        method: req.method as 'GET',
+        path: base + (req.url ?? '/'),
+        headers,
+        body: hasBody(ctx) ? req : null,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      return this.failed(ctx, target, err, abort.signal.aborted);
+    }
+    if (!peer) backends.succeeded(target.name);
+    if (responseGone(res)) {
+      upstream.body.destroy();
+      ctx.outcome = 'aborted';
+      return;
+    }
+    const out = forwardResponseHeaders(upstream.headers);
+    if (peer) out['x-prism-forwarded-by'] = self;
+    else {
+      out['x-prism-served-by'] = self;
+      out['x-prism-partition'] = String(ctx.partition);
+    }
+    res.writeHead(upstream.statusCode, out);
+    try {
+      await pipeline(upstream.body, res);
+    } catch {
+      ctx.outcome = abort.signal.aborted || responseGone(res) ? 'aborted' : 'failed';
+      if (ctx.outcome === 'failed') this.deps.metrics.failure(peer ? 'reset' : 'backend_reset');
+      if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
+    }
+  }
+
+  private failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {
+    const { metrics, backends } = this.deps;
+    const code = (err as { code?: string }).code ?? '';
+    if (clientGone || code === 'UND_ERR_ABORTED') {
+      ctx.outcome = 'aborted';
+      metrics.failure('client_abort');
+      return;
+    }
+    const peer = target.kind === 'peer';
+    let error: PrismError;
+    let reason: string;
+    if (TIMEOUT_CODES.has(code)) {
+      reason = 'timeout';
+      error = new PrismError(
+        'PRISM-ROUTE-003',
+        `${peer ? `owner ${target.name}` : `backend ${target.name}`} did not answer within ${this.deps.config.forwarding.timeoutMs} ms`,
+      );
+    } else if (peer) {
+      reason = 'unreachable';
+      error = new PrismError(
+        'PRISM-ROUTE-002',
+        `owner ${target.name} (${target.origin}) of namespace "${ctx.namespace}" failed: ${code || (err as Error).message}`,
+      );
+    } else {
+      reason = 'backend_down';
+      backends.failed(target.name);
+      error = new PrismError(
+        'PRISM-ROUTE-006',
+        `backend ${target.name} of namespace "${ctx.namespace}" failed: ${code || (err as Error).message}`,
+      );
+    }
+    metrics.failure(reason);
+    ctx.outcome = 'failed';
+    sendError(ctx, error, peer ? { 'x-prism-owner': target.origin.replace(/^http:\/\//, '') } : undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,39 @@
+import type { PluginFactory } from './types.js';
+
+/** Request counts and latency by outcome; forwarding counters and latency per peer. */
+export const metricsPlugin: PluginFactory = (_options, env) => ({
+  name: 'metrics',
+  hooks: {
+    onResponse(ctx) {
+      const seconds = (performance.now() - ctx.startedAt) / 1000;
+      if (ctx.namespace) env.state.traffic.set(ctx.namespace, (env.state.traffic.get(ctx.namespace) ?? 0) + 1);
+      env.metrics.request(ctx.outcome, seconds);
+      if (ctx.outcome === 'forwarded') env.metrics.forwarded(ctx.upstream, ctx.status, seconds);
+      else if (ctx.outcome === 'misdirected') env.metrics.failure('hop_limit');
+    },
+  },
+});
+
+/** One log line per request (only registered when accessLog is on). */
+export const accessLogPlugin: PluginFactory = (_options, env) => {
+  const log = env.log.child({ kind: 'access' });
+  return {
+    name: 'access-log',
+    hooks: {
+      onResponse(ctx) {
+        log.info({
+          method: ctx.req.method,
+          path: ctx.req.url,
+          namespace: ctx.namespace,
+          partition: ctx.partition,
+          owner: ctx.owner,
+          outcome: ctx.outcome,
+          status: ctx.status,
+          upstream: ctx.upstream,
+          error: ctx.errorCode || undefined,
+          ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
+        });
+      },
+    },
+  };
+};

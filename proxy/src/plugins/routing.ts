@@ -1,0 +1,113 @@
+import { PrismError } from '../../../core/src/errors.js';
+import type { Backends } from '../backends.js';
+import { CONTINUE, forwardTo, type PluginFactory, reject } from './types.js';
+
+const PEER_VERSION_WAIT_MS = 1_000;
+
+/** Looks up the owner in the cached table; refreshes the table first when a peer has a newer one. */
+export const routingPlugin: PluginFactory = (_options, env) => {
+  const { state } = env;
+  return {
+    name: 'routing',
+    dependencies: ['namespace'],
+    hooks: {
+      route(ctx) {
+        const decide = () => {
+          const router = state.router;
+          if (!router)
+            return reject(new PrismError('PRISM-ROUTE-004', 'this proxy has not loaded a partition table yet'));
+          if (!state.advertisements.has(ctx.namespace)) {
+            return reject(
+              new PrismError('PRISM-NS-003', `namespace "${ctx.namespace}" is not reserved (or no longer)`),
+            );
+          }
+          const route = router.route(ctx.namespace);
+          ctx.owner = route.owner;
+          ctx.epoch = route.epoch;
+          return CONTINUE;
+        };
+        if (ctx.peerTableVersion > state.version && env.control) {
+          return env.control.pullNow(PEER_VERSION_WAIT_MS).then(decide, decide);
+        }
+        return decide();
+      },
+    },
+  };
+};
+
+/** Serves namespaces this proxy owns by forwarding to one of their backends. */
+export const localPlugin =
+  (backends: Backends): PluginFactory =>
+  (_options, env) => ({
+    name: 'local',
+    dependencies: ['routing'],
+    hooks: {
+      route(ctx) {
+        if (ctx.owner !== env.self) return CONTINUE;
+        const ad = env.state.advertisements.get(ctx.namespace);
+        const backend = ad && backends.pick(ctx.namespace, ad.backends);
+        if (!backend) {
+          const why = ad?.backends.length ? 'every backend failed recently' : 'it has no backends';
+          return reject(new PrismError('PRISM-ROUTE-005', `namespace "${ctx.namespace}" cannot be served: ${why}`));
+        }
+        return forwardTo({ kind: 'backend', origin: backend, name: backend });
+      },
+    },
+  });
+
+/** A namespace owned by another proxy: forward it, redirect the client, or tell the client. */
+export const forwardingPlugin: PluginFactory = (_options, env) => {
+  const { state, config } = env;
+  const { mode, maxHops } = config.forwarding;
+  let peersVersion = -1;
+  let peers = new Map<string, string>();
+  const peerAddress = (id: string) => {
+    if (peersVersion !== state.version) {
+      peers = new Map((state.table?.proxies ?? []).map((p) => [p.id, `${p.address}:${p.dataPort}`]));
+      peersVersion = state.version;
+    }
+    return peers.get(id);
+  };
+  return {
+    name: 'forwarding',
+    dependencies: ['routing'],
+    hooks: {
+      route(ctx) {
+        if (ctx.owner === env.self) return CONTINUE;
+        const owner = peerAddress(ctx.owner);
+        if (!owner) {
+          return reject(
+            new PrismError(
+              'PRISM-ROUTE-002',
+              `the owner "${ctx.owner}" of namespace "${ctx.namespace}" has no address in table v${state.version}`,
+            ),
+          );
+        }
+        const headers = { 'x-prism-owner': owner };
+        if (ctx.hops >= maxHops || mode === 'client') {
+          ctx.outcome = 'misdirected';
+          const why =
+            mode === 'client'
+              ? 'send it there'
+              : `the request already took ${ctx.hops} hop(s), the limit is ${maxHops}`;
+          return reject(
+            new PrismError(
+              'PRISM-ROUTE-001',
+              `namespace "${ctx.namespace}" is owned by ${ctx.owner} at ${owner}; ${why}`,
+            ),
+            headers,
+          );
+        }
+        if (mode === 'redirect') {
+          ctx.outcome = 'redirected';
+          return {
+            type: 'respond',
+            status: 307,
+            headers: { ...headers, location: `http://${owner}${ctx.req.url ?? '/'}` },
+          };
+        }
+        return forwardTo({ kind: 'peer', origin: `http://${owner}`, name: ctx.owner });
+      },
+    },
+  };
+};

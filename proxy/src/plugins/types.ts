@@ -1,0 +1,99 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Logger } from 'pino';
+import type { ProxyConfig } from '../../../core/src/config/proxy-schema.js';
+import type { PrismError } from '../../../core/src/errors.js';
+import type { NamespaceClaims } from '../../../core/src/tokens.js';
+import type { ControlClient } from '../control-client.js';
+import type { ProxyMetrics } from '../metrics.js';
+import type { RoutingState } from '../state.js';
+
+export type Req = IncomingMessage | Http2ServerRequest;
+export type Res = ServerResponse | Http2ServerResponse;
+
+export type Outcome = 'local' | 'forwarded' | 'redirected' | 'misdirected' | 'rejected' | 'failed' | 'aborted';
+
+/** Everything known about one request, on one object that every hook sees. */
+export interface RequestContext {
+  readonly req: Req;
+  readonly res: Res;
+  readonly startedAt: number;
+  namespace: string;
+  partition: number;
+  /** X-Prism-Hops as received (0 when absent). */
+  hops: number;
+  /** X-Prism-Table-Version as received (0 when absent). */
+  peerTableVersion: number;
+  owner: string;
+  epoch: number;
+  claims?: NamespaceClaims;
+  outcome: Outcome;
+  status: number;
+  /** Peer proxy id or backend URL the request went to. */
+  upstream: string;
+  errorCode: string;
+}
+
+/** Where a request goes next. */
+export interface ForwardTarget {
+  kind: 'backend' | 'peer';
+  /** http://host:port */
+  origin: string;
+  /** Peer proxy id or backend URL. */
+  name: string;
+}
+
+/** What a hook decided: go on, answer now, or forward. Nothing is signalled by throwing. */
+export type Decision =
+  | { readonly type: 'continue' }
+  | {
+      readonly type: 'respond';
+      readonly status: number;
+      readonly headers?: Record<string, string>;
+      readonly error?: PrismError;
+    }
+  | { readonly type: 'forward'; readonly target: ForwardTarget };
+
+export const CONTINUE: Decision = Object.freeze({ type: 'continue' });
+export const reject = (error: PrismError, headers?: Record<string, string>): Decision => ({
+  type: 'respond',
+  status: error.status,
+  error,
+  headers,
+});
+export const forwardTo = (target: ForwardTarget): Decision => ({ type: 'forward', target });
+
+type MaybeAsync<T> = T | Promise<T>;
+
+/** The closed list of hooks, in request order. */
+export interface PluginHooks {
+  onRequest?(ctx: RequestContext): MaybeAsync<Decision>;
+  resolveNamespace?(ctx: RequestContext): MaybeAsync<Decision>;
+  authenticate?(ctx: RequestContext): MaybeAsync<Decision>;
+  route?(ctx: RequestContext): MaybeAsync<Decision>;
+  /** After the response is complete (or failed); must not throw. */
+  onResponse?(ctx: RequestContext): void;
+  onError?(ctx: RequestContext, error: unknown): void;
+}
+
+export const HOOK_NAMES = ['onRequest', 'resolveNamespace', 'authenticate', 'route', 'onResponse', 'onError'] as const;
+
+export interface Plugin {
+  name: string;
+  /** Plugins that must come earlier in the chain. */
+  dependencies?: string[];
+  hooks: PluginHooks;
+}
+
+/** What a plugin factory gets besides its own options. */
+export interface PluginEnv {
+  config: Readonly<ProxyConfig>;
+  state: RoutingState;
+  control?: ControlClient;
+  metrics: ProxyMetrics;
+  log: Logger;
+  /** This proxy's id. */
+  self: string;
+}
+
+export type PluginFactory = (options: Record<string, unknown>, env: PluginEnv) => MaybeAsync<Plugin>;

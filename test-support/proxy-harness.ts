@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../core/src/config/load.js';
+import { buildProxy, type PrismProxy } from '../proxy/src/proxy.js';
+
+export interface Backend {
+  name: string;
+  url: string;
+  server: Server;
+  requests: number;
+  stop(): Promise<void>;
+}
+
+/** A real HTTP backend that answers with what it received: method, path, headers, body length and sha256. */
+export async function startBackend(name: string): Promise<Backend> {
+  const backend: Partial<Backend> & { requests: number } = { name, requests: 0 };
+  const server = createServer((req, res) => {
+    backend.requests++;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      hash.update(chunk);
+    });
+    req.on('end', () => {
+      const body = JSON.stringify({
+        backend: name,
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        bytes,
+        sha256: hash.digest('hex'),
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, connection: 'keep-alive' });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 100;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(backend, {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  }) as Backend;
+}
+
+export interface StartedProxy {
+  id: string;
+  proxy: PrismProxy;
+  url: string;
+  ops: string;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+/** A real prism-proxy on 127.0.0.1 with free ports, attached to the given admins. */
+export async function startProxy(
+  id: string,
+  admins: string[],
+  values: Record<string, unknown> = {},
+  stateDir = mkdtempSync(join(tmpdir(), `prism-proxy-${id}-`)),
+): Promise<StartedProxy> {
+  const config = loadConfig('proxy', {
+    values: {
+      id,
+      listen: '127.0.0.1:0',
+      opsListen: '127.0.0.1:0',
+      admin: admins,
+      stateDir,
+      controlPlane: { reconnectInitialMs: 50, reconnectMaxMs: 500, breakerHalfOpenMs: 500 },
+      pools: { keepAliveTimeoutMs: 1_000 },
+      ...values,
+    },
+  });
+  const proxy = await buildProxy({ config, logger: pino({ level: process.env.PRISM_TEST_LOG ?? 'silent' }) });
+  const addr = await proxy.listen();
+  return {
+    id,
+    proxy,
+    url: `http://${addr.data}`,
+    ops: `http://${addr.ops}`,
+    stateDir,
+    stop: () => proxy.close(),
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Polls until `predicate` holds, at most `ms`. */
+export async function until<T>(
+  predicate: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 5000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await predicate();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
