@@ -1,7 +1,16 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-export const ROOT = join(import.meta.dirname, '..');
+/** The repository root, whether this file runs from the sources or compiled under dist/. */
+function findRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`no package.json above ${from}`);
+}
+
+export const ROOT = findRoot(import.meta.dirname);
 
 export interface RunResult {
   code: number;

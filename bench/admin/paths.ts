@@ -1,0 +1,1 @@
+export { ROOT as REPO } from '../../test-support/run.js';
