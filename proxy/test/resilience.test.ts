@@ -1,8 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
-import { api, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
-import { type Backend, removeDir, type StartedProxy, startBackend, startProxy, until } from '../../test-support/proxy-harness.js';
+import { api, startAdmin } from '../../test-support/admin-harness.js';
+import {
+  type Backend,
+  removeDir,
+  type StartedProxy,
+  startBackend,
+  startProxy,
+  until,
+} from '../../test-support/proxy-harness.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -25,7 +32,11 @@ async function fleet(ids: string[], namespaces: string[]) {
   }
   for (const name of namespaces) await api(admin.http, 'POST', '/v1/namespaces', { name, backends: [backend.url] });
   await until(
-    () => proxies.every((p) => p.proxy.state.table?.proxies.length === ids.length && p.proxy.state.advertisements.size === namespaces.length),
+    () =>
+      proxies.every(
+        (p) =>
+          p.proxy.state.table?.proxies.length === ids.length && p.proxy.state.advertisements.size === namespaces.length,
+      ),
     10_000,
     'fleet ready',
   );
@@ -41,7 +52,11 @@ describe('when things go away', () => {
     const v = proxies[0].proxy.state.version;
     const leaving = proxies[2];
     await leaving.stop();
-    await until(() => proxies[0].proxy.state.version > v && proxies[1].proxy.state.version > v, 5000, 'push after leave');
+    await until(
+      () => proxies[0].proxy.state.version > v && proxies[1].proxy.state.version > v,
+      5000,
+      'push after leave',
+    );
     const router = compileRouter(parseTable((await api(admin.http, 'GET', '/v1/partition-table')).json));
     for (const ns of names) {
       expect(['p1', 'p2']).toContain(router.route(ns).owner);
@@ -120,7 +135,10 @@ describe('forwarding modes and the hop limit', () => {
     }
     const names = Array.from({ length: 12 }, (_, i) => `mode-${i}`);
     for (const name of names) await api(admin.http, 'POST', '/v1/namespaces', { name, backends: [backend.url] });
-    await until(() => ps.every((p) => p.proxy.state.table?.proxies.length === 2 && p.proxy.state.advertisements.size === 12), 10_000);
+    await until(
+      () => ps.every((p) => p.proxy.state.table?.proxies.length === 2 && p.proxy.state.advertisements.size === 12),
+      10_000,
+    );
     const router = compileRouter(ps[0].proxy.state.table as never);
     const ns = names.find((n) => router.route(n).owner === 'm2') as string;
     const owner = ps[1];
