@@ -140,10 +140,10 @@ interface Change {
   order: number;
 }
 
-function applyChange(specs: readonly ProxySpec[], c: Change): ProxySpec[] {
+function applyChange(specs: readonly ProxySpec[], c: Change, step = 0): ProxySpec[] {
   const kept = specs.slice(0, Math.max(1, specs.length - c.leave));
   const joined = Array.from({ length: c.join }, (_, i) => ({
-    id: `joiner-${c.order % 1000}-${i}`,
+    id: `joiner-${step}-${c.order % 1000}-${i}`,
     weight: 1 + ((c.order + i) % 3),
   }));
   const next = [...kept, ...joined].slice(0, 256).map((p, i) => (i < c.reweigh ? { ...p, weight: c.newWeight } : p));
@@ -220,8 +220,8 @@ describe('consistent_hash properties over random fleets (N = 1..64)', () => {
       fc.property(fleetArb, fc.array(changeArb, { minLength: 2, maxLength: 6 }), (specs, changes) => {
         let current: ProxySpec[] = specs;
         let table = planTable({ proxies: current }).table;
-        for (const change of changes) {
-          current = applyChange(current, change);
+        for (const [step, change] of changes.entries()) {
+          current = applyChange(current, change, step);
           const next = planTable({ previous: table, proxies: current }).table;
           expectBalanced(next, current);
           for (const a of next.assignments)

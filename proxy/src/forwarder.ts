@@ -79,24 +79,28 @@ export class Forwarder {
       base = path === '/' ? '' : path.replace(/\/$/, '');
     }
     const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.once('close', onClose);
+    // Aborting a finished undici request is a no-op, so any close of the client side may abort.
+    const onClose = () => abort.abort();
+    const closer = 'stream' in res ? res.stream : res;
+    closer.once('close', onClose);
 
+    const body = hasBody(ctx) ? req : null;
+    // undici destroys the body stream when the request is aborted; that error is already handled here.
+    body?.on('error', () => undefined);
     let upstream: Awaited<ReturnType<Pool['request']>>;
     try {
       upstream = await this.pool(target).request({
         method: req.method as 'GET',
         path: base + (req.url ?? '/'),
         headers,
-        body: hasBody(ctx) ? req : null,
+        body,
         signal: abort.signal,
       });
     } catch (err) {
       return this.failed(ctx, target, err, abort.signal.aborted);
     }
     if (!peer) backends.succeeded(target.name);
+    upstream.body.on('error', () => undefined);
     if (responseGone(res)) {
       upstream.body.destroy();
       ctx.outcome = 'aborted';
@@ -111,6 +115,7 @@ export class Forwarder {
     res.writeHead(upstream.statusCode, out);
     try {
       await pipeline(upstream.body, res);
+      closer.removeListener('close', onClose);
     } catch {
       ctx.outcome = abort.signal.aborted || responseGone(res) ? 'aborted' : 'failed';
       if (ctx.outcome === 'failed') this.deps.metrics.failure(peer ? 'reset' : 'backend_reset');

@@ -62,6 +62,9 @@ export async function buildProxy(options: BuildProxyOptions) {
     handle,
   );
   h1.setTimeout(limits.idleTimeoutMs);
+  // The sniffing listener hands sockets to h1, which never listens itself; Node starts enforcing
+  // headersTimeout (slow clients) only on 'listening', so start it here.
+  h1.emit('listening');
   const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderBytes } };
   let h2: Http2Server | Http2SecureServer;
   let data: NetServer | Http2SecureServer;
@@ -130,6 +133,7 @@ export async function buildProxy(options: BuildProxyOptions) {
       control?.stop();
       const closing = [data, ops].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       h1.closeAllConnections();
+      h1.close(() => undefined);
       ops.closeAllConnections();
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1000))]);
       await forwarder.close();
