@@ -1,5 +1,5 @@
 import type { Http2ServerRequest } from 'node:http2';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import { Pool } from 'undici';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { PrismError } from '../../core/src/errors.js';
@@ -21,6 +21,37 @@ function hasBody(ctx: RequestContext): boolean {
   if ('stream' in req) return !(req as Http2ServerRequest).stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Streams the upstream body with backpressure, then passes its trailers on (HTTP/2 always; HTTP/1.1
+ * when the response is chunked) before ending the response.
+ */
+async function copyWithTrailers(
+  upstream: { body: AsyncIterable<Buffer>; trailers: Record<string, string> },
+  res: Res,
+): Promise<void> {
+  const out = res as unknown as Writable & { addTrailers(headers: Record<string, string>): void };
+  for await (const chunk of upstream.body) {
+    if (!out.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          out.off('drain', done);
+          out.off('close', done);
+          resolve();
+        };
+        out.on('drain', done);
+        out.on('close', done);
+      });
+      if (responseGone(res)) throw new Error('client went away');
+    }
+  }
+  const trailers = upstream.trailers;
+  if (trailers && Object.keys(trailers).length > 0) out.addTrailers(trailers);
+  await new Promise<void>((resolve) => {
+    out.once('close', resolve);
+    out.end(resolve);
+  });
 }
 
 export interface ForwarderDeps {
@@ -114,7 +145,7 @@ export class Forwarder {
     }
     res.writeHead(upstream.statusCode, out);
     try {
-      await pipeline(upstream.body, res);
+      await copyWithTrailers(upstream, res);
       closer.removeListener('close', onClose);
     } catch {
       ctx.outcome = abort.signal.aborted || responseGone(res) ? 'aborted' : 'failed';
