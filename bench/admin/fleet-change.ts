@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
-import { type Spread, spread } from './stats.js';
+import { type Spread, spread } from '../shared/stats.js';
 import { Swarm } from './swarm.js';
 import { onAbort } from './teardown.js';
 

@@ -1,7 +1,7 @@
 import { cpus, platform, release } from 'node:os';
+import { round, type Spread } from '../shared/stats.js';
 import type { FleetChangeRun } from './fleet-change.js';
 import type { ReservationRun } from './reservations.js';
-import { round, type Spread } from './stats.js';
 
 export interface BenchResults {
   reservations: ReservationRun[];

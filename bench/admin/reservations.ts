@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
-import { processCpuMicros } from './proc-cpu.js';
-import { percentile } from './stats.js';
+import { processCpuMicros } from '../shared/proc-cpu.js';
+import { percentile } from '../shared/stats.js';
 import { onAbort } from './teardown.js';
 
 export interface ReservationRun {

@@ -1,6 +1,6 @@
 import type { Http2ServerRequest } from 'node:http2';
 import type { Writable } from 'node:stream';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
@@ -21,37 +21,6 @@ function hasBody(ctx: RequestContext): boolean {
   if ('stream' in req) return !(req as Http2ServerRequest).stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-/**
- * Streams the upstream body with backpressure, then passes its trailers on (HTTP/2 always; HTTP/1.1
- * when the response is chunked) before ending the response.
- */
-async function copyWithTrailers(
-  upstream: { body: AsyncIterable<Buffer>; trailers: Record<string, string> },
-  res: Res,
-): Promise<void> {
-  const out = res as unknown as Writable & { addTrailers(headers: Record<string, string>): void };
-  for await (const chunk of upstream.body) {
-    if (!out.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          out.off('drain', done);
-          out.off('close', done);
-          resolve();
-        };
-        out.on('drain', done);
-        out.on('close', done);
-      });
-      if (responseGone(res)) throw new Error('client went away');
-    }
-  }
-  const trailers = upstream.trailers;
-  if (trailers && Object.keys(trailers).length > 0) out.addTrailers(trailers);
-  await new Promise<void>((resolve) => {
-    out.once('close', resolve);
-    out.end(resolve);
-  });
 }
 
 export interface ForwarderDeps {
@@ -93,9 +62,14 @@ export class Forwarder {
     return pool;
   }
 
-  async forward(ctx: RequestContext, target: ForwardTarget): Promise<void> {
+  /**
+   * Uses undici's dispatch API with a handler that writes straight into the client response: no
+   * intermediate stream per request. bench/forwarder measured this at about half the CPU per request
+   * of undici's request() API and of http2-proxy (npm run bench:forwarder).
+   */
+  forward(ctx: RequestContext, target: ForwardTarget): Promise<void> {
     const { req, res } = ctx;
-    const { self, state, backends } = this.deps;
+    const { self, state, backends, metrics } = this.deps;
     const peer = target.kind === 'peer';
     ctx.upstream = target.name;
     ctx.outcome = peer ? 'forwarded' : 'local';
@@ -104,54 +78,84 @@ export class Forwarder {
       headers['x-prism-hops'] = String(ctx.hops + 1);
       headers['x-prism-table-version'] = String(state.version);
     }
-    let base = '';
-    if (!peer) {
-      const path = new URL(target.origin).pathname;
-      base = path === '/' ? '' : path.replace(/\/$/, '');
-    }
-    const abort = new AbortController();
-    // Aborting a finished undici request is a no-op, so any close of the client side may abort.
-    const onClose = () => abort.abort();
-    const closer = 'stream' in res ? res.stream : res;
-    closer.once('close', onClose);
-
+    const base = peer ? '' : this.basePath(target.origin);
     const body = hasBody(ctx) ? req : null;
-    // undici destroys the body stream when the request is aborted; that error is already handled here.
+    // undici destroys the body stream when the request is aborted; that error is handled below.
     body?.on('error', () => undefined);
-    let upstream: Awaited<ReturnType<Pool['request']>>;
-    try {
-      upstream = await this.pool(target).request({
-        method: req.method as 'GET',
-        path: base + (req.url ?? '/'),
-        headers,
-        body,
-        signal: abort.signal,
-      });
-    } catch (err) {
-      return this.failed(ctx, target, err, abort.signal.aborted);
-    }
-    if (!peer) backends.succeeded(target.name);
-    upstream.body.on('error', () => undefined);
-    if (responseGone(res)) {
-      upstream.body.destroy();
-      ctx.outcome = 'aborted';
-      return;
-    }
-    const out = forwardResponseHeaders(upstream.headers);
-    if (peer) out['x-prism-forwarded-by'] = self;
-    else {
-      out['x-prism-served-by'] = self;
-      out['x-prism-partition'] = String(ctx.partition);
-    }
-    res.writeHead(upstream.statusCode, out);
-    try {
-      await copyWithTrailers(upstream, res);
-      closer.removeListener('close', onClose);
-    } catch {
-      ctx.outcome = abort.signal.aborted || responseGone(res) ? 'aborted' : 'failed';
-      if (ctx.outcome === 'failed') this.deps.metrics.failure(peer ? 'reset' : 'backend_reset');
-      if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
-    }
+    const out = res as unknown as Writable & { addTrailers(headers: Record<string, string | string[]>): void };
+    const closer = 'stream' in res ? res.stream : res;
+
+    return new Promise<void>((resolve) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let clientGone = false;
+      let started = false;
+      let done = false;
+      const finish = () => {
+        done = true;
+        closer.removeListener('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        if (done) return;
+        clientGone = true;
+        controller?.abort(new Error('client went away'));
+      };
+      const onDrain = () => controller?.resume();
+      closer.once('close', onClose);
+
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c;
+          // (undici treats a handler as its new API only when onRequestStart exists.)
+          if (clientGone) c.abort(new Error('client went away'));
+        },
+        onResponseStart(c, statusCode, upstreamHeaders) {
+          started = true;
+          if (responseGone(res)) {
+            c.abort(new Error('client went away'));
+            return;
+          }
+          if (!peer) backends.succeeded(target.name);
+          const h = forwardResponseHeaders(upstreamHeaders);
+          if (peer) h['x-prism-forwarded-by'] = self;
+          else {
+            h['x-prism-served-by'] = self;
+            h['x-prism-partition'] = String(ctx.partition);
+          }
+          res.writeHead(statusCode, h);
+        },
+        onResponseData(c, chunk) {
+          if (!out.write(chunk)) {
+            c.pause();
+            out.once('drain', onDrain);
+          }
+        },
+        onResponseEnd(_c, trailers) {
+          if (trailers && Object.keys(trailers).length > 0)
+            out.addTrailers(trailers as Record<string, string | string[]>);
+          out.end();
+          finish();
+        },
+        onResponseError: (_c, err) => {
+          if (!started) this.failed(ctx, target, err, clientGone);
+          else {
+            ctx.outcome = clientGone || responseGone(res) ? 'aborted' : 'failed';
+            if (ctx.outcome === 'failed') metrics.failure(peer ? 'reset' : 'backend_reset');
+            if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
+          }
+          finish();
+        },
+      };
+      this.pool(target).dispatch(
+        { method: req.method as 'GET', path: base + (req.url ?? '/'), headers, body },
+        handler,
+      );
+    });
+  }
+
+  private basePath(origin: string): string {
+    const path = new URL(origin).pathname;
+    return path === '/' ? '' : path.replace(/\/$/, '');
   }
 
   private failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {

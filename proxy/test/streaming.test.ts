@@ -24,6 +24,12 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       received = bytes;
+      if (req.url === '/die') {
+        res.writeHead(200, { 'content-length': '1000000' });
+        res.write('x'.repeat(10_000));
+        setTimeout(() => res.destroy(), 30);
+        return;
+      }
       if (req.url === '/trailers') {
         res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
         res.write('body');
@@ -104,6 +110,18 @@ describe('bodies stream through a forward', () => {
     // Chunks in flight across four hops and uncollected garbage show up here (30-40 MB measured);
     // a proxy that buffered the body would hold all 100 MB at once.
     expect(growthMb).toBeLessThan(75);
+  });
+
+  it('a peer proxy that closes mid-body cuts the client response; both proxies keep serving', async () => {
+    const { entry, ns } = forwardedPair();
+    const res = await fetch(`${entry.url}/die`, { headers: { 'x-prism-namespace': ns } });
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    for (const p of proxies) {
+      const ok = await fetch(`${p.url}/`, { headers: { 'x-prism-namespace': ns } });
+      expect(ok.status).toBe(200);
+      await ok.text();
+    }
   });
 
   it('response trailers pass through to an HTTP/2 client', async () => {
