@@ -74,7 +74,9 @@ async function main() {
         const r = await load(forwarders[v].port, c, SECONDS);
         const cpu = processCpuMicros(pid) - cpu0;
         if (r.errors) throw new Error(`${v}: ${r.errors} errors at concurrency ${c}`);
-        (samples[`${v}@${c}`] ??= []).push({
+        const key = `${v}@${c}`;
+        samples[key] ??= [];
+        samples[key].push({
           p50: r.p50,
           p99: r.p99,
           rps: r.rps,
