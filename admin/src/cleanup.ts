@@ -41,7 +41,7 @@ export class CleanupJob {
   constructor(private readonly deps: CleanupDeps) {
     const l = deps.config.leases;
     this.policy = retry(handleAll, {
-      maxAttempts: 4,
+      maxAttempts: 4, // retries after the first try
       backoff: new ExponentialBackoff({ initialDelay: l.cleanupRetryInitialMs, maxDelay: l.cleanupRetryMaxMs }),
     });
   }
