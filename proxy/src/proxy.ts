@@ -61,7 +61,8 @@ export async function buildProxy(options: BuildProxyOptions) {
     },
     handle,
   );
-  h1.setTimeout(limits.idleTimeoutMs);
+  // No socket inactivity timeout on HTTP/1.1: it would also cut a request waiting for a slow
+  // upstream, which forwarding.timeoutMs governs; idle keep-alive sockets close after keepAliveTimeout.
   // The sniffing listener hands sockets to h1, which never listens itself; Node starts enforcing
   // headersTimeout (slow clients) only on 'listening', so start it here.
   h1.emit('listening');
@@ -83,7 +84,8 @@ export async function buildProxy(options: BuildProxyOptions) {
     h2 = createH2Server(h2Options, handle);
     data = sniffingServer(h1, h2);
   }
-  h2.setTimeout(limits.idleTimeoutMs);
+  // An HTTP/2 session times out on inactivity of the whole session, so give in-flight forwards room.
+  h2.setTimeout(Math.max(limits.idleTimeoutMs, config.forwarding.timeoutMs + 1_000));
   h2.on('sessionError', () => undefined);
 
   let control: ControlClient | undefined;

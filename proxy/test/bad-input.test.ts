@@ -40,7 +40,7 @@ beforeAll(async () => {
   backend = await startBackend('ok');
   proxy = await startProxy('only', [admin.grpc], {
     forwarding: { timeoutMs: 500 },
-    limits: { headersTimeoutMs: 300, maxHeaderBytes: 4096 },
+    limits: { headersTimeoutMs: 300, idleTimeoutMs: 800, maxHeaderBytes: 4096 },
     pools: { backendRetryMs: 60_000 },
   });
   await until(() => proxy.proxy.state.version > 0, 5000, 'table');
@@ -90,6 +90,20 @@ describe('requests the proxy refuses, with a coded JSON error', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(reply === '' || reply.startsWith('HTTP/1.1 408')).toBe(true);
     expect((await get('fine')).status).toBe(200);
+  });
+
+  it('an idle keep-alive connection is closed after idleTimeoutMs', async () => {
+    const socket = tcp(Number(new URL(proxy.url).port), '127.0.0.1');
+    let reply = '';
+    socket.on('data', (d) => {
+      reply += d;
+    });
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Prism-Namespace: fine\r\n\r\n');
+    const started = Date.now();
+    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    expect(reply.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
 
