@@ -130,6 +130,10 @@ export class FakeProxy {
     return this.tables.at(-1);
   }
 
+  ack(version: number) {
+    this.stream.write({ ack: { version, ok: true, error: '' } });
+  }
+
   heartbeat(applied: number, namespaceRequests: Record<string, number> = {}) {
     this.stream.write({
       heartbeat: { proxyId: this.id, appliedTableVersion: applied, sentAt: new Date(), namespaceRequests },

@@ -29,6 +29,8 @@ interface ProxyState {
   stored: StoredProxy;
   status: ProxyStatus;
   conn?: Connection;
+  /** Registered, waiting for its first ack before it gets partitions. */
+  joining?: boolean;
 }
 
 export interface FleetDeps {
@@ -145,6 +147,10 @@ export class Fleet {
         );
       }
       const now = this.deps.clock.now();
+      // A new proxy becomes a member (and gets partitions) only once it acknowledged the table sent
+      // after everything else, which proves it holds the advertisements, revocations and keys too.
+      // A proxy that was a member (an admin restart, a reconnect) keeps its partitions meanwhile.
+      const joining = !existing?.stored.member && this.table !== undefined;
       const stored: StoredProxy = {
         id,
         address: reg.address || peerHost,
@@ -154,9 +160,9 @@ export class Fleet {
         registeredAt: existing?.stored.registeredAt ?? now,
         lastSeen: now,
         appliedVersion: reg.knownTableVersion,
-        member: true,
+        member: !joining,
       };
-      this.proxies.set(id, { stored, status: ProxyStatus.PROXY_STATUS_HEALTHY, conn });
+      this.proxies.set(id, { stored, status: ProxyStatus.PROXY_STATUS_HEALTHY, conn, joining });
       await this.deps.store.putProxy(stored);
       await this.deps.store.audit({
         at: now,
@@ -174,9 +180,9 @@ export class Fleet {
           tableVersion: this.table?.version ?? 0,
         },
       });
-      if (this.table) conn.send({ table: this.table });
       await this.deps.welcome(conn);
-      this.scheduleRebalance();
+      if (this.table) conn.send({ table: this.table });
+      if (!joining) this.scheduleRebalance();
     });
   }
 
@@ -206,6 +212,11 @@ export class Fleet {
     state.stored.lastSeen = this.deps.clock.now();
     if (ack.ok) state.stored.appliedVersion = Math.max(state.stored.appliedVersion, ack.version);
     else this.deps.log.warn({ proxy: id, version: ack.version, error: ack.error }, 'proxy could not apply the table');
+    if (ack.ok && state.joining && state.conn) {
+      state.joining = false;
+      state.stored.member = true;
+      this.scheduleRebalance();
+    }
     this.updateGauges();
   }
 

@@ -141,3 +141,25 @@ describe('partition table push', () => {
     client.close();
   });
 });
+
+describe('joining', () => {
+  it('a new proxy gets partitions only after it acknowledged the table sent after its advertisements', async () => {
+    const a = await startAdmin();
+    const p1 = new FakeProxy(a.grpc, 'first');
+    await p1.tableAt(1);
+    await api(a.http, 'POST', '/v1/namespaces', { name: 'ns-1' });
+    const late = new FakeProxy(a.grpc, 'late', { ackTables: false });
+    const welcome = await late.until(() => late.tables[0]);
+    const order = late.messages.map((m) => Object.keys(m).find((k) => m[k as keyof typeof m] !== undefined));
+    expect(order.indexOf('table')).toBeGreaterThan(order.indexOf('advertisement'));
+    expect(welcome.proxies.map((p) => p.id)).toEqual(['first']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.admin.fleet.currentTable()?.proxies.map((p) => p.id)).toEqual(['first']);
+    late.ack(welcome.version);
+    const joined = await p1.until(() => p1.tables.find((t) => t.proxies.length === 2));
+    expect(joined.proxies.map((p) => p.id)).toEqual(['first', 'late']);
+    p1.kill();
+    late.kill();
+    await a.stop();
+  });
+});
