@@ -246,6 +246,23 @@ export const ERROR_CATALOG = {
     title: 'There is no partition table yet.',
     action: 'Start at least one prism-proxy against this admin; the first registration creates the table.',
   },
+  'PRISM-LB-001': {
+    status: 400,
+    title: 'The generator input cannot be placed safely into a load-balancer configuration.',
+    action:
+      'Fix the named field: proxy ids, namespaces and prefixes must match their patterns, addresses must be host names or IP addresses, ports 1-65535.',
+  },
+  'PRISM-LB-002': {
+    status: 500,
+    title: 'The load balancer refused the generated configuration.',
+    action: 'Read the checker output in the message; nothing was written. Report it if the input was valid.',
+  },
+  'PRISM-LB-003': {
+    status: 503,
+    title: 'The running load balancer could not be updated.',
+    action:
+      'Check that the load balancer runs and its runtime socket or control command is reachable; watch mode retries with backoff.',
+  },
   'PRISM-CONFIG-001': {
     status: 400,
     title: 'Invalid configuration option.',

@@ -118,4 +118,15 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
 
 export function checkPrismctlConfig(c: PrismctlConfig): void {
   checkPorts({ 'lb.listen': c.lb.listen });
+  const f = c.lb.hashBalanceFactor;
+  if (f > 0 && f < 100) {
+    throw new PrismError(
+      'PRISM-CONFIG-001',
+      `option lb.hashBalanceFactor = ${f} is invalid: it must be 0 (off) or from 100 to 1000`,
+      {
+        action:
+          'Set lb.hashBalanceFactor to 0, or to a percentage of the average load such as 150 (no proxy above 1.5x).',
+      },
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { type Io, processIo, reportError } from '../../../core/src/cli-output.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerLbCommands } from './lb.js';
 import { registerPartitionCommands } from './partitions.js';
 
 export const VERSION = '0.1.0';
@@ -14,6 +15,7 @@ export function buildPrismctl(io: Io = processIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerPartitionCommands(program, io);
   registerAdminCommands(program, io);
+  registerLbCommands(program, io);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const sub of all(program)) sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;

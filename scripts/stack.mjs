@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// The main job: the local Prism Edge stack on the embedded default. An admin on SQLite, three
+// proxies, a demo backend, demo namespaces, load-balancer configs for HAProxy, NGINX and Envoy, and
+// HAProxy in front when it is installed. Prints what to curl; Ctrl-C stops everything.
+// Usage: npm start [-- --dir prism-local] [--no-haproxy]
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const root = resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const dir = resolve(args.includes('--dir') ? args[args.indexOf('--dir') + 1] : 'prism-local');
+const withHaproxy = !args.includes('--no-haproxy');
+const children = [];
+const show = (p) => relative(process.cwd(), p) || '.';
+
+const { generate } = await import(join(root, 'dist/generator/src/lb/generate.js'));
+const { parseTable } = await import(join(root, 'dist/core/src/table.js'));
+
+function freePort(preferred) {
+  return new Promise((res) => {
+    const s = createNetServer();
+    s.once('error', () => {
+      const t = createNetServer();
+      t.listen(0, '127.0.0.1', () => {
+        const { port } = t.address();
+        t.close(() => res(port));
+      });
+    });
+    s.listen(preferred, '127.0.0.1', () => s.close(() => res(preferred)));
+  });
+}
+
+/** Starts a bin/ program and resolves with the JSON log line that says it listens. */
+function startProgram(name, argv, message) {
+  const child = spawn(process.execPath, [join(root, 'bin', name), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout });
+  return new Promise((res, rej) => {
+    child.once('exit', (code) => rej(new Error(`${name} exited with ${code}`)));
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === message) res(entry);
+        else if (entry.level >= 40) process.stderr.write(`${name}: ${entry.msg}\n`);
+      } catch {
+        process.stdout.write(`${line}\n`);
+      }
+    });
+  });
+}
+
+async function api(base, method, path, body) {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  return { status: r.status, json: await r.json() };
+}
+
+async function stop() {
+  for (const c of children.reverse()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
+  backend.close();
+}
+
+let backend;
+try {
+  mkdirSync(dir, { recursive: true });
+  backend = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ backend: 'demo', namespace: req.headers['x-prism-namespace'], path: req.url }));
+    });
+  });
+  await new Promise((r) => backend.listen(0, '127.0.0.1', r));
+  const backendUrl = `http://127.0.0.1:${backend.address().port}`;
+
+  const admin = await startProgram(
+    'prism-admin.js',
+    ['--data-dir', join(dir, 'admin-data'), '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'],
+    'prism-admin listening',
+  );
+  const adminHttp = `http://${admin.http}`;
+  const proxies = [];
+  for (const id of ['proxy-a', 'proxy-b', 'proxy-c']) {
+    proxies.push(
+      await startProgram(
+        'prism-proxy.js',
+        [
+          '--id',
+          id,
+          '--listen',
+          '127.0.0.1:0',
+          '--ops-listen',
+          '127.0.0.1:0',
+          '--admin',
+          admin.grpc,
+          '--state-dir',
+          join(dir, id),
+        ],
+        'prism-proxy listening',
+      ),
+    );
+  }
+  const names = ['orders-prod', 'acme-billing', 'eu-payments', 'test-namespace', 'users', 'carts'];
+  for (const name of names) {
+    const r = await api(adminHttp, 'POST', '/v1/namespaces', { name, backends: [backendUrl], team: 'demo' });
+    if (r.status !== 201 && r.json.error?.code !== 'PRISM-NS-004')
+      throw new Error(`reserving ${name}: ${JSON.stringify(r.json)}`);
+  }
+  let table;
+  for (let i = 0; i < 100; i++) {
+    const r = await api(adminHttp, 'GET', '/v1/partition-table');
+    if (r.status === 200 && r.json.proxies?.length === 3) {
+      table = parseTable(r.json);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!table) throw new Error('the three proxies did not register');
+  await new Promise((r) => setTimeout(r, 300));
+
+  const listenPort = await freePort(8080);
+  const model = {
+    listen: `127.0.0.1:${listenPort}`,
+    missingNamespace: 'reject',
+    hashBalanceFactor: 0,
+    healthCheckIntervalMs: 2000,
+    nginxNjs: true,
+  };
+  const written = {};
+  for (const target of ['haproxy', 'nginx', 'envoy']) {
+    const out = join(dir, 'lb', target);
+    const result = await generate({ ...model, table, namespaces: names, target, outDir: out });
+    written[target] =
+      `${show(out)} (${result.check.skipped ? `not checked: ${result.check.skipped}` : `checked by ${target}`})`;
+  }
+  let front = `http://${proxies[0].data}`;
+  let haproxyNote = 'HAProxy is not installed (apt-get install haproxy): curl a proxy directly';
+  if (withHaproxy) {
+    try {
+      execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
+      const hp = spawn('haproxy', ['-db', '-f', join(dir, 'lb', 'haproxy', 'haproxy.cfg')], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(hp);
+      await new Promise((r) => setTimeout(r, 500));
+      if (hp.exitCode === null) {
+        front = `http://127.0.0.1:${listenPort}`;
+        haproxyNote = `HAProxy (pid ${hp.pid}) routes each namespace to its owner on ${front}`;
+      }
+    } catch {}
+  }
+
+  console.log(`
+Prism Edge local stack is up (data in ${show(dir)})
+
+  admin       gRPC ${admin.grpc}   HTTP ${adminHttp}   (SQLite in ${show(join(dir, 'admin-data'))})
+${proxies.map((p) => `  ${p.id.padEnd(11)} data http://${p.data}   ops http://${p.ops}`).join('\n')}
+  backend     ${backendUrl}
+  ${haproxyNote}
+
+Load-balancer configs (table v${table.version}):
+${Object.entries(written)
+  .map(([t, w]) => `  ${t.padEnd(8)} ${w}`)
+  .join('\n')}
+
+Try:
+  curl -si ${front}/hello -H 'X-Prism-Namespace: orders-prod'        # X-Prism-Served-By names the owner
+  curl -si http://${proxies[0].data}/hello -H 'X-Prism-Namespace: eu-payments'   # any proxy forwards to the owner
+  curl -s ${adminHttp}/v1/partition-table | head -c 300
+  node bin/prismctl.js proxies --admin ${adminHttp}
+  node bin/prismctl.js namespace reserve my-ns --backend ${backendUrl} --admin ${adminHttp}
+
+Ctrl-C stops everything.`);
+  await new Promise((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  console.log('\nstopping…');
+  await stop();
+} catch (err) {
+  console.error(`prism local stack failed: ${err.message}`);
+  await stop();
+  process.exitCode = 1;
+}
