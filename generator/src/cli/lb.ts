@@ -102,7 +102,9 @@ export function registerLbCommands(program: Command, io: Io): void {
     });
 
   common(lb.command('watch'))
-    .description("follow the admin's table and apply each new version to a running load balancer")
+    .description(
+      "follow the admin's table and apply each new version: HAProxy by its runtime API, NGINX by a checked reload, Envoy by a hot restart (the watcher runs Envoy)",
+    )
     .option('--interval-ms <ms>', 'how often to poll the admin (default 1000)')
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
