@@ -1,4 +1,5 @@
 import type { HelperDelegate } from 'handlebars';
+import { PrismError } from '../../../core/src/errors.js';
 import type { LbModel } from './model.js';
 
 export type TargetName = 'haproxy' | 'nginx' | 'envoy';
@@ -32,3 +33,20 @@ export interface RenderOptions {
 /** The coded answer every target gives a request without X-Prism-Namespace in `reject` mode (CONTRACT §4). */
 export const MISSING_NAMESPACE_BODY =
   '{"error":{"code":"PRISM-NS-002","message":"the request has no X-Prism-Namespace header","action":"Send the namespace in the X-Prism-Namespace header."}}';
+
+/**
+ * A target's escaping helper: the values we emit are plain tokens (ids, hosts, ports, namespaces),
+ * so anything outside `safe` is refused with PRISM-LB-001 rather than quoted.
+ */
+export function tokenGuard(safe: RegExp, lb: string): (value: unknown) => string {
+  return (value) => {
+    const s = String(value);
+    if (!safe.test(s)) {
+      throw new PrismError(
+        'PRISM-LB-001',
+        `value ${JSON.stringify(s.slice(0, 80))} cannot be placed into ${lb} config`,
+      );
+    }
+    return s;
+  };
+}

@@ -1,25 +1,14 @@
 import { PrismError } from '../../../../core/src/errors.js';
 import type { LbModel } from '../model.js';
 import { runCheck } from '../native-check.js';
-import { MISSING_NAMESPACE_BODY, type Target } from '../target.js';
+import { MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
 
 /**
  * Every value we place into envoy.yaml (double-quoted YAML scalars, plain numbers) or into the inline
  * Lua (single-quoted strings) is a proxy id, host name, IP address, port, number or namespace: refuse
  * anything else rather than quote it.
  */
-const SAFE = /^[A-Za-z0-9._:-]+$/;
-
-export function ev(value: unknown): string {
-  const s = String(value);
-  if (!SAFE.test(s)) {
-    throw new PrismError(
-      'PRISM-LB-001',
-      `value ${JSON.stringify(s.slice(0, 80))} cannot be placed into an Envoy config`,
-    );
-  }
-  return s;
-}
+export const ev = tokenGuard(/^[A-Za-z0-9._:-]+$/, 'an Envoy');
 
 /** A fixed text as a single-quoted YAML scalar: printable ASCII without a quote, so nothing needs escaping. */
 export function yquote(value: unknown): string {

@@ -2,20 +2,10 @@ import { join } from 'node:path';
 import { PrismError } from '../../../../core/src/errors.js';
 import type { LbModel } from '../model.js';
 import { runCheck } from '../native-check.js';
-import { MISSING_NAMESPACE_BODY, type RenderOptions, type Target } from '../target.js';
+import { MISSING_NAMESPACE_BODY, type RenderOptions, type Target, tokenGuard } from '../target.js';
 
 /** HAProxy tokens we emit are plain words: refuse anything else rather than quote it. */
-const SAFE = /^[A-Za-z0-9._:[\]/-]+$/;
-
-export function hq(value: unknown): string {
-  const s = String(value);
-  if (!SAFE.test(s))
-    throw new PrismError(
-      'PRISM-LB-001',
-      `value ${JSON.stringify(s.slice(0, 80))} cannot be placed into an HAProxy config token`,
-    );
-  return s;
-}
+export const hq = tokenGuard(/^[A-Za-z0-9._:[\]/-]+$/, 'an HAProxy');
 
 /** A single-quoted HAProxy string (no escapes inside single quotes, so a quote is refused). */
 export function hstring(value: unknown): string {

@@ -2,24 +2,14 @@ import { PrismError } from '../../../../core/src/errors.js';
 import { partitionOf } from '../../../../core/src/partition.js';
 import type { LbModel } from '../model.js';
 import { runCheck } from '../native-check.js';
-import { MISSING_NAMESPACE_BODY, type Target } from '../target.js';
+import { MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
 
 /** Where Debian's libnginx-mod-http-js installs njs; the output folder runs with any prefix, so it is absolute. */
 export const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 export const NGINX_INSTALL = 'apt-get install nginx libnginx-mod-http-js';
 
 /** NGINX tokens we emit are plain words: refuse anything else rather than quote it. */
-const SAFE = /^[A-Za-z0-9._:[\]/-]+$/;
-
-export function nq(value: unknown): string {
-  const s = String(value);
-  if (!SAFE.test(s))
-    throw new PrismError(
-      'PRISM-LB-001',
-      `value ${JSON.stringify(s.slice(0, 80))} cannot be placed into an NGINX config token`,
-    );
-  return s;
-}
+export const nq = tokenGuard(/^[A-Za-z0-9._:[\]/-]+$/, 'an NGINX');
 
 /** Words a `map` block reads as its own parameters; as source values they need a leading backslash. */
 const MAP_WORDS = new Set(['default', 'hostnames', 'include', 'volatile']);
