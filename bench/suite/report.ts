@@ -1,0 +1,130 @@
+import type { Sample } from './measure.js';
+
+export type Results = Record<string, Record<string, Sample>>;
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** The figures the seed's claims are compared with, each a difference or ratio from the same run. */
+export function derive(results: Results, loaded: string) {
+  const get = (s: string, c: string) => results[s]?.[c];
+  const diff = (a: string, b: string, c: string, k: 'p50_ms' | 'p99_ms') => {
+    const x = get(a, c);
+    const y = get(b, c);
+    return x && y ? r3(x[k] - y[k]) : null;
+  };
+  const ratio = (a: string, b: string, c: string) => {
+    const x = get(a, c);
+    const y = get(b, c);
+    return x && y && y.cpu_us_per_req > 0 ? Math.round((x.cpu_us_per_req / y.cpu_us_per_req) * 100) / 100 : null;
+  };
+  return {
+    forwarding_overhead_ms: {
+      c1: { p50: diff('forward', 'owner', 'c1', 'p50_ms'), p99: diff('forward', 'owner', 'c1', 'p99_ms') },
+      loaded: { p50: diff('forward', 'owner', loaded, 'p50_ms'), p99: diff('forward', 'owner', loaded, 'p99_ms') },
+      seed_claim: '1-2 ms per extra hop',
+    },
+    affinity_gain_ms: {
+      c1: {
+        p50: diff('random-lb', 'haproxy-affinity', 'c1', 'p50_ms'),
+        p99: diff('random-lb', 'haproxy-affinity', 'c1', 'p99_ms'),
+      },
+      loaded: {
+        p50: diff('random-lb', 'haproxy-affinity', loaded, 'p50_ms'),
+        p99: diff('random-lb', 'haproxy-affinity', loaded, 'p99_ms'),
+      },
+      seed_claim: 'P50 = 0.25*0.3 + 0.75*(0.3 + 1.5) = 1.4 ms with random balancing',
+    },
+    prism_hop_vs_haproxy_hop: {
+      added_p50_ms_c1: {
+        prism: diff('owner', 'direct', 'c1', 'p50_ms'),
+        haproxy: diff('haproxy-hop', 'direct', 'c1', 'p50_ms'),
+        nginx: diff('nginx-hop', 'direct', 'c1', 'p50_ms'),
+      },
+      cpu_ratio_loaded: ratio('owner', 'haproxy-hop', loaded),
+      forward_cpu_ratio_loaded: ratio('forward', 'haproxy-hop', loaded),
+    },
+  };
+}
+
+export function table(results: Results): string {
+  const lines = ['scenario           conc   p50 ms   p90 ms   p99 ms     req/s  CPU µs/req  forwarded'];
+  for (const [name, byC] of Object.entries(results)) {
+    for (const [c, s] of Object.entries(byC)) {
+      lines.push(
+        `${name.padEnd(18)} ${c.padStart(4)} ${s.p50_ms.toFixed(3).padStart(8)} ${s.p90_ms.toFixed(3).padStart(8)} ${s.p99_ms.toFixed(3).padStart(8)} ${Math.round(s.rps).toString().padStart(9)} ${r1(s.cpu_us_per_req).toString().padStart(11)} ${`${Math.round(s.forwarded_ratio * 100)}%`.padStart(10)}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Latency percentiles per scenario at concurrency 1, as grouped horizontal bars. */
+export function svg(results: Results): string {
+  const rows = Object.entries(results)
+    .map(([name, byC]) => ({ name, s: byC.c1 }))
+    .filter((r) => r.s);
+  const max = Math.max(...rows.map((r) => r.s.p99_ms)) * 1.1;
+  const W = 760;
+  const left = 140;
+  const barH = 7;
+  const rowH = 3 * barH + 12;
+  const H = 40 + rows.length * rowH + 30;
+  const x = (ms: number) => left + (ms / max) * (W - left - 80);
+  const colors = { p50_ms: '#2b6cb0', p90_ms: '#63b3ed', p99_ms: '#bee3f8' } as const;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    '<text x="10" y="20" font-size="14" font-weight="bold">Latency at concurrency 1 (ms): p50, p90, p99</text>',
+  ];
+  rows.forEach((r, i) => {
+    const y0 = 40 + i * rowH;
+    out.push(`<text x="10" y="${y0 + 2 * barH}">${r.name}</text>`);
+    (['p50_ms', 'p90_ms', 'p99_ms'] as const).forEach((k, j) => {
+      const y = y0 + j * barH;
+      out.push(
+        `<rect x="${left}" y="${y}" width="${Math.max(1, x(r.s[k]) - left).toFixed(1)}" height="${barH - 1}" fill="${colors[k]}"/>`,
+      );
+      out.push(`<text x="${(x(r.s[k]) + 4).toFixed(1)}" y="${y + barH - 1}" font-size="9">${r.s[k].toFixed(3)}</text>`);
+    });
+  });
+  const yAxis = 40 + rows.length * rowH + 10;
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    const ms = max * f;
+    out.push(
+      `<text x="${x(ms).toFixed(1)}" y="${yAxis + 12}" font-size="9" text-anchor="middle">${ms.toFixed(2)}</text>`,
+    );
+  }
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+export function markdown(results: Results, derived: ReturnType<typeof derive>, meta: Record<string, unknown>): string {
+  const d = derived;
+  return `# Prism Edge benchmark
+
+${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · ${meta.reps} interleaved run(s) of ${meta.seconds} s per scenario and concurrency, medians · HTTP/1.1 with wrk, keep-alive
+
+![latency percentiles](latest.svg)
+
+| scenario | path |
+|---|---|
+| direct | client → backend (the floor) |
+| owner | client → owning prism-proxy → backend |
+| forward | client → non-owner prism-proxy → owner → backend |
+| haproxy-hop / nginx-hop | client → HAProxy / NGINX → backend (no prism-proxy): one hop in a C proxy |
+| haproxy-affinity / nginx-affinity / envoy-affinity | client → LB with the generated config → owner → backend (64 namespaces over 4 proxies) |
+| random-lb | client → HAProxy round robin over 4 proxies → (mostly forwarded) → backend |
+
+\`\`\`
+${table(results)}
+\`\`\`
+
+CPU µs/req counts every proxy and load-balancer process on the path (not the backend, not wrk).
+
+## Against the seed's assumptions
+
+- **Forwarding overhead** (forward − owner): p50 ${d.forwarding_overhead_ms.c1.p50} ms, p99 ${d.forwarding_overhead_ms.c1.p99} ms at concurrency 1; p50 ${d.forwarding_overhead_ms.loaded.p50} ms, p99 ${d.forwarding_overhead_ms.loaded.p99} ms loaded. The seed assumed ${d.forwarding_overhead_ms.seed_claim}.
+- **Affinity gain** (random-lb − haproxy-affinity): p50 ${d.affinity_gain_ms.c1.p50} ms, p99 ${d.affinity_gain_ms.c1.p99} ms at concurrency 1; p50 ${d.affinity_gain_ms.loaded.p50} ms loaded. The seed computed ${d.affinity_gain_ms.seed_claim}.
+- **A prism-proxy hop vs a C proxy hop**, added p50 over direct at concurrency 1: prism-proxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.prism} ms, HAProxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.haproxy} ms, NGINX ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.nginx} ms. CPU per request loaded, prism-proxy owner ÷ HAProxy hop: ${d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded}× (forward path, two proxies: ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_loaded}×).
+`;
+}

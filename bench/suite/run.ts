@@ -1,0 +1,109 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../test-support/run.js';
+import { percentile } from '../shared/stats.js';
+import { measure, type Sample } from './measure.js';
+import { derive, markdown, type Results, svg, table } from './report.js';
+import { startBenchStack } from './stack.js';
+
+/**
+ * npm run bench [-- --ci]: every scenario on loopback with real processes, warm-up, then
+ * interleaved runs (the order rotates each round) and medians, because this machine is shared and
+ * noisy. --ci: fewer and shorter runs (under 90 s) and a non-zero exit when a figure crosses its
+ * threshold in bench/thresholds.json.
+ */
+const ci = process.argv.includes('--ci');
+const REPS = ci ? 1 : Number(process.env.REPS ?? 3);
+const SECONDS = ci ? 2 : Number(process.env.SECONDS ?? 4);
+const LOADED = 10;
+const started = Date.now();
+const progress = (s: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
+
+const stack = await startBenchStack(progress);
+let exitCode = 0;
+try {
+  const concurrencies = [1, LOADED];
+  progress(`warming up ${stack.scenarios.length} scenarios`);
+  for (const s of stack.scenarios) await measure(s, LOADED, 1);
+  const samples: Record<string, Record<string, Sample[]>> = {};
+  const total = REPS * concurrencies.length * stack.scenarios.length;
+  let n = 0;
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const c of concurrencies) {
+      const shift = (rep * 3 + c) % stack.scenarios.length;
+      const order = [...stack.scenarios.slice(shift), ...stack.scenarios.slice(0, shift)];
+      for (const s of order) {
+        const sample = await measure(s, c, SECONDS);
+        n++;
+        progress(
+          `${n}/${total} ${s.name} c=${c}: p50 ${sample.p50_ms.toFixed(3)} ms, ${Math.round(sample.rps)} req/s${sample.errors ? `, ${sample.errors} errors` : ''}`,
+        );
+        samples[s.name] ??= {};
+        samples[s.name][`c${c}`] ??= [];
+        samples[s.name][`c${c}`].push(sample);
+      }
+    }
+  }
+  const median = (xs: number[]) => percentile(xs, 0.5);
+  const results: Results = {};
+  for (const s of stack.scenarios) {
+    results[s.name] = {};
+    for (const [c, list] of Object.entries(samples[s.name])) {
+      results[s.name][c] = {
+        p50_ms: median(list.map((x) => x.p50_ms)),
+        p90_ms: median(list.map((x) => x.p90_ms)),
+        p99_ms: median(list.map((x) => x.p99_ms)),
+        rps: median(list.map((x) => x.rps)),
+        cpu_us_per_req: median(list.map((x) => x.cpu_us_per_req)),
+        forwarded_ratio: median(list.map((x) => x.forwarded_ratio)),
+        errors: list.reduce((a, x) => a + x.errors, 0),
+      };
+    }
+  }
+  const derived = derive(results, `c${LOADED}`);
+  const meta = {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    node: process.version,
+    mode: ci ? 'ci' : 'full',
+    reps: REPS,
+    seconds: SECONDS,
+    loaded_concurrency: LOADED,
+  };
+  console.log(`\n${table(results)}\n`);
+  console.log(JSON.stringify(derived, null, 2));
+
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const name = ci ? 'ci' : 'latest';
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ ...meta, scenarios: results, derived }, null, 2)}\n`);
+  writeFileSync(join(dir, `${name}.svg`), svg(results));
+  writeFileSync(join(dir, `${name}.md`), markdown(results, derived, meta).replace('latest.svg', `${name}.svg`));
+  progress(`wrote bench/results/${name}.json, ${name}.md, ${name}.svg`);
+
+  const errors = Object.values(results)
+    .flatMap((byC) => Object.values(byC))
+    .reduce((a, s) => a + s.errors, 0);
+  if (errors) {
+    console.error(`bench: ${errors} failed requests`);
+    exitCode = 1;
+  }
+  if (ci) {
+    const thresholds = JSON.parse(readFileSync(join(ROOT, 'bench', 'thresholds.json'), 'utf8')) as {
+      checks: { name: string; path: string; max: number }[];
+    };
+    const value = (path: string) =>
+      path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], { results, derived });
+    for (const t of thresholds.checks) {
+      const v = Number(value(t.path));
+      const ok = Number.isFinite(v) && v <= t.max;
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${t.name}: ${v} (threshold ${t.max})`);
+      if (!ok) exitCode = 1;
+    }
+  }
+} finally {
+  await stack.stop();
+}
+process.exitCode = exitCode;

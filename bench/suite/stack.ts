@@ -1,0 +1,247 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { compileRouter } from '../../core/src/route.js';
+import { parseTable } from '../../core/src/table.js';
+import { generate } from '../../generator/src/lb/generate.js';
+import { freePort } from '../../test-support/lb-binaries.js';
+import { ROOT } from '../../test-support/run.js';
+import { spawnAdmin } from '../../test-support/spawn-admin.js';
+import { type ProgramProcess, spawnProgram } from '../../test-support/spawn-program.js';
+import { haproxyHopConfig, haproxyRandomConfig, nginxHopConfig } from './hops.js';
+
+export interface Scenario {
+  name: string;
+  port: number;
+  namespaces: string[];
+  /** Processes whose CPU time is the cost of this path (proxies and load balancers, not the backend). */
+  pids: () => number[];
+  /** Proxies whose metrics count forwarded requests. */
+  proxyOps: string[];
+}
+
+const NAMESPACES = Array.from({ length: 64 }, (_, i) => `bench-${i}`);
+
+function spawnBinary(cmd: string, args: string[], cwd?: string): ChildProcess {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', () => undefined);
+  return child;
+}
+
+async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await fn().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`bench stack: ${what} not ready within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const answers = (port: number, ns = 'bench-0') =>
+  fetch(`http://127.0.0.1:${port}/`, { headers: { 'x-prism-namespace': ns } }).then(async (r) => {
+    await r.arrayBuffer();
+    return r.status === 200;
+  });
+
+/** Child pids of a process (NGINX workers), read from /proc. */
+function withChildren(pid: number): number[] {
+  try {
+    const kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+    return [pid, ...kids];
+  } catch {
+    return [pid];
+  }
+}
+
+/**
+ * Brings up, on loopback: a backend, an admin, four proxies, the generated HAProxy/NGINX/Envoy
+ * configs (affinity), plain HAProxy and NGINX hops to the backend, and HAProxy round robin over the
+ * proxies. Every process is stopped by its PID in stop().
+ */
+export async function startBenchStack(log: (s: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'prism-bench-'));
+  const children: ChildProcess[] = [];
+  const programs: ProgramProcess[] = [];
+  const stop = async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)),
+    );
+    for (const p of programs) await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const backend = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'forwarder', 'servers.js'), 'backend'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(backend);
+    const [line] = (await once(createInterface({ input: backend.stdout as NodeJS.ReadableStream }), 'line')) as [
+      string,
+    ];
+    const backendPort = Number(line);
+    const backendUrl = `http://127.0.0.1:${backendPort}`;
+
+    log('starting admin and 4 proxies');
+    const admin = await spawnAdmin(join(dir, 'admin'));
+    programs.push(admin as unknown as ProgramProcess);
+    const proxies: { id: string; port: number; ops: string; pid: number }[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const p = await spawnProgram(
+        'prism-proxy.js',
+        [
+          '--id',
+          `p${i}`,
+          '--listen',
+          '127.0.0.1:0',
+          '--ops-listen',
+          '127.0.0.1:0',
+          '--admin',
+          admin.grpc,
+          '--state-dir',
+          join(dir, `p${i}`),
+        ],
+        'prism-proxy listening',
+      );
+      programs.push(p);
+      proxies.push({
+        id: `p${i}`,
+        port: Number(String(p.ready.data).split(':')[1]),
+        ops: `http://${p.ready.ops}`,
+        pid: p.pid,
+      });
+    }
+    for (const name of NAMESPACES) {
+      await fetch(`${admin.http}/v1/namespaces`, {
+        method: 'POST',
+        body: JSON.stringify({ name, backends: [backendUrl] }),
+      });
+    }
+    await until('4-proxy table', async () => {
+      const t = await (await fetch(`${admin.http}/v1/partition-table`)).json();
+      return t.proxies?.length === 4;
+    });
+    for (const p of proxies)
+      await until(`proxy ${p.id}`, async () =>
+        (await Promise.all(NAMESPACES.map((n) => answers(p.port, n)))).every(Boolean),
+      );
+    const table = parseTable(await (await fetch(`${admin.http}/v1/partition-table`)).json());
+    const router = compileRouter(table);
+    const ownerId = router.route('bench-0').owner;
+    const owner = proxies.find((p) => p.id === ownerId) ?? proxies[0];
+    const entry = proxies.find((p) => p.id !== ownerId) ?? proxies[1];
+
+    log('generating and starting HAProxy, NGINX and Envoy');
+    const model = {
+      missingNamespace: 'reject' as const,
+      hashBalanceFactor: 0,
+      healthCheckIntervalMs: 2000,
+      nginxNjs: true,
+      namespaces: NAMESPACES,
+    };
+    const lbPorts = { haproxy: await freePort(), nginx: await freePort(), envoy: await freePort() };
+    for (const target of ['haproxy', 'nginx', 'envoy'] as const) {
+      await generate({ ...model, listen: `127.0.0.1:${lbPorts[target]}`, table, target, outDir: join(dir, target) });
+    }
+    const haproxy = spawnBinary('haproxy', ['-db', '-f', join(dir, 'haproxy', 'haproxy.cfg')]);
+    const nginx = spawnBinary('nginx', [
+      '-p',
+      join(dir, 'nginx'),
+      '-c',
+      'nginx.conf',
+      '-e',
+      'stderr',
+      '-g',
+      'daemon off;',
+    ]);
+    const envoy = spawnBinary('envoy', [
+      '-c',
+      join(dir, 'envoy', 'envoy.yaml'),
+      '--concurrency',
+      '1',
+      '--base-id',
+      String(process.pid % 60_000),
+      '--log-level',
+      'error',
+    ]);
+    children.push(haproxy, nginx, envoy);
+
+    const hopPorts = { haproxy: await freePort(), nginx: await freePort(), random: await freePort() };
+    mkdirSync(join(dir, 'nginx-hop'), { recursive: true });
+    nginxHopConfig(join(dir, 'nginx-hop'), hopPorts.nginx, backendPort);
+    const haproxyHop = spawnBinary('haproxy', ['-db', '-f', haproxyHopConfig(dir, hopPorts.haproxy, backendPort)]);
+    const nginxHop = spawnBinary('nginx', [
+      '-p',
+      join(dir, 'nginx-hop'),
+      '-c',
+      'nginx.conf',
+      '-e',
+      'stderr',
+      '-g',
+      'daemon off;',
+    ]);
+    const random = spawnBinary('haproxy', ['-db', '-f', haproxyRandomConfig(dir, hopPorts.random, proxies)]);
+    children.push(haproxyHop, nginxHop, random);
+    for (const [name, port] of [...Object.entries(lbPorts), ...Object.entries(hopPorts)]) {
+      await until(`${name} on ${port}`, () => answers(port));
+    }
+
+    const allProxies = () => proxies.map((p) => p.pid);
+    const ops = proxies.map((p) => p.ops);
+    const scenarios: Scenario[] = [
+      { name: 'direct', port: backendPort, namespaces: ['bench-0'], pids: () => [], proxyOps: [] },
+      { name: 'owner', port: owner.port, namespaces: ['bench-0'], pids: () => [owner.pid], proxyOps: ops },
+      { name: 'forward', port: entry.port, namespaces: ['bench-0'], pids: () => [entry.pid, owner.pid], proxyOps: ops },
+      {
+        name: 'haproxy-hop',
+        port: hopPorts.haproxy,
+        namespaces: ['bench-0'],
+        pids: () => [haproxyHop.pid ?? 0],
+        proxyOps: [],
+      },
+      {
+        name: 'nginx-hop',
+        port: hopPorts.nginx,
+        namespaces: ['bench-0'],
+        pids: () => withChildren(nginxHop.pid ?? 0),
+        proxyOps: [],
+      },
+      {
+        name: 'haproxy-affinity',
+        port: lbPorts.haproxy,
+        namespaces: NAMESPACES,
+        pids: () => [haproxy.pid ?? 0, ...allProxies()],
+        proxyOps: ops,
+      },
+      {
+        name: 'random-lb',
+        port: hopPorts.random,
+        namespaces: NAMESPACES,
+        pids: () => [random.pid ?? 0, ...allProxies()],
+        proxyOps: ops,
+      },
+      {
+        name: 'nginx-affinity',
+        port: lbPorts.nginx,
+        namespaces: NAMESPACES,
+        pids: () => [...withChildren(nginx.pid ?? 0), ...allProxies()],
+        proxyOps: ops,
+      },
+      {
+        name: 'envoy-affinity',
+        port: lbPorts.envoy,
+        namespaces: NAMESPACES,
+        pids: () => [envoy.pid ?? 0, ...allProxies()],
+        proxyOps: ops,
+      },
+    ];
+    return { scenarios, stop, owner: owner.id, entry: entry.id };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
