@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../../test-support/run.js';
@@ -49,4 +51,54 @@ export async function wrk(
     p90_us: r.p90,
     p99_us: r.p99,
   };
+}
+
+/** The same over h2c with prior knowledge, with h2load; percentiles from its per-request log. */
+export async function h2load(
+  port: number,
+  connections: number,
+  seconds: number,
+  namespace: string,
+): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'prism-h2load-'));
+  const log = join(dir, 'requests.log');
+  try {
+    await run(
+      'h2load',
+      [
+        '-t1',
+        `-c${connections}`,
+        '-m1',
+        '-D',
+        String(seconds),
+        '-H',
+        `x-prism-namespace: ${namespace}`,
+        '--log-file',
+        log,
+        `http://127.0.0.1:${port}/`,
+      ],
+      { timeout: (seconds + 20) * 1000 },
+    );
+    const durations: number[] = [];
+    let errors = 0;
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (!line) continue;
+      const [, status, us] = line.split('\t');
+      if (Number(status) < 200 || Number(status) > 299) errors++;
+      else durations.push(Number(us));
+    }
+    durations.sort((a, b) => a - b);
+    const pct = (q: number) =>
+      durations.length ? durations[Math.min(durations.length - 1, Math.ceil(q * durations.length) - 1)] : 0;
+    return {
+      requests: durations.length + errors,
+      seconds,
+      errors,
+      p50_us: pct(0.5),
+      p90_us: pct(0.9),
+      p99_us: pct(0.99),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

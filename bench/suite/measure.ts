@@ -1,5 +1,5 @@
 import { processCpuMicros } from '../shared/proc-cpu.js';
-import { wrk } from './load.js';
+import { h2load, wrk } from './load.js';
 import type { Scenario } from './stack.js';
 
 export interface Sample {
@@ -29,7 +29,9 @@ export async function measure(s: Scenario, connections: number, seconds: number)
   const pids = s.pids();
   const forwardedBefore = await forwardedCount(s.proxyOps);
   const cpuBefore = cpu(pids);
-  const r = await wrk(s.port, connections, seconds, s.namespaces);
+  const r = s.h2c
+    ? await h2load(s.port, connections, seconds, s.namespaces[0])
+    : await wrk(s.port, connections, seconds, s.namespaces);
   const cpuUs = cpu(pids) - cpuBefore;
   const forwarded = (await forwardedCount(s.proxyOps)) - forwardedBefore;
   return {

@@ -22,6 +22,10 @@ export function derive(results: Results, loaded: string) {
     forwarding_overhead_ms: {
       c1: { p50: diff('forward', 'owner', 'c1', 'p50_ms'), p99: diff('forward', 'owner', 'c1', 'p99_ms') },
       loaded: { p50: diff('forward', 'owner', loaded, 'p50_ms'), p99: diff('forward', 'owner', loaded, 'p99_ms') },
+      h2c_c1: {
+        p50: diff('forward-h2c', 'owner-h2c', 'c1', 'p50_ms'),
+        p99: diff('forward-h2c', 'owner-h2c', 'c1', 'p99_ms'),
+      },
       seed_claim: '1-2 ms per extra hop',
     },
     affinity_gain_ms: {
@@ -102,7 +106,7 @@ export function markdown(results: Results, derived: ReturnType<typeof derive>, m
   const d = derived;
   return `# Prism Edge benchmark
 
-${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · ${meta.reps} interleaved run(s) of ${meta.seconds} s per scenario and concurrency, medians · HTTP/1.1 with wrk, keep-alive
+${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · ${meta.reps} interleaved run(s) of ${meta.seconds} s per scenario and concurrency, medians · HTTP/1.1 with wrk and h2c with h2load, keep-alive
 
 ![latency percentiles](latest.svg)
 
@@ -114,6 +118,7 @@ ${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · $
 | haproxy-hop / nginx-hop | client → HAProxy / NGINX → backend (no prism-proxy): one hop in a C proxy |
 | haproxy-affinity / nginx-affinity / envoy-affinity | client → LB with the generated config → owner → backend (64 namespaces over 4 proxies) |
 | random-lb | client → HAProxy round robin over 4 proxies → (mostly forwarded) → backend |
+| owner-h2c / forward-h2c | the owner and forward paths with the client speaking h2c (h2load); proxies reach the backend over HTTP/1.1 |
 
 \`\`\`
 ${table(results)}
@@ -123,7 +128,7 @@ CPU µs/req counts every proxy and load-balancer process on the path (not the ba
 
 ## Against the seed's assumptions
 
-- **Forwarding overhead** (forward − owner): p50 ${d.forwarding_overhead_ms.c1.p50} ms, p99 ${d.forwarding_overhead_ms.c1.p99} ms at concurrency 1; p50 ${d.forwarding_overhead_ms.loaded.p50} ms, p99 ${d.forwarding_overhead_ms.loaded.p99} ms loaded. The seed assumed ${d.forwarding_overhead_ms.seed_claim}.
+- **Forwarding overhead** (forward − owner): p50 ${d.forwarding_overhead_ms.c1.p50} ms, p99 ${d.forwarding_overhead_ms.c1.p99} ms at concurrency 1; p50 ${d.forwarding_overhead_ms.loaded.p50} ms, p99 ${d.forwarding_overhead_ms.loaded.p99} ms loaded; over h2c at concurrency 1, p50 ${d.forwarding_overhead_ms.h2c_c1.p50} ms. The seed assumed ${d.forwarding_overhead_ms.seed_claim}.
 - **Affinity gain** (random-lb − haproxy-affinity): p50 ${d.affinity_gain_ms.c1.p50} ms, p99 ${d.affinity_gain_ms.c1.p99} ms at concurrency 1; p50 ${d.affinity_gain_ms.loaded.p50} ms loaded. The seed computed ${d.affinity_gain_ms.seed_claim}.
 - **A prism-proxy hop vs a C proxy hop**, added p50 over direct at concurrency 1: prism-proxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.prism} ms, HAProxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.haproxy} ms, NGINX ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.nginx} ms. CPU per request loaded, prism-proxy owner ÷ HAProxy hop: ${d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded}× (forward path, two proxies: ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_loaded}×).
 `;

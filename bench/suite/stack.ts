@@ -21,6 +21,8 @@ export interface Scenario {
   pids: () => number[];
   /** Proxies whose metrics count forwarded requests. */
   proxyOps: string[];
+  /** Load over h2c with prior knowledge (h2load) instead of HTTP/1.1 (wrk). */
+  h2c?: boolean;
 }
 
 const NAMESPACES = Array.from({ length: 64 }, (_, i) => `bench-${i}`);
@@ -196,6 +198,22 @@ export async function startBenchStack(log: (s: string) => void) {
       { name: 'direct', port: backendPort, namespaces: ['bench-0'], pids: () => [], proxyOps: [] },
       { name: 'owner', port: owner.port, namespaces: ['bench-0'], pids: () => [owner.pid], proxyOps: ops },
       { name: 'forward', port: entry.port, namespaces: ['bench-0'], pids: () => [entry.pid, owner.pid], proxyOps: ops },
+      {
+        name: 'owner-h2c',
+        port: owner.port,
+        namespaces: ['bench-0'],
+        pids: () => [owner.pid],
+        proxyOps: ops,
+        h2c: true,
+      },
+      {
+        name: 'forward-h2c',
+        port: entry.port,
+        namespaces: ['bench-0'],
+        pids: () => [entry.pid, owner.pid],
+        proxyOps: ops,
+        h2c: true,
+      },
       {
         name: 'haproxy-hop',
         port: hopPorts.haproxy,
