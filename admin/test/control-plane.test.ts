@@ -163,3 +163,46 @@ describe('joining', () => {
     await a.stop();
   });
 });
+
+describe('plan and apply a rebalance through the operator API', () => {
+  it('plans without changing anything, then applies rules and weights as a new version pushed to proxies', async () => {
+    const a = await startAdmin();
+    const p1 = new FakeProxy(a.grpc, 'one');
+    const p2 = new FakeProxy(a.grpc, 'two');
+    const t = await p1.until(() => p1.tables.find((x) => x.proxies.length === 2));
+    const body = {
+      strategy: 'STRATEGY_EXPLICIT',
+      rules: {
+        partitionPins: [{ partition: 7, proxy: 'two' }],
+        namespacePins: [{ namespace: 'orders-prod', proxy: 'one' }],
+      },
+      weights: { one: 3 },
+    };
+    const plan = await api(a.http, 'POST', '/v1/partition-table:plan', body);
+    expect(plan.status).toBe(200);
+    expect(plan.json.fromVersion).toBe(t.version);
+    expect(plan.json.table.version).toBe(t.version + 1);
+    expect(a.admin.fleet.currentTable()?.version).toBe(t.version);
+
+    const applied = await api(a.http, 'POST', '/v1/partition-table:apply', body);
+    expect(applied.json.appliedAt).toBeDefined();
+    const pushed = await p2.until(() => p2.tables.find((x) => x.version === t.version + 1));
+    expect(pushed.strategy).toBe(3);
+    expect(pushed.assignments[7]).toMatchObject({ owner: 'two', pinned: true });
+    expect(pushed.assignments.filter((x) => x.owner === 'one').length).toBe(192);
+    expect(pushed.rules?.namespacePins).toEqual([{ namespace: 'orders-prod', proxy: 'one' }]);
+
+    const wrong = await api(a.http, 'POST', '/v1/partition-table:apply', {
+      rules: { prefixRules: [{ prefix: 'x-', proxies: ['one'] }] },
+    });
+    expect([wrong.status, wrong.json.error.code]).toEqual([400, 'PRISM-PLAN-005']);
+    const ghost = await api(a.http, 'POST', '/v1/partition-table:plan', {
+      strategy: 'STRATEGY_EXPLICIT',
+      rules: { partitionPins: [{ partition: 1, proxy: 'ghost' }] },
+    });
+    expect(ghost.json.error.code).toBe('PRISM-PLAN-004');
+    p1.kill();
+    p2.kill();
+    await a.stop();
+  });
+});
