@@ -9,7 +9,7 @@ import { partitionOf } from '../../core/src/partition.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
 import { CleanupJob } from './cleanup.js';
 import { type Connection, Fleet } from './fleet.js';
-import { buildControlPlane, ControlPlaneService } from './grpc-server.js';
+import { buildControlPlane, controlPlaneService } from './grpc-server.js';
 import { buildHttpApi } from './http-api.js';
 import { buildAdminMetrics } from './metrics.js';
 import { NamespaceService } from './namespaces.js';
@@ -104,7 +104,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
   const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
 
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_permit_without_calls': 1 });
-  grpcServer.addService(ControlPlaneService, buildControlPlane(fleet, metrics, log));
+  grpcServer.addService(controlPlaneService, buildControlPlane(fleet, metrics, log));
   const http = buildHttpApi({
     namespaces,
     fleet,

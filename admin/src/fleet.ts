@@ -15,7 +15,7 @@ import {
   ProxyStatus,
   type TableRules,
 } from '../../proto/gen/prism/admin/v1/partition.js';
-import type { AdminMetrics } from './metrics.js';
+import type { AdminMetrics, FleetStatus } from './metrics.js';
 import type { AdminStore, StoredProxy } from './store.js';
 
 /** One proxy's open stream, as the fleet sees it. */
@@ -67,6 +67,7 @@ export class Fleet {
 
   constructor(private readonly deps: FleetDeps) {
     this.strategy = deps.config.strategy;
+    deps.metrics.fleetSource(() => this.status());
   }
 
   /** Loads the table and registry after a restart. Members get one disconnect window to reconnect. */
@@ -83,7 +84,6 @@ export class Fleet {
         status: stored.member ? ProxyStatus.PROXY_STATUS_STALE : ProxyStatus.PROXY_STATUS_DISCONNECTED,
       });
     }
-    this.updateGauges();
   }
 
   currentTable(): PartitionTable | undefined {
@@ -194,7 +194,6 @@ export class Fleet {
     if (state.status === ProxyStatus.PROXY_STATUS_STALE) {
       state.status = ProxyStatus.PROXY_STATUS_HEALTHY;
       this.deps.log.info({ proxy: id }, 'proxy healthy again');
-      this.updateGauges();
     }
     const used = Object.entries(hb.namespaceRequests ?? {})
       .filter(([, n]) => n > 0)
@@ -217,7 +216,6 @@ export class Fleet {
       state.stored.member = true;
       this.scheduleRebalance();
     }
-    this.updateGauges();
   }
 
   /** The stream of `id` closed: noticed at once, its partitions move. */
@@ -263,7 +261,6 @@ export class Fleet {
           this.deps.log.warn({ proxy: state.stored.id }, 'proxy stale');
         }
       }
-      this.updateGauges();
     });
   }
 
@@ -426,10 +423,9 @@ export class Fleet {
     for (const wake of [...this.waiters]) wake();
   }
 
-  private updateGauges(): void {
+  private status(): FleetStatus {
     const counts: Record<string, number> = { healthy: 0, stale: 0, disconnected: 0 };
     for (const s of this.proxies.values()) counts[STATUS_NAMES[s.status] ?? 'stale']++;
-    for (const [status, n] of Object.entries(counts)) this.deps.metrics.proxyCount.set({ status }, n);
-    this.deps.metrics.proxiesBehind.set(this.behind().length);
+    return { counts, behind: this.behind().length };
   }
 }

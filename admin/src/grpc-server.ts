@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { isPrismError, PrismError } from '../../core/src/errors.js';
 import {
-  type AdminMessage,
+  AdminMessage,
   type ControlPlaneServer,
   ControlPlaneService,
   type ProxyMessage,
@@ -124,4 +124,23 @@ export function buildControlPlane(fleet: Fleet, metrics: AdminMetrics, log: Logg
   };
 }
 
-export { ControlPlaneService };
+const encoded = new WeakMap<AdminMessage, Buffer>();
+
+/**
+ * The control-plane service with one change: a broadcast writes the same message object to every
+ * stream, so its encoding is cached per object instead of being redone for each of N proxies.
+ */
+export const controlPlaneService = {
+  ...ControlPlaneService,
+  connect: {
+    ...ControlPlaneService.connect,
+    responseSerialize(message: AdminMessage): Buffer {
+      let bytes = encoded.get(message);
+      if (!bytes) {
+        bytes = Buffer.from(AdminMessage.encode(message).finish());
+        encoded.set(message, bytes);
+      }
+      return bytes;
+    },
+  },
+} as const;

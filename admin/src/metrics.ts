@@ -1,10 +1,20 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The admin's metrics (CONTRACT §8 names and labels, plus a few of its own). */
+export interface FleetStatus {
+  counts: Record<string, number>;
+  behind: number;
+}
+
 export function buildAdminMetrics() {
   const registry = new Registry();
   const registers = [registry];
+  // Fleet gauges are read when scraped, not recomputed on every heartbeat and ack.
+  let fleetStatus: (() => FleetStatus) | undefined;
   return {
+    fleetSource(source: () => FleetStatus) {
+      fleetStatus = source;
+    },
     registry,
     reservations: new Counter({
       name: 'prism_namespace_reservations_total',
@@ -67,11 +77,18 @@ export function buildAdminMetrics() {
       help: 'Registered proxies by status (healthy, stale, disconnected).',
       labelNames: ['status'],
       registers,
+      collect() {
+        const status = fleetStatus?.();
+        if (status) for (const [label, n] of Object.entries(status.counts)) this.set({ status: label }, n);
+      },
     }),
     proxiesBehind: new Gauge({
       name: 'prism_admin_proxies_behind',
       help: 'Connected proxies that have not acknowledged the current table version.',
       registers,
+      collect() {
+        this.set(fleetStatus?.().behind ?? 0);
+      },
     }),
     cleanupFailures: new Counter({
       name: 'prism_admin_cleanup_failures_total',
