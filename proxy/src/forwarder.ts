@@ -153,9 +153,17 @@ export class Forwarder {
     });
   }
 
+  private readonly basePaths = new Map<string, string>();
+
+  /** A backend URL's path prefix, parsed once per backend rather than per request. */
   private basePath(origin: string): string {
-    const path = new URL(origin).pathname;
-    return path === '/' ? '' : path.replace(/\/$/, '');
+    let base = this.basePaths.get(origin);
+    if (base === undefined) {
+      const path = new URL(origin).pathname;
+      base = path === '/' ? '' : path.replace(/\/$/, '');
+      this.basePaths.set(origin, base);
+    }
+    return base;
   }
 
   private failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {
