@@ -6,17 +6,26 @@ import { api, type StartedAdmin, startAdmin } from './admin-harness.js';
 import { type Backend, removeDir, type StartedProxy, startBackend, startProxy, until } from './proxy-harness.js';
 
 /** A real admin, real proxies, one backend and `count` reserved namespaces, ready for a load balancer. */
-export async function startLbFleet(ids: string[], count: number) {
+export const startLbFleet = (ids: string[], count: number) =>
+  startFleet(
+    ids,
+    Array.from({ length: count }, (_, i) => `tenant-${i}`),
+  );
+
+/**
+ * A real admin, real proxies (with `values` as their extra configuration) and one backend, with
+ * `names` reserved; resolves once every proxy has the whole fleet's table and every advertisement.
+ */
+export async function startFleet(ids: string[], names: string[], values: Record<string, unknown> = {}) {
   const admin: StartedAdmin = await startAdmin();
   const backend: Backend = await startBackend('b');
   const proxies: StartedProxy[] = [];
-  for (const id of ids) proxies.push(await startProxy(id, [admin.grpc]));
-  const names = Array.from({ length: count }, (_, i) => `tenant-${i}`);
+  for (const id of ids) proxies.push(await startProxy(id, [admin.grpc], values));
   for (const name of names) await api(admin.http, 'POST', '/v1/namespaces', { name, backends: [backend.url] });
   await until(
     () =>
       proxies.every(
-        (p) => p.proxy.state.table?.proxies.length === ids.length && p.proxy.state.advertisements.size === count,
+        (p) => p.proxy.state.table?.proxies.length === ids.length && p.proxy.state.advertisements.size === names.length,
       ),
     15_000,
     'fleet ready',

@@ -9,15 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/src/config/load.js';
 import { PrismError } from '../../core/src/errors.js';
 import { compileRouter } from '../../core/src/route.js';
-import { api, startAdmin } from '../../test-support/admin-harness.js';
-import {
-  type Backend,
-  removeDir,
-  type StartedProxy,
-  startBackend,
-  startProxy,
-  until,
-} from '../../test-support/proxy-harness.js';
+import { startFleet } from '../../test-support/lb-fleet.js';
+import { removeDir } from '../../test-support/proxy-harness.js';
 import { buildProxy } from '../src/proxy.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -30,28 +23,9 @@ async function setup(
   values: Record<string, unknown> = {},
   names = ['f-0', 'f-1', 'f-2', 'f-3', 'f-4', 'f-5', 'f-6', 'f-7'],
 ) {
-  const admin = await startAdmin();
-  cleanup.push(() => admin.stop());
-  const backend: Backend = await startBackend('b');
-  cleanup.push(() => backend.stop());
-  const proxies: StartedProxy[] = [];
-  for (const id of ids) {
-    const p = await startProxy(id, [admin.grpc], values);
-    cleanup.push(async () => {
-      await p.stop();
-      removeDir(p.stateDir);
-    });
-    proxies.push(p);
-  }
-  for (const name of names) await api(admin.http, 'POST', '/v1/namespaces', { name, backends: [backend.url] });
-  await until(
-    () =>
-      proxies.every(
-        (p) => p.proxy.state.table?.proxies.length === ids.length && p.proxy.state.advertisements.size === names.length,
-      ),
-    10_000,
-  );
-  return { admin, backend, proxies, names };
+  const fleet = await startFleet(ids, names, values);
+  cleanup.push(() => fleet.stop());
+  return fleet;
 }
 
 describe('proxy features', () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
 import { api, startAdmin } from '../../test-support/admin-harness.js';
+import { startFleet } from '../../test-support/lb-fleet.js';
 import {
   type Backend,
   removeDir,
@@ -17,30 +18,9 @@ afterEach(async () => {
 });
 
 async function fleet(ids: string[], namespaces: string[]) {
-  const admin = await startAdmin();
-  cleanup.push(() => admin.stop());
-  const backend = await startBackend('b1');
-  cleanup.push(() => backend.stop());
-  const proxies: StartedProxy[] = [];
-  for (const id of ids) {
-    const p = await startProxy(id, [admin.grpc]);
-    cleanup.push(async () => {
-      await p.stop();
-      removeDir(p.stateDir);
-    });
-    proxies.push(p);
-  }
-  for (const name of namespaces) await api(admin.http, 'POST', '/v1/namespaces', { name, backends: [backend.url] });
-  await until(
-    () =>
-      proxies.every(
-        (p) =>
-          p.proxy.state.table?.proxies.length === ids.length && p.proxy.state.advertisements.size === namespaces.length,
-      ),
-    10_000,
-    'fleet ready',
-  );
-  return { admin, backend, proxies };
+  const started = await startFleet(ids, namespaces);
+  cleanup.push(() => started.stop());
+  return started;
 }
 
 const get = (p: StartedProxy, ns: string) => fetch(`${p.url}/`, { headers: { 'x-prism-namespace': ns } });
