@@ -1,5 +1,5 @@
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -10,7 +10,8 @@ interface ConnectionSink {
 /**
  * One cleartext port for HTTP/1.1 and h2c with prior knowledge. Node 20's http2 server ignores
  * allowHTTP1 without TLS, so the first bytes decide: the HTTP/2 preface goes to the http2 server,
- * anything else to the http server.
+ * anything else to the http server. The bytes read to decide are put back with unshift(); the
+ * http2 session takes bytes already buffered on the socket before it starts reading the handle.
  */
 export function sniffingServer(h1: ConnectionSink, h2: ConnectionSink): NetServer {
   return createNetServer({ noDelay: true }, (socket) => {
@@ -24,52 +25,15 @@ export function sniffingServer(h1: ConnectionSink, h2: ConnectionSink): NetServe
       socket.removeListener('data', onData);
       socket.pause();
       socket.unshift(head);
-      if (h2Start) h2.emit('connection', unconsumed(socket));
-      else h1.emit('connection', socket);
-      socket.resume();
+      if (h2Start) {
+        // No resume(): the session reads the handle itself, after draining what is buffered.
+        h2.emit('connection', socket);
+      } else {
+        h1.emit('connection', socket);
+        socket.resume();
+      }
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
   });
-}
-
-/**
- * The http2 session reads a net.Socket's handle directly, which would skip the bytes already read
- * for sniffing; a plain Duplex over the socket makes it read through JS, starting with them.
- */
-function unconsumed(socket: Socket): Duplex {
-  const d = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk, encoding, callback) {
-      socket.write(chunk, encoding, callback);
-    },
-    final(callback) {
-      socket.end();
-      callback();
-    },
-    destroy(err, callback) {
-      socket.destroy(err ?? undefined);
-      callback(err);
-    },
-  });
-  Object.assign(d, {
-    remoteAddress: socket.remoteAddress,
-    remotePort: socket.remotePort,
-    remoteFamily: socket.remoteFamily,
-    localAddress: socket.localAddress,
-    localPort: socket.localPort,
-    encrypted: false,
-    setNoDelay: (v?: boolean) => socket.setNoDelay(v),
-    setKeepAlive: (enable?: boolean, delay?: number) => socket.setKeepAlive(enable, delay),
-    setTimeout: (ms: number, cb?: () => void) => socket.setTimeout(ms, cb),
-  });
-  socket.on('data', (chunk) => {
-    if (!d.push(chunk)) socket.pause();
-  });
-  socket.on('end', () => d.push(null));
-  socket.on('close', () => d.destroy());
-  socket.on('error', (err) => d.destroy(err));
-  return d;
 }
