@@ -13,14 +13,19 @@ export interface ProgramProcess {
   stop(kill9?: boolean): Promise<void>;
 }
 
-/** Starts one of bin/ (prism-admin.js, prism-proxy.js) as its own process and waits for its "listening" log line. */
+/**
+ * Starts one of bin/ (prism-admin.js, prism-proxy.js) as its own process and waits for its "listening"
+ * log line. `root` runs another checkout's build (bench/ab compares two).
+ */
 export async function spawnProgram(
   bin: string,
   args: string[],
   readyMessage: string,
-  timeoutMs = 15_000,
+  { root = ROOT, timeoutMs = 15_000, nodeArgs = [] as string[] } = {},
 ): Promise<ProgramProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', bin), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', bin), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   let stderr = '';
   child.stderr?.on('data', (d) => {
@@ -55,4 +60,38 @@ export async function spawnProgram(
       await exited;
     },
   };
+}
+
+export interface ProxyProcess extends ProgramProcess {
+  /** Data port on 127.0.0.1. */
+  port: number;
+  /** http://127.0.0.1:<ops port> */
+  ops: string;
+}
+
+/** Starts bin/prism-proxy.js on loopback ports joined to one admin, and waits until it listens. */
+export async function spawnProxy(
+  id: string,
+  adminGrpc: string,
+  stateDir: string,
+  options: { root?: string; nodeArgs?: string[] } = {},
+): Promise<ProxyProcess> {
+  const p = await spawnProgram(
+    'prism-proxy.js',
+    [
+      '--id',
+      id,
+      '--listen',
+      '127.0.0.1:0',
+      '--ops-listen',
+      '127.0.0.1:0',
+      '--admin',
+      adminGrpc,
+      '--state-dir',
+      stateDir,
+    ],
+    'prism-proxy listening',
+    options,
+  );
+  return Object.assign(p, { port: Number(String(p.ready.data).split(':')[1]), ops: `http://${p.ready.ops}` });
 }
