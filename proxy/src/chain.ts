@@ -13,7 +13,6 @@ import {
   type Plugin,
   type PluginEnv,
   type PluginFactory,
-  type PluginHooks,
   type Req,
   type RequestContext,
   type Res,
@@ -83,8 +82,6 @@ function check(plugins: Plugin[]): void {
   }
 }
 
-type Phase = NonNullable<PluginHooks['route']>[];
-
 /**
  * Composes the chain once at start-up: per phase, the array of hooks that exist, so a request walks
  * only what is on. Returns the request handler for the http and http2 servers.
@@ -100,9 +97,10 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
   plugins.splice(firstObserver, 0, ...user);
   check(plugins);
 
-  const phase = (name: 'onRequest' | 'resolveNamespace' | 'authenticate' | 'route'): Phase =>
-    plugins.flatMap((p) => (p.hooks[name] ? [p.hooks[name].bind(p.hooks)] : []));
-  const phases = [phase('onRequest'), phase('resolveNamespace'), phase('authenticate'), phase('route')];
+  // One flat list in request order: onRequest, resolveNamespace, authenticate, route.
+  const hooks = (['onRequest', 'resolveNamespace', 'authenticate', 'route'] as const).flatMap((name) =>
+    plugins.flatMap((p) => (p.hooks[name] ? [p.hooks[name].bind(p.hooks) as Hook] : [])),
+  );
   const onResponse = plugins.flatMap((p) => (p.hooks.onResponse ? [p.hooks.onResponse.bind(p.hooks)] : []));
   const onError = plugins.flatMap((p) => (p.hooks.onError ? [p.hooks.onError.bind(p.hooks)] : []));
 
@@ -117,19 +115,51 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
     }
   };
 
-  const decide = async (ctx: RequestContext): Promise<Decision | undefined> => {
-    // Hooks return plain objects; `await` only when a hook went async, to keep the common path cheap.
-    for (const hooks of phases) {
-      for (const hook of hooks) {
-        let d = hook(ctx);
-        if (d instanceof Promise) d = await d;
-        if (d.type !== 'continue') return d;
-      }
-    }
-    return undefined;
+  const failed = (ctx: RequestContext, err: unknown) => {
+    for (const hook of onError) hook(ctx, err);
+    env.log.error({ err, namespace: ctx.namespace }, 'request failed');
+    ctx.outcome = 'failed';
+    sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'the proxy failed to handle the request'));
   };
 
-  return async function handle(req: Req, res: Res): Promise<void> {
+  const act = (ctx: RequestContext, d: Decision | undefined) => {
+    if (!d || d.type === 'continue') {
+      ctx.outcome = 'failed';
+      sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'no plugin decided what to do with the request'));
+    } else if (d.type === 'forward') {
+      forwarder.forward(ctx, d.target);
+    } else if (d.error) {
+      if (ctx.outcome === 'rejected' && d.status >= 500) ctx.outcome = 'failed';
+      sendError(ctx, d.error, d.headers);
+    } else {
+      sendEmpty(ctx, d.status, d.headers);
+    }
+  };
+
+  /**
+   * Walks the hooks from `from` on. Hooks return plain objects; the walk goes async only from the
+   * first hook that returns a promise, so the common request allocates no promise at all.
+   */
+  const run = (ctx: RequestContext, from: number): void => {
+    try {
+      for (let i = from; i < hooks.length; i++) {
+        const d = hooks[i](ctx);
+        if (d instanceof Promise) {
+          d.then((r) => (r.type === 'continue' ? run(ctx, i + 1) : act(ctx, r))).catch((err) => failed(ctx, err));
+          return;
+        }
+        if (d.type !== 'continue') {
+          act(ctx, d);
+          return;
+        }
+      }
+      act(ctx, undefined);
+    } catch (err) {
+      failed(ctx, err);
+    }
+  };
+
+  return function handle(req: Req, res: Res): void {
     const ctx: RequestContext = {
       req,
       res,
@@ -157,25 +187,10 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
       if (!res.writableFinished && ctx.outcome !== 'failed') ctx.outcome = 'aborted';
       once();
     });
-    res.on('error', () => undefined);
-    try {
-      const d = await decide(ctx);
-      if (!d || d.type === 'continue') {
-        ctx.outcome = 'failed';
-        sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'no plugin decided what to do with the request'));
-      } else if (d.type === 'forward') {
-        await forwarder.forward(ctx, d.target);
-      } else if (d.error) {
-        if (ctx.outcome === 'rejected' && d.status >= 500) ctx.outcome = 'failed';
-        sendError(ctx, d.error, d.headers);
-      } else {
-        sendEmpty(ctx, d.status, d.headers);
-      }
-    } catch (err) {
-      for (const hook of onError) hook(ctx, err);
-      env.log.error({ err, namespace: ctx.namespace }, 'request failed');
-      ctx.outcome = 'failed';
-      sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'the proxy failed to handle the request'));
-    }
+    res.on('error', ignore);
+    run(ctx, 0);
   };
 }
+
+const ignore = () => undefined;
+type Hook = (ctx: RequestContext) => Decision | Promise<Decision>;

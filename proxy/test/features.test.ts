@@ -51,7 +51,7 @@ describe('proxy features', () => {
     const res = await fetch(`${a.url}/`, {
       headers: { 'x-prism-namespace': names[0], 'x-prism-table-version': String(current.version) },
     });
-    expect(res.status).toBe(200);
+    expect(res.status, await res.clone().text()).toBe(200);
     expect(a.proxy.state.version).toBe(current.version);
   });
 

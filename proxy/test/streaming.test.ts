@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type Server } from 'node:http';
 import { connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -28,6 +28,14 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-length': '1000000' });
         res.write('x'.repeat(10_000));
         setTimeout(() => res.destroy(), 30);
+        return;
+      }
+      if (req.url === '/fields') {
+        res.setHeader('X-Mixed-Case', 'yes');
+        res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/']);
+        res.setHeader('Connection', 'keep-alive, X-Secret');
+        res.setHeader('X-Secret', 'for the next hop only');
+        res.end('ok');
         return;
       }
       if (req.url === '/trailers') {
@@ -122,6 +130,35 @@ describe('bodies stream through a forward', () => {
       expect(ok.status).toBe(200);
       await ok.text();
     }
+  });
+
+  it('repeated response fields stay repeated, hop-by-hop ones (incl. those named in Connection) stay behind', async () => {
+    const { entry, ns } = forwardedPair();
+    const raw = await new Promise<string[]>((resolve, reject) => {
+      httpGet(`${entry.url}/fields`, { headers: { 'x-prism-namespace': ns } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.rawHeaders));
+      }).on('error', reject);
+    });
+    const names = raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    expect(names.filter((n) => n === 'set-cookie')).toHaveLength(2);
+    expect(raw[raw.findIndex((n) => n.toLowerCase() === 'x-mixed-case') + 1]).toBe('yes');
+    expect(names).not.toContain('x-secret');
+    expect(names).toContain('x-prism-forwarded-by');
+
+    const session = connect(entry.url);
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const stream = session.request({ ':path': '/fields', 'x-prism-namespace': ns });
+      stream.on('response', (h) => resolve(h));
+      stream.on('error', reject);
+      stream.resume();
+      stream.end();
+    });
+    session.close();
+    expect(headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(headers['x-mixed-case']).toBe('yes');
+    expect(headers['x-secret']).toBeUndefined();
+    expect(headers.connection).toBeUndefined();
   });
 
   it('response trailers pass through to an HTTP/2 client', async () => {
