@@ -175,17 +175,10 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
       upstream: '',
       errorCode: '',
     };
-    let done = false;
-    const once = () => {
-      if (!done) {
-        done = true;
-        finish(ctx);
-      }
-    };
-    res.once('finish', once);
-    res.once('close', () => {
+    // 'close' comes exactly once per response, after 'finish' when it completed (HTTP/1.1 and HTTP/2).
+    res.on('close', () => {
       if (!res.writableFinished && ctx.outcome !== 'failed') ctx.outcome = 'aborted';
-      once();
+      finish(ctx);
     });
     res.on('error', ignore);
     run(ctx, 0);

@@ -93,7 +93,6 @@ export class Forwarder {
     let done = false;
     const finish = () => {
       done = true;
-      closer.removeListener('close', onClose);
     };
     const onClose = () => {
       if (done) return;
@@ -101,7 +100,8 @@ export class Forwarder {
       abort?.(new Error('client went away'));
     };
     const onDrain = () => resume?.();
-    closer.once('close', onClose);
+    // The response (or h2 stream) lives for this request only, so the listener needs no removal.
+    closer.on('close', onClose);
 
     const handler: Dispatcher.DispatchHandler = {
       onConnect(a) {

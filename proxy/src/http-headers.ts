@@ -15,13 +15,35 @@ const HOP_BY_HOP = new Set([
   'host',
   'expect',
 ]);
-/** Lengths of the names above: a field of another length is end-to-end without lower-casing it. */
-const HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length));
+/** The names above by length: most fields have a length no hop-by-hop name has, and need no check. */
+const HOP_BY_LENGTH: (string[] | undefined)[] = [];
+for (const name of HOP_BY_HOP) HOP_BY_LENGTH[name.length] = [...(HOP_BY_LENGTH[name.length] ?? []), name];
+
+/** `key` equals the lower-case `name`, ignoring ASCII case, without allocating a lower-cased copy. */
+function sameName(key: string, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if ((key.charCodeAt(i) | 0x20) !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+function isHopByHop(key: string): boolean {
+  const names = HOP_BY_LENGTH[key.length];
+  if (!names) return false;
+  for (const name of names) if (sameName(key, name)) return true;
+  return false;
+}
 
 type HeaderValue = string | string[] | undefined;
 
+/**
+ * Field names listed in Connection, beyond the hop-by-hop ones every proxy drops anyway; undefined
+ * for the usual "keep-alive" or "close".
+ */
 function connectionTokens(value: HeaderValue, into?: Set<string>): Set<string> | undefined {
   if (!value) return into;
+  if (typeof value === 'string' && !value.includes(',')) {
+    const v = value.trim().toLowerCase();
+    if (v === 'keep-alive' || v === 'close' || HOP_BY_HOP.has(v)) return into;
+  }
   const tokens = (Array.isArray(value) ? value.join(',') : value).split(',');
   let set = into;
   for (const t of tokens) {
@@ -70,20 +92,15 @@ export function forwardRequestHeaders(
  */
 export function forwardResponseHeaders(raw: readonly (Buffer | string)[]): string[] {
   let named: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection')
-      named = connectionTokens(raw[i + 1].toString('latin1'), named);
-  }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const key = raw[i].toString('latin1');
-    if (HOP_LENGTHS.has(key.length) || named) {
-      const lower = key.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    }
-    out.push(key, raw[i + 1].toString('latin1'));
+    if (!isHopByHop(key)) out.push(key, raw[i + 1].toString('latin1'));
+    else if (sameName(key, 'connection')) named = connectionTokens(raw[i + 1].toString('latin1'), named);
   }
-  return out;
+  if (!named) return out;
+  const listed = named;
+  return out.filter((_, i, all) => !listed.has(all[i - (i % 2)].toLowerCase()));
 }
 
 /** Trailer fields from undici's raw list, as an object for addTrailers() (HTTP/1.1 and HTTP/2 alike). */
