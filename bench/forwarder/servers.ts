@@ -9,7 +9,9 @@ import { Pool } from 'undici';
  *   backend                  answers 16 bytes
  *   undici <backendPort>          node:http front, undici Pool.request() upstream
  *   undici-stream <backendPort>   the same with Pool.stream()
- *   undici-dispatch <backendPort> the same with Pool.dispatch() and a handler (what prism-proxy uses)
+ *   undici-dispatch <backendPort> the same with Pool.dispatch() and a handler of undici's new API
+ *   undici-core <backendPort>     the same with the callbacks undici's core calls (onHeaders with the
+ *                                 raw header list, as prism-proxy does): the leanest Node hop here
  *   http2-proxy <backendPort> node:http front, http2-proxy with a keep-alive http.Agent upstream
  * Prints the bound port on stdout.
  */
@@ -91,6 +93,44 @@ if (role === 'backend') {
           res.end();
         },
         onResponseError() {
+          if (!res.headersSent) res.writeHead(502);
+          res.end();
+        },
+      },
+    );
+  };
+} else if (role === 'undici-core') {
+  const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 64, keepAliveTimeout: 10_000 });
+  handler = (req, res) => {
+    let resume: () => void = () => undefined;
+    pool.dispatch(
+      {
+        method: req.method as 'GET',
+        path: req.url ?? '/',
+        headers: ['x-prism-namespace', String(req.headers['x-prism-namespace'] ?? '')],
+      },
+      {
+        onConnect() {},
+        onHeaders(statusCode, raw, r) {
+          resume = r;
+          const h: string[] = [];
+          for (let i = 0; i < raw.length; i += 2) {
+            const key = raw[i].toString('latin1');
+            if (key.length !== 10 || (key.toLowerCase() !== 'connection' && key.toLowerCase() !== 'keep-alive'))
+              h.push(key, raw[i + 1].toString('latin1'));
+          }
+          res.writeHead(statusCode, h as unknown as Record<string, string>);
+          return true;
+        },
+        onData(chunk) {
+          if (res.write(chunk)) return true;
+          res.once('drain', () => resume());
+          return false;
+        },
+        onComplete() {
+          res.end();
+        },
+        onError() {
           if (!res.headersSent) res.writeHead(502);
           res.end();
         },

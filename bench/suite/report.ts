@@ -47,8 +47,44 @@ export function derive(results: Results, loaded: string) {
       },
       cpu_ratio_loaded: ratio('owner', 'haproxy-hop', loaded),
       forward_cpu_ratio_loaded: ratio('forward', 'haproxy-hop', loaded),
+      /** The forward path is two prism-proxy hops: its CPU per request ÷ two HAProxy hops. */
+      forward_cpu_ratio_per_hop_loaded: (() => {
+        const r = ratio('forward', 'haproxy-hop', loaded);
+        return r === null ? null : Math.round((r / 2) * 100) / 100;
+      })(),
+    },
+    node_floor: {
+      added_p50_ms_c1: diff('node-hop', 'direct', 'c1', 'p50_ms'),
+      node_hop_vs_haproxy_cpu_ratio_loaded: ratio('node-hop', 'haproxy-hop', loaded),
+      prism_vs_node_hop_cpu_ratio_loaded: ratio('owner', 'node-hop', loaded),
+      prism_minus_node_hop_cpu_us_loaded:
+        get('owner', loaded) && get('node-hop', loaded)
+          ? r1(get('owner', loaded).cpu_us_per_req - get('node-hop', loaded).cpu_us_per_req)
+          : null,
     },
   };
+}
+
+export interface Target {
+  name: string;
+  value: number | null;
+  max: number;
+  met: boolean;
+}
+
+/** The issue's targets (bench/README.md), each with the value this run measured. */
+export function targets(results: Results, derived: ReturnType<typeof derive>, loaded: string): Target[] {
+  const v = (s: string, c: string, k: 'p50_ms' | 'p99_ms') => results[s]?.[c]?.[k] ?? null;
+  const list: [string, number | null, number][] = [
+    ['forwarding overhead p50 at concurrency 1 (ms)', derived.forwarding_overhead_ms.c1.p50, 0.15],
+    ['forwarding overhead p99 at concurrency 1 (ms)', derived.forwarding_overhead_ms.c1.p99, 1],
+    ['prism-proxy CPU per request ÷ HAProxy hop, loaded', derived.prism_hop_vs_haproxy_hop.cpu_ratio_loaded, 2.5],
+    ['owner p50 at concurrency 1 (ms)', v('owner', 'c1', 'p50_ms'), 0.3],
+    ['owner p99 at concurrency 1 (ms)', v('owner', 'c1', 'p99_ms'), 2],
+    [`owner p50 at ${loaded} (ms)`, v('owner', loaded, 'p50_ms'), 0.3],
+    [`owner p99 at ${loaded} (ms)`, v('owner', loaded, 'p99_ms'), 2],
+  ];
+  return list.map(([name, value, max]) => ({ name, value, max, met: value !== null && value <= max }));
 }
 
 export function table(results: Results): string {
@@ -102,8 +138,14 @@ export function svg(results: Results): string {
   return `${out.join('\n')}\n`;
 }
 
-export function markdown(results: Results, derived: ReturnType<typeof derive>, meta: Record<string, unknown>): string {
+export function markdown(
+  results: Results,
+  derived: ReturnType<typeof derive>,
+  meta: Record<string, unknown>,
+  goals: Target[],
+): string {
   const d = derived;
+  const hop = (s: string, c: string) => results[s]?.[c];
   return `# Prism Edge benchmark
 
 ${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · ${meta.reps} interleaved run(s) of ${meta.seconds} s per scenario and concurrency, medians · HTTP/1.1 with wrk and h2c with h2load, keep-alive
@@ -116,6 +158,7 @@ ${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · $
 | owner | client → owning prism-proxy → backend |
 | forward | client → non-owner prism-proxy → owner → backend |
 | haproxy-hop / nginx-hop | client → HAProxy / NGINX → backend (no prism-proxy): one hop in a C proxy |
+| node-hop | client → the leanest Node forwarder (node:http + undici, no Prism logic) → backend: the floor of any Node proxy |
 | haproxy-affinity / nginx-affinity / envoy-affinity | client → LB with the generated config → owner → backend (64 namespaces over 4 proxies) |
 | random-lb | client → HAProxy round robin over 4 proxies → (mostly forwarded) → backend |
 | owner-h2c / forward-h2c | the owner and forward paths with the client speaking h2c (h2load); proxies reach the backend over HTTP/1.1 |
@@ -130,6 +173,15 @@ CPU µs/req counts every proxy and load-balancer process on the path (not the ba
 
 - **Forwarding overhead** (forward − owner): p50 ${d.forwarding_overhead_ms.c1.p50} ms, p99 ${d.forwarding_overhead_ms.c1.p99} ms at concurrency 1; p50 ${d.forwarding_overhead_ms.loaded.p50} ms, p99 ${d.forwarding_overhead_ms.loaded.p99} ms loaded; over h2c at concurrency 1, p50 ${d.forwarding_overhead_ms.h2c_c1.p50} ms. The seed assumed ${d.forwarding_overhead_ms.seed_claim}.
 - **Affinity gain** (random-lb − haproxy-affinity): p50 ${d.affinity_gain_ms.c1.p50} ms, p99 ${d.affinity_gain_ms.c1.p99} ms at concurrency 1; p50 ${d.affinity_gain_ms.loaded.p50} ms loaded. The seed computed ${d.affinity_gain_ms.seed_claim}.
-- **A prism-proxy hop vs a C proxy hop**, added p50 over direct at concurrency 1: prism-proxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.prism} ms, HAProxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.haproxy} ms, NGINX ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.nginx} ms. CPU per request loaded, prism-proxy owner ÷ HAProxy hop: ${d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded}× (forward path, two proxies: ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_loaded}×).
+- **A prism-proxy hop vs a C proxy hop**, added p50 over direct at concurrency 1: prism-proxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.prism} ms, HAProxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.haproxy} ms, NGINX ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.nginx} ms. CPU per request loaded, prism-proxy owner ÷ HAProxy hop: ${d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded}× (forward path, two proxies: ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_loaded}×, ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_per_hop_loaded}× per hop).
+- **The Node floor**: the leanest Node hop adds p50 ${d.node_floor.added_p50_ms_c1} ms over direct at concurrency 1 and costs ${d.node_floor.node_hop_vs_haproxy_cpu_ratio_loaded}× HAProxy's CPU per request loaded; prism-proxy (namespace, partition, table lookup, metrics, header rewriting) costs ${d.node_floor.prism_vs_node_hop_cpu_ratio_loaded}× the leanest Node hop, ${d.node_floor.prism_minus_node_hop_cpu_us_loaded} µs more per request.
+
+## Targets
+
+| target | measured | limit | |
+|---|---:|---:|---|
+${goals.map((g) => `| ${g.name} | ${g.value ?? 'n/a'} | ≤ ${g.max} | ${g.met ? 'met' : 'missed'} |`).join('\n')}
+
+At concurrency ${String(meta.loaded_concurrency)} the load is closed-loop on ${meta.cpus} shared cores, so p50 ≈ ${String(meta.loaded_concurrency)} ÷ req/s (Little's law): it measures throughput more than the hop. For scale, the plain HAProxy hop's p50 there is ${hop('haproxy-hop', `c${String(meta.loaded_concurrency)}`)?.p50_ms.toFixed(3) ?? 'n/a'} ms.
 `;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../test-support/run.js';
 import { percentile } from '../shared/stats.js';
 import { measure, type Sample } from './measure.js';
-import { derive, markdown, type Results, svg, table } from './report.js';
+import { derive, markdown, type Results, svg, table, targets } from './report.js';
 import { startBenchStack } from './stack.js';
 
 /**
@@ -14,6 +14,9 @@ import { startBenchStack } from './stack.js';
  * threshold in bench/thresholds.json.
  */
 const ci = process.argv.includes('--ci');
+const onlyAt = process.argv.indexOf('--only');
+/** --only a,b,c: just these scenarios (for a quick look; the report then has only them). */
+const only = onlyAt > 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : undefined;
 const REPS = ci ? 1 : Number(process.env.REPS ?? 3);
 const SECONDS = ci ? 2 : Number(process.env.SECONDS ?? 4);
 const LOADED = 10;
@@ -24,6 +27,14 @@ const progress = (s: string) =>
 const stack = await startBenchStack(progress);
 let exitCode = 0;
 try {
+  if (only) {
+    const unknown = [...only].filter((n) => !stack.scenarios.some((s) => s.name === n));
+    if (unknown.length)
+      throw new Error(
+        `--only: no scenario ${unknown.join(', ')}; there are ${stack.scenarios.map((s) => s.name).join(', ')}`,
+      );
+    stack.scenarios = stack.scenarios.filter((s) => only.has(s.name));
+  }
   const concurrencies = [1, LOADED];
   progress(`warming up ${stack.scenarios.length} scenarios`);
   for (const s of stack.scenarios) await measure(s, LOADED, 1);
@@ -63,6 +74,7 @@ try {
     }
   }
   const derived = derive(results, `c${LOADED}`);
+  const goals = targets(results, derived, `c${LOADED}`);
   const meta = {
     date: new Date().toISOString(),
     cpus: cpus().length,
@@ -74,13 +86,17 @@ try {
   };
   console.log(`\n${table(results)}\n`);
   console.log(JSON.stringify(derived, null, 2));
+  for (const g of goals) console.log(`${g.met ? 'met   ' : 'missed'} ${g.name}: ${g.value} (target ≤ ${g.max})`);
 
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const name = ci ? 'ci' : 'latest';
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ ...meta, scenarios: results, derived }, null, 2)}\n`);
+  const name = only ? 'only' : ci ? 'ci' : 'latest';
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ ...meta, scenarios: results, derived, targets: goals }, null, 2)}\n`,
+  );
   writeFileSync(join(dir, `${name}.svg`), svg(results));
-  writeFileSync(join(dir, `${name}.md`), markdown(results, derived, meta).replace('latest.svg', `${name}.svg`));
+  writeFileSync(join(dir, `${name}.md`), markdown(results, derived, meta, goals).replace('latest.svg', `${name}.svg`));
   progress(`wrote bench/results/${name}.json, ${name}.md, ${name}.svg`);
 
   const errors = Object.values(results)
@@ -90,7 +106,7 @@ try {
     console.error(`bench: ${errors} failed requests`);
     exitCode = 1;
   }
-  if (ci) {
+  if (ci && !only) {
     const thresholds = JSON.parse(readFileSync(join(ROOT, 'bench', 'thresholds.json'), 'utf8')) as {
       checks: { name: string; path: string; max: number }[];
     };

@@ -10,7 +10,7 @@ import { generate } from '../../generator/src/lb/generate.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { ROOT } from '../../test-support/run.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
-import { type ProgramProcess, spawnProgram } from '../../test-support/spawn-program.js';
+import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
 import { haproxyHopConfig, haproxyRandomConfig, nginxHopConfig } from './hops.js';
 
 export interface Scenario {
@@ -62,7 +62,7 @@ function withChildren(pid: number): number[] {
 
 /**
  * Brings up, on loopback: a backend, an admin, four proxies, the generated HAProxy/NGINX/Envoy
- * configs (affinity), plain HAProxy and NGINX hops to the backend, and HAProxy round robin over the
+ * configs (affinity), plain HAProxy, NGINX and minimal-Node hops to the backend, and HAProxy round robin over the
  * proxies. Every process is stopped by its PID in stop().
  */
 export async function startBenchStack(log: (s: string) => void) {
@@ -86,6 +86,17 @@ export async function startBenchStack(log: (s: string) => void) {
       string,
     ];
     const backendPort = Number(line);
+    // The leanest Node hop (node:http + undici dispatch, no Prism logic): the floor for any Node proxy.
+    const nodeHop = spawn(
+      process.execPath,
+      [join(ROOT, 'dist', 'bench', 'forwarder', 'servers.js'), 'undici-core', String(backendPort)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    children.push(nodeHop);
+    const [hopLine] = (await once(createInterface({ input: nodeHop.stdout as NodeJS.ReadableStream }), 'line')) as [
+      string,
+    ];
+    const nodeHopPort = Number(hopLine);
     const backendUrl = `http://127.0.0.1:${backendPort}`;
 
     log('starting admin and 4 proxies');
@@ -93,29 +104,9 @@ export async function startBenchStack(log: (s: string) => void) {
     programs.push(admin as unknown as ProgramProcess);
     const proxies: { id: string; port: number; ops: string; pid: number }[] = [];
     for (let i = 1; i <= 4; i++) {
-      const p = await spawnProgram(
-        'prism-proxy.js',
-        [
-          '--id',
-          `p${i}`,
-          '--listen',
-          '127.0.0.1:0',
-          '--ops-listen',
-          '127.0.0.1:0',
-          '--admin',
-          admin.grpc,
-          '--state-dir',
-          join(dir, `p${i}`),
-        ],
-        'prism-proxy listening',
-      );
+      const p = await spawnProxy(`p${i}`, admin.grpc, join(dir, `p${i}`));
       programs.push(p);
-      proxies.push({
-        id: `p${i}`,
-        port: Number(String(p.ready.data).split(':')[1]),
-        ops: `http://${p.ready.ops}`,
-        pid: p.pid,
-      });
+      proxies.push({ id: `p${i}`, port: p.port, ops: p.ops, pid: p.pid });
     }
     for (const name of NAMESPACES) {
       await fetch(`${admin.http}/v1/namespaces`, {
@@ -188,7 +179,11 @@ export async function startBenchStack(log: (s: string) => void) {
     ]);
     const random = spawnBinary('haproxy', ['-db', '-f', haproxyRandomConfig(dir, hopPorts.random, proxies)]);
     children.push(haproxyHop, nginxHop, random);
-    for (const [name, port] of [...Object.entries(lbPorts), ...Object.entries(hopPorts)]) {
+    for (const [name, port] of [
+      ...Object.entries(lbPorts),
+      ...Object.entries(hopPorts),
+      ['node-hop', nodeHopPort] as const,
+    ]) {
       await until(`${name} on ${port}`, () => answers(port));
     }
 
@@ -226,6 +221,13 @@ export async function startBenchStack(log: (s: string) => void) {
         port: hopPorts.nginx,
         namespaces: ['bench-0'],
         pids: () => withChildren(nginxHop.pid ?? 0),
+        proxyOps: [],
+      },
+      {
+        name: 'node-hop',
+        port: nodeHopPort,
+        namespaces: ['bench-0'],
+        pids: () => [nodeHop.pid ?? 0],
         proxyOps: [],
       },
       {
