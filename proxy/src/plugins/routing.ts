@@ -1,6 +1,6 @@
 import { PrismError } from '../../../core/src/errors.js';
 import type { Backends } from '../backends.js';
-import { CONTINUE, forwardTo, type PluginFactory, reject } from './types.js';
+import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, reject } from './types.js';
 
 const PEER_VERSION_WAIT_MS = 1_000;
 
@@ -60,10 +60,16 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
   const { state, config } = env;
   const { mode, maxHops } = config.forwarding;
   let peersVersion = -1;
-  let peers = new Map<string, string>();
-  const peerAddress = (id: string) => {
+  // Per table version: each peer's address and the forward target, built once rather than per request.
+  let peers = new Map<string, { address: string; target: ForwardTarget }>();
+  const peer = (id: string) => {
     if (peersVersion !== state.version) {
-      peers = new Map((state.table?.proxies ?? []).map((p) => [p.id, `${p.address}:${p.dataPort}`]));
+      peers = new Map(
+        (state.table?.proxies ?? []).map((p) => {
+          const address = `${p.address}:${p.dataPort}`;
+          return [p.id, { address, target: { kind: 'peer', origin: `http://${address}`, name: p.id } }];
+        }),
+      );
       peersVersion = state.version;
     }
     return peers.get(id);
@@ -74,8 +80,8 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
     hooks: {
       route(ctx) {
         if (ctx.owner === env.self) return CONTINUE;
-        const owner = peerAddress(ctx.owner);
-        if (!owner) {
+        const found = peer(ctx.owner);
+        if (!found) {
           return reject(
             new PrismError(
               'PRISM-ROUTE-002',
@@ -83,6 +89,7 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
             ),
           );
         }
+        const owner = found.address;
         const headers = { 'x-prism-owner': owner };
         if (ctx.hops >= maxHops || mode === 'client') {
           ctx.outcome = 'misdirected';
@@ -106,7 +113,7 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
             headers: { ...headers, location: `http://${owner}${ctx.req.url ?? '/'}` },
           };
         }
-        return forwardTo({ kind: 'peer', origin: `http://${owner}`, name: ctx.owner });
+        return forwardTo(found.target);
       },
     },
   };
