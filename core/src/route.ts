@@ -14,8 +14,8 @@ export interface Route {
 
 export interface Router {
   readonly version: number;
-  /** Owner of a validated namespace name. */
-  route(namespace: string): Route;
+  /** Owner of a validated namespace name; pass its partition when it is already known. */
+  route(namespace: string, partition?: number): Route;
   /** Owner of a partition, ignoring namespace overrides. */
   ownerOfPartition(partition: number): string;
 }
@@ -36,8 +36,8 @@ export function compileRouter(table: PartitionTable): Router {
   const prefixes = [...(table.rules?.prefixRules ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
   const hasOverrides = pins.size > 0 || prefixes.length > 0;
 
-  const route = (namespace: string): Route => {
-    const partition = partitionOf(namespace);
+  const route = (namespace: string, known?: number): Route => {
+    const partition = known ?? partitionOf(namespace);
     const epoch = epochs[partition];
     if (hasOverrides) {
       const pinned = pins.get(namespace);

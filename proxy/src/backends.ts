@@ -8,6 +8,8 @@ export class Backends {
   pick(namespace: string, backends: readonly string[]): string | undefined {
     const n = backends.length;
     if (n === 0) return undefined;
+    // The common case: one backend, none failed.
+    if (n === 1 && this.downUntil.size === 0) return backends[0];
     const start = this.next.get(namespace) ?? 0;
     const now = Date.now();
     for (let i = 0; i < n; i++) {

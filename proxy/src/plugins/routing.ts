@@ -21,7 +21,7 @@ export const routingPlugin: PluginFactory = (_options, env) => {
               new PrismError('PRISM-NS-003', `namespace "${ctx.namespace}" is not reserved (or no longer)`),
             );
           }
-          const route = router.route(ctx.namespace);
+          const route = router.route(ctx.namespace, ctx.partition >= 0 ? ctx.partition : undefined);
           ctx.owner = route.owner;
           ctx.epoch = route.epoch;
           return CONTINUE;
@@ -38,22 +38,31 @@ export const routingPlugin: PluginFactory = (_options, env) => {
 /** Serves namespaces this proxy owns by forwarding to one of their backends. */
 export const localPlugin =
   (backends: Backends): PluginFactory =>
-  (_options, env) => ({
-    name: 'local',
-    dependencies: ['routing'],
-    hooks: {
-      route(ctx) {
-        if (ctx.owner !== env.self) return CONTINUE;
-        const ad = env.state.advertisements.get(ctx.namespace);
-        const backend = ad && backends.pick(ctx.namespace, ad.backends);
-        if (!backend) {
-          const why = ad?.backends.length ? 'every backend failed recently' : 'it has no backends';
-          return reject(new PrismError('PRISM-ROUTE-005', `namespace "${ctx.namespace}" cannot be served: ${why}`));
-        }
-        return forwardTo({ kind: 'backend', origin: backend, name: backend });
+  (_options, env) => {
+    // One target object per backend URL, reused by every request to it.
+    const targets = new Map<string, ForwardTarget>();
+    return {
+      name: 'local',
+      dependencies: ['routing'],
+      hooks: {
+        route(ctx) {
+          if (ctx.owner !== env.self) return CONTINUE;
+          const ad = env.state.advertisements.get(ctx.namespace);
+          const backend = ad && backends.pick(ctx.namespace, ad.backends);
+          if (!backend) {
+            const why = ad?.backends.length ? 'every backend failed recently' : 'it has no backends';
+            return reject(new PrismError('PRISM-ROUTE-005', `namespace "${ctx.namespace}" cannot be served: ${why}`));
+          }
+          let target = targets.get(backend);
+          if (!target) {
+            target = { kind: 'backend', origin: backend, name: backend };
+            targets.set(backend, target);
+          }
+          return forwardTo(target);
+        },
       },
-    },
-  });
+    };
+  };
 
 /** A namespace owned by another proxy: forward it, redirect the client, or tell the client. */
 export const forwardingPlugin: PluginFactory = (_options, env) => {
