@@ -39,7 +39,7 @@ export interface ForwarderDeps {
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
 
-  constructor(private readonly deps: ForwarderDeps) {}
+  constructor(readonly deps: ForwarderDeps) {}
 
   private pool(target: ForwardTarget): Pool {
     let pool = this.pools.get(target.origin);
@@ -73,7 +73,7 @@ export class Forwarder {
    */
   forward(ctx: RequestContext, target: ForwardTarget): void {
     const { req, res } = ctx;
-    const { self, state, backends, metrics } = this.deps;
+    const { state } = this.deps;
     const peer = target.kind === 'peer';
     ctx.upstream = target.name;
     ctx.outcome = peer ? 'forwarded' : 'local';
@@ -83,68 +83,10 @@ export class Forwarder {
     const body = hasBody(ctx) ? req : null;
     // undici destroys the body stream when the request is aborted; that error is handled below.
     body?.on('error', () => undefined);
-    const out = res as unknown as Writable & { addTrailers(headers: Record<string, string | string[]>): void };
-    const closer = 'stream' in res ? res.stream : res;
-
-    let abort: ((err: Error) => void) | undefined;
-    let resume: (() => void) | undefined;
-    let clientGone = false;
-    let started = false;
-    let done = false;
-    const finish = () => {
-      done = true;
-    };
-    const onClose = () => {
-      if (done) return;
-      clientGone = true;
-      abort?.(new Error('client went away'));
-    };
-    const onDrain = () => resume?.();
+    const exchange = new Exchange(this, ctx, target);
     // The response (or h2 stream) lives for this request only, so the listener needs no removal.
-    closer.on('close', onClose);
-
-    const handler: Dispatcher.DispatchHandler = {
-      onConnect(a) {
-        abort = a;
-        if (clientGone) a(new Error('client went away'));
-      },
-      onHeaders(statusCode, rawHeaders, r) {
-        started = true;
-        resume = r;
-        if (responseGone(res)) {
-          abort?.(new Error('client went away'));
-          return false;
-        }
-        const h = forwardResponseHeaders(rawHeaders as unknown as Buffer[]);
-        if (peer) h.push('x-prism-forwarded-by', self);
-        else {
-          backends.succeeded(target.name);
-          h.push('x-prism-served-by', self, 'x-prism-partition', String(ctx.partition));
-        }
-        res.writeHead(statusCode, h as unknown as Record<string, string>);
-        return true;
-      },
-      onData(chunk) {
-        if (out.write(chunk)) return true;
-        out.once('drain', onDrain);
-        return false;
-      },
-      onComplete(trailers) {
-        if (trailers && trailers.length > 0) out.addTrailers(trailerFields(trailers as unknown as Buffer[]));
-        out.end();
-        finish();
-      },
-      onError: (err) => {
-        if (!started) this.failed(ctx, target, err, clientGone);
-        else {
-          ctx.outcome = clientGone || responseGone(res) ? 'aborted' : 'failed';
-          if (ctx.outcome === 'failed') metrics.failure(peer ? 'reset' : 'backend_reset');
-          if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
-        }
-        finish();
-      },
-    };
-    this.pool(target).dispatch({ method: req.method as 'GET', path: base + (req.url ?? '/'), headers, body }, handler);
+    ('stream' in res ? res.stream : res).on('close', exchange.onClientClose);
+    this.pool(target).dispatch({ method: req.method as 'GET', path: base + (req.url ?? '/'), headers, body }, exchange);
   }
 
   private readonly basePaths = new Map<string, string>();
@@ -160,7 +102,8 @@ export class Forwarder {
     return base;
   }
 
-  private failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {
+  /** @internal An upstream request that failed before its response started. */
+  failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {
     const { metrics, backends } = this.deps;
     const code = (err as { code?: string }).code ?? '';
     if (clientGone || code === 'UND_ERR_ABORTED') {
@@ -198,5 +141,84 @@ export class Forwarder {
 
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+  }
+}
+
+type Out = Writable & { addTrailers(headers: Record<string, string | string[]>): void };
+
+/**
+ * One request in flight: undici's handler (the callbacks its core calls) writing into the client
+ * response. A class rather than a literal with closures, so a request allocates one object.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private abort?: (err: Error) => void;
+  private resume?: () => void;
+  private clientGone = false;
+  private started = false;
+  private done = false;
+
+  constructor(
+    private readonly forwarder: Forwarder,
+    private readonly ctx: RequestContext,
+    private readonly target: ForwardTarget,
+  ) {}
+
+  /** The client went away before the upstream answer was complete: cancel the upstream request. */
+  readonly onClientClose = () => {
+    if (this.done) return;
+    this.clientGone = true;
+    this.abort?.(new Error('client went away'));
+  };
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.clientGone) abort(new Error('client went away'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    const { ctx, target } = this;
+    const { res } = ctx;
+    this.started = true;
+    this.resume = resume;
+    if (responseGone(res)) {
+      this.abort?.(new Error('client went away'));
+      return false;
+    }
+    const { self, backends } = this.forwarder.deps;
+    const h = forwardResponseHeaders(rawHeaders);
+    if (target.kind === 'peer') h.push('x-prism-forwarded-by', self);
+    else {
+      backends.succeeded(target.name);
+      h.push('x-prism-served-by', self, 'x-prism-partition', String(ctx.partition));
+    }
+    res.writeHead(statusCode, h as unknown as Record<string, string>);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const out = this.ctx.res as unknown as Out;
+    if (out.write(chunk)) return true;
+    out.once('drain', () => this.resume?.());
+    return false;
+  }
+
+  onComplete(trailers: (Buffer | string)[] | null): void {
+    const out = this.ctx.res as unknown as Out;
+    if (trailers && trailers.length > 0) out.addTrailers(trailerFields(trailers));
+    out.end();
+    this.done = true;
+  }
+
+  onError(err: Error): void {
+    const { ctx, target } = this;
+    const { res } = ctx;
+    if (!this.started) this.forwarder.failed(ctx, target, err, this.clientGone);
+    else {
+      ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
+      if (ctx.outcome === 'failed')
+        this.forwarder.deps.metrics.failure(target.kind === 'peer' ? 'reset' : 'backend_reset');
+      if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
+    }
+    this.done = true;
   }
 }
