@@ -76,13 +76,16 @@ function buildBaseline(ref: string): { root: string; label: string } {
       stdio: 'inherit',
     },
   );
-  return { root, label: `${ref} (${sha})` };
+  return { root, label: ref === sha ? sha : `${ref} (${sha})` };
 }
 
 function describeCandidate(root: string): string {
   if (root !== ROOT) return root;
   const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' });
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return dirty.trim() ? `${sha} + uncommitted changes` : sha;
 }
 

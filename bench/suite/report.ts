@@ -99,43 +99,83 @@ export function table(results: Results): string {
   return lines.join('\n');
 }
 
-/** Latency percentiles per scenario at concurrency 1, as grouped horizontal bars. */
-export function svg(results: Results): string {
-  const rows = Object.entries(results)
-    .map(([name, byC]) => ({ name, s: byC.c1 }))
-    .filter((r) => r.s);
-  const max = Math.max(...rows.map((r) => r.s.p99_ms)) * 1.1;
+/**
+ * Two panels of horizontal bars: latency percentiles per scenario at concurrency 1, and CPU time per
+ * request of each path's proxies at the loaded level, with the HAProxy hop marked.
+ */
+export function svg(results: Results, loaded = 'c10'): string {
   const W = 760;
   const left = 140;
+  const out: string[] = [];
+  let y = 0;
+
+  const latency = Object.entries(results)
+    .map(([name, byC]) => ({ name, s: byC.c1 }))
+    .filter((r) => r.s);
+  const maxMs = Math.max(...latency.map((r) => r.s.p99_ms)) * 1.1;
   const barH = 7;
   const rowH = 3 * barH + 12;
-  const H = 40 + rows.length * rowH + 30;
-  const x = (ms: number) => left + (ms / max) * (W - left - 80);
+  const x = (v: number, max: number) => left + (v / max) * (W - left - 80);
   const colors = { p50_ms: '#2b6cb0', p90_ms: '#63b3ed', p99_ms: '#bee3f8' } as const;
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    '<text x="10" y="20" font-size="14" font-weight="bold">Latency at concurrency 1 (ms): p50, p90, p99</text>',
-  ];
-  rows.forEach((r, i) => {
-    const y0 = 40 + i * rowH;
-    out.push(`<text x="10" y="${y0 + 2 * barH}">${r.name}</text>`);
+  out.push('<text x="10" y="20" font-size="14" font-weight="bold">Latency at concurrency 1 (ms): p50, p90, p99</text>');
+  y = 40;
+  for (const r of latency) {
+    out.push(`<text x="10" y="${y + 2 * barH}">${r.name}</text>`);
     (['p50_ms', 'p90_ms', 'p99_ms'] as const).forEach((k, j) => {
-      const y = y0 + j * barH;
+      const by = y + j * barH;
       out.push(
-        `<rect x="${left}" y="${y}" width="${Math.max(1, x(r.s[k]) - left).toFixed(1)}" height="${barH - 1}" fill="${colors[k]}"/>`,
+        `<rect x="${left}" y="${by}" width="${Math.max(1, x(r.s[k], maxMs) - left).toFixed(1)}" height="${barH - 1}" fill="${colors[k]}"/>`,
       );
-      out.push(`<text x="${(x(r.s[k]) + 4).toFixed(1)}" y="${y + barH - 1}" font-size="9">${r.s[k].toFixed(3)}</text>`);
+      out.push(
+        `<text x="${(x(r.s[k], maxMs) + 4).toFixed(1)}" y="${by + barH - 1}" font-size="9">${r.s[k].toFixed(3)}</text>`,
+      );
     });
-  });
-  const yAxis = 40 + rows.length * rowH + 10;
+    y += rowH;
+  }
+  y += 10;
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-    const ms = max * f;
     out.push(
-      `<text x="${x(ms).toFixed(1)}" y="${yAxis + 12}" font-size="9" text-anchor="middle">${ms.toFixed(2)}</text>`,
+      `<text x="${x(maxMs * f, maxMs).toFixed(1)}" y="${y + 12}" font-size="9" text-anchor="middle">${(maxMs * f).toFixed(2)}</text>`,
     );
   }
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+  y += 40;
+
+  const cpu = Object.entries(results)
+    .map(([name, byC]) => ({ name, s: byC[loaded] }))
+    .filter((r) => r.s && r.s.cpu_us_per_req > 0);
+  if (cpu.length) {
+    const maxUs = Math.max(...cpu.map((r) => r.s.cpu_us_per_req)) * 1.1;
+    out.push(
+      `<text x="10" y="${y}" font-size="14" font-weight="bold">CPU per request at ${loaded.replace('c', 'concurrency ')} (µs, proxies and load balancers on the path)</text>`,
+    );
+    y += 20;
+    const top = y;
+    for (const r of cpu) {
+      const w = Math.max(1, x(r.s.cpu_us_per_req, maxUs) - left);
+      const fill = r.name.endsWith('-hop') ? '#a0aec0' : '#dd6b20';
+      out.push(`<text x="10" y="${y + 10}">${r.name}</text>`);
+      out.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="12" fill="${fill}"/>`);
+      out.push(
+        `<text x="${(left + w + 4).toFixed(1)}" y="${y + 10}" font-size="9">${r.s.cpu_us_per_req.toFixed(1)}</text>`,
+      );
+      y += 18;
+    }
+    const hop = results['haproxy-hop']?.[loaded]?.cpu_us_per_req;
+    if (hop) {
+      for (const [k, label, dy] of [
+        [1, 'HAProxy hop', 12],
+        [2.5, '2.5× HAProxy hop', 24],
+      ] as const) {
+        const hx = x(hop * k, maxUs).toFixed(1);
+        out.push(
+          `<line x1="${hx}" y1="${top - 4}" x2="${hx}" y2="${y + dy - 9}" stroke="#2d3748" stroke-dasharray="3,3"/>`,
+        );
+        out.push(`<text x="${hx}" y="${y + dy}" font-size="9" text-anchor="middle">${label}</text>`);
+      }
+    }
+    y += 36;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" font-family="sans-serif" font-size="12">\n${out.join('\n')}\n</svg>\n`;
 }
 
 export function markdown(
@@ -150,7 +190,7 @@ export function markdown(
 
 ${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · ${meta.reps} interleaved run(s) of ${meta.seconds} s per scenario and concurrency, medians · HTTP/1.1 with wrk and h2c with h2load, keep-alive
 
-![latency percentiles](latest.svg)
+![latency percentiles at concurrency 1 and CPU per request loaded](latest.svg)
 
 | scenario | path |
 |---|---|

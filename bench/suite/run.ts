@@ -95,7 +95,7 @@ try {
     join(dir, `${name}.json`),
     `${JSON.stringify({ ...meta, scenarios: results, derived, targets: goals }, null, 2)}\n`,
   );
-  writeFileSync(join(dir, `${name}.svg`), svg(results));
+  writeFileSync(join(dir, `${name}.svg`), svg(results, `c${LOADED}`));
   writeFileSync(join(dir, `${name}.md`), markdown(results, derived, meta, goals).replace('latest.svg', `${name}.svg`));
   progress(`wrote bench/results/${name}.json, ${name}.md, ${name}.svg`);
 
