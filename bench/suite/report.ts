@@ -222,6 +222,8 @@ CPU µs/req counts every proxy and load-balancer process on the path (not the ba
 |---|---:|---:|---|
 ${goals.map((g) => `| ${g.name} | ${g.value ?? 'n/a'} | ≤ ${g.max} | ${g.met ? 'met' : 'missed'} |`).join('\n')}
 
+Where a target is missed, [bench/README.md](../README.md) says where the CPU goes; changes to the hot path are measured build against build with \`npm run bench:ab\` ([ab.md](ab.md): the proxy before and after this work).
+
 At concurrency ${String(meta.loaded_concurrency)} the load is closed-loop on ${meta.cpus} shared cores, so p50 ≈ ${String(meta.loaded_concurrency)} ÷ req/s (Little's law): it measures throughput more than the hop. For scale, the plain HAProxy hop's p50 there is ${hop('haproxy-hop', `c${String(meta.loaded_concurrency)}`)?.p50_ms.toFixed(3) ?? 'n/a'} ms.
 `;
 }
