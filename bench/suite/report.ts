@@ -87,6 +87,28 @@ export function targets(results: Results, derived: ReturnType<typeof derive>, lo
   return list.map(([name, value, max]) => ({ name, value, max, met: value !== null && value <= max }));
 }
 
+export interface Threshold {
+  name: string;
+  /** Dotted path into { results, derived }, e.g. derived.prism_hop_vs_haproxy_hop.cpu_ratio_loaded */
+  path: string;
+  max: number;
+}
+
+/** --ci: each threshold with the run's value; a value that is missing or not a number fails. */
+export function checkThresholds(
+  checks: Threshold[],
+  results: Results,
+  derived: ReturnType<typeof derive>,
+): (Threshold & { value: number; ok: boolean })[] {
+  const at = (path: string) =>
+    path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], { results, derived });
+  return checks.map((t) => {
+    const raw = at(t.path);
+    const value = typeof raw === 'number' ? raw : Number.NaN;
+    return { ...t, value, ok: Number.isFinite(value) && value <= t.max };
+  });
+}
+
 export function table(results: Results): string {
   const lines = ['scenario           conc   p50 ms   p90 ms   p99 ms     req/s  CPU µs/req  forwarded'];
   for (const [name, byC] of Object.entries(results)) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../test-support/run.js';
 import { percentile } from '../shared/stats.js';
 import { measure, type Sample } from './measure.js';
-import { derive, markdown, type Results, svg, table, targets } from './report.js';
+import { checkThresholds, derive, markdown, type Results, svg, type Threshold, table, targets } from './report.js';
 import { startBenchStack } from './stack.js';
 
 /**
@@ -108,15 +108,11 @@ try {
   }
   if (ci && !only) {
     const thresholds = JSON.parse(readFileSync(join(ROOT, 'bench', 'thresholds.json'), 'utf8')) as {
-      checks: { name: string; path: string; max: number }[];
+      checks: Threshold[];
     };
-    const value = (path: string) =>
-      path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], { results, derived });
-    for (const t of thresholds.checks) {
-      const v = Number(value(t.path));
-      const ok = Number.isFinite(v) && v <= t.max;
-      console.log(`${ok ? 'ok  ' : 'FAIL'} ${t.name}: ${v} (threshold ${t.max})`);
-      if (!ok) exitCode = 1;
+    for (const t of checkThresholds(thresholds.checks, results, derived)) {
+      console.log(`${t.ok ? 'ok  ' : 'FAIL'} ${t.name}: ${t.value} (threshold ${t.max})`);
+      if (!t.ok) exitCode = 1;
     }
   }
 } finally {
