@@ -31,18 +31,26 @@ candidate changes: CPU per request, req/s, p50 and p99 at concurrency 1 and 10.
   --out <name>             write bench/results/<name>.{json,md} (default ab)
 `;
 
-const { values: opts } = parseArgs({
-  options: {
-    baseline: { type: 'string', default: 'HEAD' },
-    candidate: { type: 'string', default: ROOT },
-    'node-args': { type: 'string', default: '' },
-    'baseline-node-args': { type: 'string', default: '' },
-    rounds: { type: 'string', default: '4' },
-    seconds: { type: 'string', default: '4' },
-    out: { type: 'string', default: 'ab' },
-    help: { type: 'boolean', default: false },
-  },
-});
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        baseline: { type: 'string', default: 'HEAD' },
+        candidate: { type: 'string', default: ROOT },
+        'node-args': { type: 'string', default: '' },
+        'baseline-node-args': { type: 'string', default: '' },
+        rounds: { type: 'string', default: '4' },
+        seconds: { type: 'string', default: '4' },
+        out: { type: 'string', default: 'ab' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`bench:ab: ${(err as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+}
+const opts = parse();
 if (opts.help) {
   process.stdout.write(HELP);
   process.exit(0);

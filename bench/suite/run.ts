@@ -5,7 +5,7 @@ import { ROOT } from '../../test-support/run.js';
 import { percentile } from '../shared/stats.js';
 import { measure, type Sample } from './measure.js';
 import { checkThresholds, derive, markdown, type Results, svg, type Threshold, table, targets } from './report.js';
-import { startBenchStack } from './stack.js';
+import { SCENARIO_NAMES, startBenchStack } from './stack.js';
 
 /**
  * npm run bench [-- --ci]: every scenario on loopback with real processes, warm-up, then
@@ -24,17 +24,19 @@ const started = Date.now();
 const progress = (s: string) =>
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
 
+if (only) {
+  const unknown = [...only].filter((n) => !(SCENARIO_NAMES as readonly string[]).includes(n));
+  if (unknown.length || only.size === 0) {
+    console.error(
+      `bench: --only takes scenario names from: ${SCENARIO_NAMES.join(', ')}; got "${[...only].join(',')}"`,
+    );
+    process.exit(2);
+  }
+}
 const stack = await startBenchStack(progress);
 let exitCode = 0;
 try {
-  if (only) {
-    const unknown = [...only].filter((n) => !stack.scenarios.some((s) => s.name === n));
-    if (unknown.length)
-      throw new Error(
-        `--only: no scenario ${unknown.join(', ')}; there are ${stack.scenarios.map((s) => s.name).join(', ')}`,
-      );
-    stack.scenarios = stack.scenarios.filter((s) => only.has(s.name));
-  }
+  if (only) stack.scenarios = stack.scenarios.filter((s) => only.has(s.name));
   const concurrencies = [1, LOADED];
   progress(`warming up ${stack.scenarios.length} scenarios`);
   for (const s of stack.scenarios) await measure(s, LOADED, 1);

@@ -25,6 +25,22 @@ export interface Scenario {
   h2c?: boolean;
 }
 
+/** The scenarios in the order the report lists them (`npm run bench -- --only` takes these names). */
+export const SCENARIO_NAMES = [
+  'direct',
+  'owner',
+  'forward',
+  'owner-h2c',
+  'forward-h2c',
+  'haproxy-hop',
+  'nginx-hop',
+  'node-hop',
+  'haproxy-affinity',
+  'random-lb',
+  'nginx-affinity',
+  'envoy-affinity',
+] as const;
+
 const NAMESPACES = Array.from({ length: 64 }, (_, i) => `bench-${i}`);
 
 function spawnBinary(cmd: string, args: string[], cwd?: string): ChildProcess {
@@ -259,6 +275,8 @@ export async function startBenchStack(log: (s: string) => void) {
         proxyOps: ops,
       },
     ];
+    if (scenarios.map((s) => s.name).join() !== SCENARIO_NAMES.join())
+      throw new Error('bench stack: SCENARIO_NAMES is out of step with the scenarios started here');
     return { scenarios, stop, owner: owner.id, entry: entry.id };
   } catch (err) {
     await stop();
