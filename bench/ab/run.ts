@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
@@ -11,6 +10,7 @@ import { freePort } from '../../test-support/lb-binaries.js';
 import { ROOT } from '../../test-support/run.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
+import { startServer } from '../shared/servers.js';
 import { percentile } from '../shared/stats.js';
 import { haproxyHopConfig } from '../suite/hops.js';
 import { measure, type Sample } from '../suite/measure.js';
@@ -104,12 +104,9 @@ try {
   const baseline = buildBaseline(opts.baseline);
   const candidate = { root: opts.candidate, label: describeCandidate(opts.candidate) };
 
-  const backend = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'forwarder', 'servers.js'), 'backend'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(backend);
-  const [line] = (await once(createInterface({ input: backend.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-  const backendPort = Number(line);
+  const backend = await startServer('backend');
+  children.push(backend.child);
+  const backendPort = backend.port;
 
   progress('starting admin, the two proxies and an HAProxy hop');
   const admin = await spawnAdmin(join(dir, 'admin'));

@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { ROOT } from '../../test-support/run.js';
 import { processCpuMicros } from '../shared/proc-cpu.js';
+import { startServer } from '../shared/servers.js';
 import { percentile, round } from '../shared/stats.js';
 
 /**
@@ -16,20 +15,16 @@ import { percentile, round } from '../shared/stats.js';
  * its own process; runs are interleaved (A B B A ...) and medians reported, because this machine is
  * shared and noisy. Figures: p50/p99 latency, requests/s, and the forwarder's CPU time per request.
  */
-const VARIANTS = ['undici', 'undici-stream', 'undici-dispatch', 'http2-proxy'] as const;
+const VARIANTS = ['undici', 'undici-stream', 'undici-dispatch', 'undici-core', 'http2-proxy'] as const;
 const CONCURRENCY = [1, 10];
 const REPS = Number(process.env.REPS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 3);
-const servers = join(ROOT, 'dist', 'bench', 'forwarder', 'servers.js');
 const children: ChildProcess[] = [];
 
 async function start(role: string, upstream?: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [servers, role, ...(upstream ? [String(upstream)] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-  return { child, port: Number(line) };
+  const server = await startServer(role, upstream);
+  children.push(server.child);
+  return server;
 }
 
 async function load(port: number, connections: number, seconds: number) {

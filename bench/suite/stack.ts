@@ -3,14 +3,13 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
 import { generate } from '../../generator/src/lb/generate.js';
 import { freePort } from '../../test-support/lb-binaries.js';
-import { ROOT } from '../../test-support/run.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
+import { startServer } from '../shared/servers.js';
 import { haproxyHopConfig, haproxyRandomConfig, nginxHopConfig } from './hops.js';
 
 export interface Scenario {
@@ -94,25 +93,13 @@ export async function startBenchStack(log: (s: string) => void) {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const backend = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'forwarder', 'servers.js'), 'backend'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(backend);
-    const [line] = (await once(createInterface({ input: backend.stdout as NodeJS.ReadableStream }), 'line')) as [
-      string,
-    ];
-    const backendPort = Number(line);
+    const backend = await startServer('backend');
+    children.push(backend.child);
+    const backendPort = backend.port;
     // The leanest Node hop (node:http + undici dispatch, no Prism logic): the floor for any Node proxy.
-    const nodeHop = spawn(
-      process.execPath,
-      [join(ROOT, 'dist', 'bench', 'forwarder', 'servers.js'), 'undici-core', String(backendPort)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    children.push(nodeHop);
-    const [hopLine] = (await once(createInterface({ input: nodeHop.stdout as NodeJS.ReadableStream }), 'line')) as [
-      string,
-    ];
-    const nodeHopPort = Number(hopLine);
+    const nodeHop = await startServer('undici-core', backendPort);
+    children.push(nodeHop.child);
+    const nodeHopPort = nodeHop.port;
     const backendUrl = `http://127.0.0.1:${backendPort}`;
 
     log('starting admin and 4 proxies');
@@ -243,7 +230,7 @@ export async function startBenchStack(log: (s: string) => void) {
         name: 'node-hop',
         port: nodeHopPort,
         namespaces: ['bench-0'],
-        pids: () => [nodeHop.pid ?? 0],
+        pids: () => [nodeHop.child.pid ?? 0],
         proxyOps: [],
       },
       {
