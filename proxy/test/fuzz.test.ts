@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KNOWN_FAILURES } from '../../test-support/fuzz/known.js';
+import { failureMessage, fuzz, memoryFindings, summary } from '../../test-support/fuzz/property.js';
+import { h2Target, type ProxyEnv, proxyTarget, startProxyEnv } from '../../test-support/fuzz/targets.js';
+import { memory, ProcessWatch } from '../../test-support/fuzz/watch.js';
+import { ROOT } from '../../test-support/run.js';
+
+// Fixed seeds and bounded case counts: the same cases on every run, a few seconds each on 2 cores.
+// Longer runs with any seed: npm run fuzz -- --seconds N --target proxy|h2 (docs/fuzzing.md).
+const SEED = 10;
+const known = process.env.PRISM_FUZZ_STRICT ? [] : KNOWN_FAILURES;
+const failureDir = join(ROOT, '.vitest', 'fuzz-failures');
+
+const watch = new ProcessWatch();
+let env: ProxyEnv;
+let start: { rss: number; heap: number };
+
+beforeAll(async () => {
+  watch.start();
+  env = await startProxyEnv(watch);
+  start = memory();
+});
+
+afterAll(async () => {
+  await env?.stop();
+  watch.stop();
+});
+
+describe('fuzz: the proxy data port', () => {
+  it('stays up and answers every mutated HTTP/1.1 request with a coded error or a success', async () => {
+    const report = await fuzz(proxyTarget(env, watch), { seed: SEED, numRuns: 150, known, failureDir });
+    expect(failureMessage(report)).toBeUndefined();
+    expect(await proxyTarget(env, watch).healthy()).toEqual([]);
+    console.log(summary(report));
+  });
+
+  it('stays up under random HTTP/2 frame sequences and keeps serving', async () => {
+    const report = await fuzz(h2Target(env, watch), { seed: SEED, numRuns: 100, known, failureDir });
+    expect(failureMessage(report)).toBeUndefined();
+    expect(await h2Target(env, watch).healthy()).toEqual([]);
+    console.log(summary(report));
+  });
+
+  it('gives the memory back', () => {
+    expect(memoryFindings({ before: start, after: memory() })).toEqual([]);
+  });
+});
