@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyMessage } from '../../proto/gen/prism/admin/v1/control_plane.js';
 import { closeGrpcClients, controlStream } from '../../test-support/fuzz/grpc.js';
 import { KNOWN_FAILURES } from '../../test-support/fuzz/known.js';
-import { failureMessage, fuzz, memoryFindings, summary } from '../../test-support/fuzz/property.js';
+import { failureMessage, fuzz, memoryFindings, replayCorpus, summary } from '../../test-support/fuzz/property.js';
 import { type AdminEnv, adminTarget, grpcTarget, startAdminEnv } from '../../test-support/fuzz/targets.js';
 import { memory, ProcessWatch } from '../../test-support/fuzz/watch.js';
 import { ROOT } from '../../test-support/run.js';
@@ -32,17 +32,27 @@ afterAll(async () => {
 });
 
 describe('fuzz: the admin', () => {
-  it('operator API: stays up and answers mutated requests and random bodies on every route with coded errors', async () => {
-    const report = await fuzz(adminTarget(env, watch), { seed: SEED, numRuns: 150, known, failureDir });
+  it('replays the failures found before (test-support/fuzz/corpus/)', async () => {
+    const grpc = await replayCorpus(grpcTarget(env, watch), known);
+    expect(grpc.failures).toEqual([]);
+    expect(grpc.files).toBeGreaterThan(0);
+    const admin = await replayCorpus(adminTarget(env, watch), known);
+    expect(admin.failures).toEqual([]);
+    expect(admin.files).toBeGreaterThan(0);
+  });
+
+  // The control stream first: every Register is welcomed with all namespaces, and the operator API cases add many.
+  it('control stream: answers random ProxyMessages with a gRPC status and keeps serving the real proxy', async () => {
+    const report = await fuzz(grpcTarget(env, watch), { seed: SEED, numRuns: 60, known, failureDir });
     expect(failureMessage(report)).toBeUndefined();
-    expect(await adminTarget(env, watch).healthy()).toEqual([]);
+    expect(await grpcTarget(env, watch).healthy()).toEqual([]);
     console.log(summary(report));
   });
 
-  it('control stream: answers random ProxyMessages with a gRPC status and keeps serving the real proxy', async () => {
-    const report = await fuzz(grpcTarget(env, watch), { seed: SEED, numRuns: 30, known, failureDir });
+  it('operator API: stays up and answers mutated requests and random bodies on every route with coded errors', async () => {
+    const report = await fuzz(adminTarget(env, watch), { seed: SEED, numRuns: 300, known, failureDir });
     expect(failureMessage(report)).toBeUndefined();
-    expect(await grpcTarget(env, watch).healthy()).toEqual([]);
+    expect(await adminTarget(env, watch).healthy()).toEqual([]);
     console.log(summary(report));
   });
 

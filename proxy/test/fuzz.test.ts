@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_FAILURES } from '../../test-support/fuzz/known.js';
-import { failureMessage, fuzz, memoryFindings, summary } from '../../test-support/fuzz/property.js';
+import { failureMessage, fuzz, memoryFindings, replayCorpus, summary } from '../../test-support/fuzz/property.js';
 import { h2Target, type ProxyEnv, proxyTarget, startProxyEnv } from '../../test-support/fuzz/targets.js';
 import { memory, ProcessWatch } from '../../test-support/fuzz/watch.js';
 import { ROOT } from '../../test-support/run.js';
@@ -28,8 +28,17 @@ afterAll(async () => {
 });
 
 describe('fuzz: the proxy data port', () => {
+  it('replays the failures found before (test-support/fuzz/corpus/)', async () => {
+    const proxy = await replayCorpus(proxyTarget(env, watch), known);
+    expect(proxy.failures).toEqual([]);
+    expect(proxy.files).toBeGreaterThan(0);
+    const h2 = await replayCorpus(h2Target(env, watch), known);
+    expect(h2.failures).toEqual([]);
+    expect(h2.files).toBeGreaterThan(0);
+  });
+
   it('stays up and answers every mutated HTTP/1.1 request with a coded error or a success', async () => {
-    const report = await fuzz(proxyTarget(env, watch), { seed: SEED, numRuns: 150, known, failureDir });
+    const report = await fuzz(proxyTarget(env, watch), { seed: SEED, numRuns: 300, known, failureDir });
     expect(failureMessage(report)).toBeUndefined();
     expect(await proxyTarget(env, watch).healthy()).toEqual([]);
     console.log(summary(report));

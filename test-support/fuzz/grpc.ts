@@ -13,14 +13,16 @@ import type { FuzzInput } from './targets.js';
  * members at once, unknown fields, truncated and bit-flipped encodings.
  */
 class Writer {
-  readonly bytes: number[] = [];
+  private readonly parts: Buffer[] = [];
   varint(value: bigint): this {
+    const bytes: number[] = [];
     let v = BigInt.asUintN(64, value);
     while (v >= 0x80n) {
-      this.bytes.push(Number(v & 0x7fn) | 0x80);
+      bytes.push(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
     }
-    this.bytes.push(Number(v));
+    bytes.push(Number(v));
+    this.parts.push(Buffer.from(bytes));
     return this;
   }
   tag(field: number, wire: number): this {
@@ -29,19 +31,19 @@ class Writer {
   uint(field: number, value: bigint): this {
     return this.tag(field, 0).varint(value);
   }
-  raw(field: number, data: Uint8Array | number[]): this {
+  raw(field: number, data: Uint8Array): this {
     this.tag(field, 2).varint(BigInt(data.length));
-    for (const b of data) this.bytes.push(b);
+    this.parts.push(Buffer.from(data));
     return this;
   }
   string(field: number, s: string): this {
     return this.raw(field, Buffer.from(s, 'utf8'));
   }
   message(field: number, w: Writer): this {
-    return this.raw(field, w.bytes);
+    return this.raw(field, w.done());
   }
   done(): Buffer {
-    return Buffer.from(this.bytes);
+    return Buffer.concat(this.parts);
   }
 }
 
@@ -118,7 +120,7 @@ function encode(m: Msg): Buffer {
     case 'unknown-field':
       return new Writer()
         .uint(m.field, 1n)
-        .raw(m.field + 1, [1, 2, 3])
+        .raw(m.field + 1, Buffer.from([1, 2, 3]))
         .done();
     case 'raw':
       return Buffer.from(m.bytes);
@@ -298,7 +300,6 @@ export async function controlStream(
     });
   });
   for (const chunk of chunks) call.write(chunk);
-  await new Promise((r) => setTimeout(r, 10));
   if (end === 'cancel') call.cancel();
   else call.end();
   result.status = await status;

@@ -228,13 +228,17 @@ export function prismCode(body: Buffer): string | undefined {
  */
 export const NODE_OWN_STATUSES = new Set([400, 408, 413, 417, 431]);
 
+/** 5xx statuses that answer the request itself, not a fault: 501 (method not implemented), 505 (version). */
+export const REFUSING_5XX = new Set([501, 505]);
+
 /**
- * Judges one answer: a success, a coded JSON error (any 4xx), or one of Node's own statuses with no body.
- * A 5xx is never the right answer to a client's bytes while the target's upstreams are healthy.
+ * Judges one answer: a success, a coded JSON error (any 4xx, or a coded 501/505), or one of Node's own
+ * statuses with no body. Any other 5xx is never the right answer to a client's bytes while the
+ * target's upstreams are healthy.
  */
 export function judgeResponse(r: Http1Response, method: string): Finding[] {
   const code = prismCode(r.body);
-  if (r.status >= 500) {
+  if (r.status >= 500 && !(REFUSING_5XX.has(r.status) && code)) {
     return [
       {
         property: 'no 5xx for client input',
@@ -243,7 +247,7 @@ export function judgeResponse(r: Http1Response, method: string): Finding[] {
       },
     ];
   }
-  if (r.status < 400 || code || method === 'HEAD') return [];
+  if (r.status < 400 || code || (method === 'HEAD' && r.status < 500)) return [];
   if (NODE_OWN_STATUSES.has(r.status) && r.body.length === 0) return [];
   return [
     {

@@ -12,8 +12,11 @@ export interface ExchangeResult {
 }
 
 export interface ExchangeOptions {
-  /** Whether the bytes so far make a complete answer; the exchange then ends after `quietMs` of silence. */
-  done(bytes: Buffer): boolean;
+  /**
+   * Whether the bytes so far answer everything sent ('all': the exchange ends now) or make complete
+   * answers that more may follow ('some': it ends after `quietMs` of silence).
+   */
+  done(bytes: Buffer): 'all' | 'some' | false;
   quietMs: number;
   /** How long to wait after the last write, at most. */
   waitMs: number;
@@ -57,7 +60,9 @@ export function exchange(port: number, chunks: Buffer[], o: ExchangeOptions): Pr
       size += d.length;
       if (size > (o.maxBytes ?? 4_000_000)) return finish();
       clearTimeout(quiet);
-      if (o.done(Buffer.concat(received))) quiet = setTimeout(finish, o.quietMs);
+      const done = o.done(Buffer.concat(received));
+      if (done === 'all') finish();
+      else if (done) quiet = setTimeout(finish, o.quietMs);
     });
     socket.on('end', serverClosed);
     socket.on('close', serverClosed);

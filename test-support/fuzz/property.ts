@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
+import { ROOT } from '../run.js';
 import { describeFinding, type Finding } from './findings.js';
 import { type KnownFailure, knownFailure } from './known.js';
 import type { FuzzInput, Target, TargetName } from './targets.js';
@@ -15,7 +16,7 @@ export interface ReplayFile {
   path: string | null;
   findings: Finding[];
   input: { chunks: string[]; end?: 'end' | 'cancel' };
-  /** The bytes as a JS string literal, for reading (socket targets only). */
+  /** The first 4,000 bytes as latin1 text, for reading (socket targets only). */
   text?: string;
 }
 
@@ -27,7 +28,7 @@ export function writeReplay(dir: string, r: Omit<ReplayFile, 'input' | 'text'> &
   const file: ReplayFile = {
     ...r,
     input: { chunks: r.input.chunks.map((c) => c.toString('base64')), end: r.input.end },
-    text: r.target === 'grpc' ? undefined : JSON.stringify(all.subarray(0, 4_000).toString('latin1')),
+    text: r.target === 'grpc' ? undefined : all.subarray(0, 4_000).toString('latin1'),
   };
   writeFileSync(`${base}.json`, `${JSON.stringify(file, null, 2)}\n`);
   // The raw bytes too, for `nc 127.0.0.1 PORT < FILE.bin`.
@@ -42,6 +43,31 @@ export function readReplay(file: string): { target: TargetName; input: FuzzInput
     input: { chunks: r.input.chunks.map((c) => Buffer.from(c, 'base64')), end: r.input.end },
     findings: r.findings,
   };
+}
+
+/** Replay files of failures found before, replayed at the start of every in-suite run. */
+export const CORPUS_DIR = join(ROOT, 'test-support', 'fuzz', 'corpus');
+
+/**
+ * Sends every corpus input of `target` once. Returns what each broke, apart from known failures, and
+ * how often each known failure was seen.
+ */
+export async function replayCorpus(
+  target: Target,
+  known: KnownFailure[],
+  dir = CORPUS_DIR,
+): Promise<{ files: number; known: Map<string, number>; failures: string[] }> {
+  const out = { files: 0, known: new Map<string, number>(), failures: [] as string[] };
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.startsWith(`${target.name}-`) || !name.endsWith('.json')) continue;
+    out.files++;
+    for (const f of await target.run(readReplay(join(dir, name)).input)) {
+      const k = knownFailure(f, target.name, known);
+      if (k) out.known.set(k.id, (out.known.get(k.id) ?? 0) + 1);
+      else out.failures.push(`${name}: ${describeFinding(f)}`);
+    }
+  }
+  return out;
 }
 
 class CaseFailure extends Error {

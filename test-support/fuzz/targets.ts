@@ -52,7 +52,11 @@ export async function runHttp1(
   const a = analyzeRequests(bytes, h2Sniffing);
   if (a.owed === 'h2') return [];
   const result = await exchange(port, input.chunks, {
-    done: (bytes) => parseResponses(bytes, a.methods, false).complete,
+    done: (bytes) => {
+      const p = parseResponses(bytes, a.methods, false);
+      if (!p.complete) return false;
+      return p.responses.filter((r) => r.status >= 200).length >= a.methods.length ? 'all' : 'some';
+    },
     quietMs: 30,
     waitMs: a.owed === 'required' ? answerWait(size) : INCOMPLETE_WAIT_MS,
     watch,
