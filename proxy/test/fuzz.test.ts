@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_FAILURES } from '../../test-support/fuzz/known.js';
+import { exchange } from '../../test-support/fuzz/net.js';
 import { failureMessage, fuzz, memoryFindings, replayCorpus, summary } from '../../test-support/fuzz/property.js';
-import { h2Target, type ProxyEnv, proxyTarget, startProxyEnv } from '../../test-support/fuzz/targets.js';
+import { h2Target, type ProxyEnv, probe, proxyTarget, startProxyEnv } from '../../test-support/fuzz/targets.js';
 import { memory, ProcessWatch } from '../../test-support/fuzz/watch.js';
 import { ROOT } from '../../test-support/run.js';
 
@@ -53,5 +54,27 @@ describe('fuzz: the proxy data port', () => {
 
   it('gives the memory back', () => {
     expect(memoryFindings({ before: start, after: memory() })).toEqual([]);
+  });
+});
+
+describe('found by the fuzzer', () => {
+  // 10,055 cases into a long run every request to the backend hung: each request-target undici
+  // refuses (here "*") leaves one pooled connection marked busy for good, and after
+  // pools.connectionsPerBackend of them nothing reaches the backend. One connection makes it one request.
+  // Expected to pass once issue #10 §2 is fixed (wip/req): then flip it.fails to it.
+  it.fails('a request-target undici refuses does not wedge the connection pool of the backend', async () => {
+    const wedge = await startProxyEnv(watch, { connectionsPerBackend: 1, backendRetryMs: 100 });
+    try {
+      const star = Buffer.from('OPTIONS * HTTP/1.1\r\nHost: x\r\nX-Prism-Namespace: fuzz\r\n\r\n', 'latin1');
+      await exchange(wedge.port, [star], { done: () => 'all', quietMs: 0, waitMs: 2_000 });
+      await new Promise((r) => setTimeout(r, 150));
+      const after = await probe(`${wedge.proxy.url}/`, {
+        headers: { 'x-prism-namespace': 'fuzz-b' },
+        timeoutMs: 1_500,
+      });
+      expect(after.status).toBe(200);
+    } finally {
+      await wedge.stop();
+    }
   });
 });

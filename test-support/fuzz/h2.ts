@@ -429,7 +429,17 @@ export function judgeH2Reply(sent: Buffer[], bytes: Buffer, closedByServer: bool
       bad('the first frame is not SETTINGS', `first frame type ${type} on stream ${stream}`);
     if (type === T.GOAWAY && (stream !== 0 || length < 8))
       bad('bad GOAWAY', `GOAWAY on stream ${stream}, length ${length}`);
-    if (at + 9 + length > bytes.length) {
+    const whole = at + 9 + length <= bytes.length;
+    // RST_STREAM INTERNAL_ERROR (2) is how the proxy cuts a response whose upstream failed; with a
+    // healthy backend it is the proxy's failure. (A GOAWAY with INTERNAL_ERROR is Node's own answer to
+    // some client protocol errors, HEADERS on stream 0 for one, so it says nothing about the proxy.)
+    if (whole && type === T.RST_STREAM && length === 4 && bytes.readUInt32BE(at + 9) === 2)
+      findings.push({
+        property: 'responses are not cut',
+        signature: 'RST_STREAM INTERNAL_ERROR',
+        detail: `RST_STREAM on stream ${stream} with INTERNAL_ERROR`,
+      });
+    if (!whole) {
       if (closedByServer) bad('the connection closed inside a frame', `frame type ${type} declares ${length} bytes`);
       return findings;
     }

@@ -51,7 +51,15 @@ export const KNOWN_FAILURES: KnownFailure[] = [
     issue:
       'issue #10 §2: a request-target undici refuses (OPTIONS *, :path *) is a 502 and marks the backend down for every tenant (503)',
     targets: ['proxy', 'h2'],
-    signature: /^((502|failed) PRISM-ROUTE-006|502 \(HEAD\)|503 PRISM-ROUTE-005|other tenant got 503 PRISM-ROUTE-005)$/,
+    signature:
+      /^((502|failed) PRISM-ROUTE-006|50[23] \(HEAD\)|503 PRISM-ROUTE-005|other tenant got 503 PRISM-ROUTE-005)$/,
+  },
+  {
+    id: 'proxy-pool-wedged',
+    issue:
+      "issue #10 §2, worse than it says: undici's Pool takes a dispatch() it refuses (UND_ERR_INVALID_ARG) for backpressure and never uses that connection again; after pools.connectionsPerBackend (32) such requests every namespace on the backend hangs without an answer, for good",
+    targets: ['proxy', 'h2'],
+    signature: /^other tenant got no answer$/,
   },
   {
     id: 'proxy-absolute-form-forwarded',

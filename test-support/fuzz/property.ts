@@ -70,6 +70,24 @@ export async function replayCorpus(
   return out;
 }
 
+/** A case that takes longer than this is a finding itself: something in the target hangs. */
+const CASE_TIMEOUT_MS = 60_000;
+
+async function runWithin(target: Target, input: FuzzInput, ms: number): Promise<Finding[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<Finding[]>((resolve) => {
+    timer = setTimeout(
+      () => resolve([{ property: 'a case finishes', signature: 'case hung', detail: `not finished after ${ms} ms` }]),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([target.run(input), hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 class CaseFailure extends Error {
   constructor(
     readonly findings: Finding[],
@@ -122,7 +140,7 @@ export async function fuzz<C>(target: Target<C>, o: FuzzOptions): Promise<FuzzRe
   const property = fc.asyncProperty(target.arbitrary, async (c) => {
     report.runs++;
     const input = target.input(c);
-    const findings = await target.run(input);
+    const findings = await runWithin(target, input, CASE_TIMEOUT_MS);
     const unknown: Finding[] = [];
     const seen = new Set<string>();
     for (const f of findings) {

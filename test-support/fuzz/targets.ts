@@ -35,6 +35,22 @@ const answerWait = (bytes: number) => 3_000 + Math.round(bytes / 1_000);
 /** How long to listen after an incomplete request, for an early 400 or a close. */
 const INCOMPLETE_WAIT_MS = 50;
 
+const PROBE_TIMEOUT_MS = 5_000;
+
+/** A normal request the suite makes itself; never waits longer than PROBE_TIMEOUT_MS (status 0 then). */
+export async function probe(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const { timeoutMs = PROBE_TIMEOUT_MS, ...rest } = init;
+  try {
+    const res = await fetch(url, { ...rest, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  } catch (err) {
+    return { status: 0, text: `no answer in ${timeoutMs} ms (${(err as Error).name})`, headers: new Headers() };
+  }
+}
+
 const methodLabel = (m: string | undefined) =>
   m && /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|TRACE|PATCH|CONNECT)$/.test(m) ? m : 'another method';
 
@@ -108,13 +124,13 @@ export interface ProxyEnv {
   stop(): Promise<void>;
 }
 
-export async function startProxyEnv(watch: ProcessWatch): Promise<ProxyEnv> {
+export async function startProxyEnv(watch: ProcessWatch, pools: Record<string, number> = {}): Promise<ProxyEnv> {
   const admin = await startAdmin();
   const backend = await startBackend('fuzz');
   const proxy = await startProxy(
     'fuzz-proxy',
     [admin.grpc],
-    { pools: { backendRetryMs: 300 }, forwarding: { timeoutMs: 5_000 }, accessLog: true },
+    { pools: { backendRetryMs: 300, ...pools }, forwarding: { timeoutMs: 5_000 }, accessLog: true },
     undefined,
     watch.logger('prism-proxy'),
   );
@@ -124,7 +140,7 @@ export async function startProxyEnv(watch: ProcessWatch): Promise<ProxyEnv> {
     if (r.status !== 201) throw new Error(`reserving ${name}: ${r.status} ${JSON.stringify(r.json)}`);
   }
   await until(() => proxy.proxy.state.advertisements.has('fuzz-b'), 10_000, 'advertisements');
-  const get = () => fetch(`${proxy.url}/after`, { headers: { 'x-prism-namespace': 'fuzz-b' } });
+  const get = () => probe(`${proxy.url}/after`, { headers: { 'x-prism-namespace': 'fuzz-b' } });
   return {
     admin,
     backend,
@@ -132,27 +148,25 @@ export async function startProxyEnv(watch: ProcessWatch): Promise<ProxyEnv> {
     port: Number(new URL(proxy.url).port),
     async otherTenant() {
       const res = await get();
-      const text = await res.text();
       if (res.status === 200 && res.headers.get('x-prism-served-by')) return [];
+      const answer = res.status ? `${res.status} ${/PRISM-[A-Z]+-\d+/.exec(res.text)?.[0] ?? ''}`.trim() : 'no answer';
       const finding: Finding = {
         property: 'other tenants are unharmed',
-        signature: `other tenant got ${res.status} ${/PRISM-[A-Z]+-\d+/.exec(text)?.[0] ?? ''}`.trim(),
-        detail: `GET /after for namespace fuzz-b on the same backend: ${res.status} ${text.slice(0, 200)}`,
+        signature: `other tenant got ${answer}`,
+        detail: `GET /after for namespace fuzz-b on the same backend: ${res.status} ${res.text.slice(0, 200)}`,
       };
       // The next case starts from a serving backend again, so that it is not blamed for this one.
+      if (res.status === 0) return [finding];
       try {
-        await until(async () => {
-          const again = await get();
-          await again.arrayBuffer();
-          return again.status === 200;
-        }, 5_000);
+        await until(async () => (await get()).status === 200, 5_000);
       } catch {
-        finding.detail += '; still refused after 5 s';
+        finding.detail += '; still not served after 5 s';
       }
       return [finding];
     },
     async stop() {
-      await proxy.stop();
+      // A wedged upstream pool never finishes closing (see known.ts, proxy-pool-wedged).
+      await Promise.race([proxy.stop(), new Promise((r) => setTimeout(r, 1_000))]);
       removeDir(proxy.stateDir);
       await backend.stop();
       await admin.stop();
@@ -231,8 +245,7 @@ export function proxyTarget(env: ProxyEnv, watch: ProcessWatch): Target<Http1Cas
 
 async function proxyHealthy(env: ProxyEnv): Promise<Finding[]> {
   const findings = await env.otherTenant();
-  const res = await fetch(`${env.proxy.url}/`, { headers: { 'x-prism-namespace': 'fuzz' } });
-  await res.arrayBuffer();
+  const res = await probe(`${env.proxy.url}/`, { headers: { 'x-prism-namespace': 'fuzz' } });
   if (res.status !== 200)
     findings.push({
       property: 'a normal request succeeds afterwards',
@@ -391,8 +404,7 @@ export function adminTarget(env: AdminEnv, watch: ProcessWatch): Target<Http1Cas
     async run(input) {
       const mark = watch.mark();
       const findings = await runHttp1(env.port, input, watch, false);
-      const res = await fetch(`${env.admin.http}/healthz`);
-      await res.arrayBuffer();
+      const res = await probe(`${env.admin.http}/healthz`);
       if (res.status !== 200)
         findings.push({
           property: 'the admin keeps serving',
@@ -413,16 +425,19 @@ async function adminHealthy(env: AdminEnv): Promise<Finding[]> {
   const fail = (signature: string, detail: string): Finding[] => [
     { property: 'a normal request succeeds afterwards', signature, detail },
   ];
-  const reserved = await api(env.admin.http, 'POST', '/v1/namespaces', { name, backends: [env.backend.url] });
-  if (reserved.status !== 201) return fail(`reserve ${reserved.status}`, JSON.stringify(reserved.json));
-  const got = await api(env.admin.http, 'GET', `/v1/namespaces/${name}`);
-  if (got.status !== 200) return fail(`get ${got.status}`, JSON.stringify(got.json));
+  const reserved = await probe(`${env.admin.http}/v1/namespaces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, backends: [env.backend.url] }),
+  });
+  if (reserved.status !== 201) return fail(`reserve ${reserved.status}`, reserved.text);
+  const got = await probe(`${env.admin.http}/v1/namespaces/${name}`);
+  if (got.status !== 200) return fail(`get ${got.status}`, got.text);
   try {
-    await until(async () => {
-      const res = await fetch(`${env.proxy.url}/`, { headers: { 'x-prism-namespace': name } });
-      await res.arrayBuffer();
-      return res.status === 200;
-    }, 10_000);
+    await until(
+      async () => (await probe(`${env.proxy.url}/`, { headers: { 'x-prism-namespace': name } })).status === 200,
+      10_000,
+    );
   } catch {
     return fail(
       'the real proxy does not serve a new namespace',
@@ -444,10 +459,10 @@ export function grpcTarget(env: AdminEnv, watch: ProcessWatch): Target<GrpcCase>
     },
     async healthy() {
       const findings = await adminHealthy(env);
-      const proxies = await api(env.admin.http, 'GET', '/v1/proxies');
-      const real = (proxies.json?.proxies as { id: string; status: string }[] | undefined)?.find(
-        (p) => p.id === 'fuzz-proxy',
-      );
+      const proxies = await probe(`${env.admin.http}/v1/proxies`);
+      const list =
+        proxies.status === 200 ? (JSON.parse(proxies.text) as { proxies?: { id: string; status: string }[] }) : {};
+      const real = list.proxies?.find((p) => p.id === 'fuzz-proxy');
       if (real?.status !== 'PROXY_STATUS_HEALTHY')
         findings.push({
           property: 'the real proxy keeps its control stream',
