@@ -421,33 +421,38 @@ export function judgeH2Reply(sent: Buffer[], bytes: Buffer, closedByServer: bool
     findings.push({ property: 'answers are well-formed HTTP/2', signature, detail });
   let at = 0;
   let n = 0;
+  let goaway = false;
+  const cut: number[] = [];
   while (at + 9 <= bytes.length) {
     const length = bytes.readUIntBE(at, 3);
     const type = bytes[at + 3];
     const stream = bytes.readUInt32BE(at + 5) & 0x7fffffff;
     if (n === 0 && sent[0]?.equals(PREFACE) && (type !== T.SETTINGS || stream !== 0))
       bad('the first frame is not SETTINGS', `first frame type ${type} on stream ${stream}`);
-    if (type === T.GOAWAY && (stream !== 0 || length < 8))
-      bad('bad GOAWAY', `GOAWAY on stream ${stream}, length ${length}`);
-    const whole = at + 9 + length <= bytes.length;
-    // RST_STREAM INTERNAL_ERROR (2) is how the proxy cuts a response whose upstream failed; with a
-    // healthy backend it is the proxy's failure. (A GOAWAY with INTERNAL_ERROR is Node's own answer to
-    // some client protocol errors, HEADERS on stream 0 for one, so it says nothing about the proxy.)
-    if (whole && type === T.RST_STREAM && length === 4 && bytes.readUInt32BE(at + 9) === 2)
-      findings.push({
-        property: 'responses are not cut',
-        signature: 'RST_STREAM INTERNAL_ERROR',
-        detail: `RST_STREAM on stream ${stream} with INTERNAL_ERROR`,
-      });
-    if (!whole) {
-      if (closedByServer) bad('the connection closed inside a frame', `frame type ${type} declares ${length} bytes`);
-      return findings;
+    if (type === T.GOAWAY) {
+      goaway = true;
+      if (stream !== 0 || length < 8) bad('bad GOAWAY', `GOAWAY on stream ${stream}, length ${length}`);
     }
+    if (at + 9 + length > bytes.length) {
+      if (closedByServer) bad('the connection closed inside a frame', `frame type ${type} declares ${length} bytes`);
+      break;
+    }
+    if (type === T.RST_STREAM && length === 4 && bytes.readUInt32BE(at + 9) === 2) cut.push(stream);
     at += 9 + length;
     n++;
   }
-  if (closedByServer && at !== bytes.length)
+  if (closedByServer && at + 9 > bytes.length && at !== bytes.length)
     bad('the connection closed inside a frame header', `${bytes.length - at} stray bytes`);
+  // RST_STREAM INTERNAL_ERROR (2) is how the proxy cuts a response whose upstream failed; with a
+  // healthy backend it is the proxy's failure. Not so when the session ends: Node then resets every
+  // open stream with INTERNAL_ERROR (and answers some client protocol errors, HEADERS on stream 0 for
+  // one, with GOAWAY INTERNAL_ERROR), which says nothing about the proxy.
+  if (cut.length > 0 && !goaway)
+    findings.push({
+      property: 'responses are not cut',
+      signature: 'RST_STREAM INTERNAL_ERROR',
+      detail: `RST_STREAM with INTERNAL_ERROR on stream ${cut.join(', ')} of a live session`,
+    });
   return findings;
 }
 

@@ -67,10 +67,12 @@ export function analyzeRequests(bytes: Buffer, h2Sniffing: boolean): RequestAnal
   let why = '';
   let at = 0;
   while (at < text.length) {
+    // A server skips empty lines before a request-line (RFC 9112 §2.2), and so does llhttp with a lone CR.
+    while (text[at] === '\r' || text[at] === '\n') at++;
+    if (at >= text.length) break;
     const end = text.indexOf(HEAD_END, at);
     const first = text.slice(at, end === -1 ? undefined : end);
-    // A server skips empty lines before a request-line (RFC 9112 §2.2), and so does llhttp with a lone CR.
-    const method = first.replace(/^[\r\n]+/, '').split(/[ \r\n]/, 1)[0];
+    const method = first.split(/[ \r\n]/, 1)[0];
     if (end === -1) {
       owed ??= 'optional';
       why ||= 'the request head is not complete';

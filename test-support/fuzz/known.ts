@@ -28,7 +28,7 @@ export const KNOWN_FAILURES: KnownFailure[] = [
     issue:
       'issue #10 §1: a bad %-escape in a namespace path (/v1/namespaces/%zz) is a 500 with a stack trace in the log',
     targets: ['admin'],
-    signature: /^(500 PRISM-INTERNAL-001|log "request failed" URIError: URI malformed)$/,
+    signature: /^(500 (PRISM-INTERNAL-001|\(HEAD\))|log "request failed" URIError: URI malformed)$/,
   },
   {
     id: 'admin-client-abort-logged',
