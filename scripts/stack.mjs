@@ -143,7 +143,7 @@ try {
       `${show(out)} (${result.check.skipped ? `not checked: ${result.check.skipped}` : `checked by ${target}`})`;
   }
   let front = `http://${proxies[0].data}`;
-  let haproxyNote = 'HAProxy is not installed (apt-get install haproxy): curl a proxy directly';
+  let haproxyNote = 'HAProxy is not installed (npm run setup installs it): curl a proxy directly';
   if (withHaproxy) {
     try {
       execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
