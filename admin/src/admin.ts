@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, pino } from 'pino';
+import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
 import { type Clock, systemClock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { splitHostPort } from '../../core/src/config/checks.js';
@@ -84,10 +85,27 @@ export async function buildAdmin(options: BuildAdminOptions) {
     conn.send({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
   };
 
+  let addresses: AdminAddresses | undefined;
   const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome });
   await fleet.load();
 
+  // No backend may name the admin's own ports or a proxy's data or ops port: through the proxy, any
+  // client of the namespace could call the operator API, or make a proxy forward to itself forever.
+  const reserved = (): ReservedEndpoint[] => {
+    const own: ReservedEndpoint[] = addresses
+      ? [
+          { host: splitHostPort(config.grpcListen).host, port: addresses.grpcPort, what: 'the admin gRPC port' },
+          { host: splitHostPort(config.httpListen).host, port: addresses.httpPort, what: 'the admin HTTP port' },
+        ]
+      : [];
+    for (const p of fleet.list()) {
+      own.push({ host: p.address, port: p.dataPort, what: `the data port of proxy ${p.id}` });
+      own.push({ host: p.address, port: p.opsPort, what: `the ops port of proxy ${p.id}` });
+    }
+    return own;
+  };
   const namespaces = new NamespaceService({
+    backendPolicy: new BackendPolicy(config.backendPolicy, reserved),
     store,
     clock,
     config,
@@ -117,7 +135,6 @@ export async function buildAdmin(options: BuildAdminOptions) {
   });
 
   const timers: NodeJS.Timeout[] = [];
-  let addresses: AdminAddresses | undefined;
 
   return {
     config,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type BackendPolicy, describeRefusal } from '../../core/src/backend-policy.js';
 import type { Clock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { PrismError } from '../../core/src/errors.js';
@@ -35,6 +36,8 @@ export interface NamespaceServiceDeps {
   events: NamespaceEvents;
   /** Owner proxy id of a namespace under the current table, or '' when there is no table. */
   ownerOf(namespace: string): string;
+  /** Which backend addresses are allowed (SSRF defence); checked at reservation and restore. */
+  backendPolicy: BackendPolicy;
 }
 
 export function leaseState(r: NamespaceRecord, now: number): LeaseState {
@@ -96,6 +99,7 @@ export class NamespaceService {
     try {
       name = checkNamespace(req.name);
       validateFields(req);
+      checkBackends(req.backends ?? [], this.deps.backendPolicy);
       ttl = this.ttl(req.leaseTtlSeconds);
     } catch (err) {
       metrics.reservations.inc({ status: 'invalid' });
@@ -226,6 +230,8 @@ export class NamespaceService {
         action: 'Refresh its lease instead (POST /v1/namespaces/{name}:refresh).',
       });
     }
+    // The policy may have changed since the reservation.
+    checkBackends(current.backends, this.deps.backendPolicy);
     const base: NamespaceRecord = {
       ...current,
       revokedAt: null,
@@ -334,6 +340,14 @@ function conflictMessage(holder: NamespaceRecord, now: number, retentionSeconds:
   }
   const state = leaseState(holder, now) === LeaseState.LEASE_STATE_GRACE ? ' (in its grace period)' : '';
   return `namespace "${holder.name}" is held by ${who} until ${iso(holder.expiresAt)}${state}, grace until ${iso(holder.graceUntil)} (lease ${holder.leaseId})`;
+}
+
+/** Refuses a backend the policy does not allow, naming the rule (validateFields has checked the URL form). */
+function checkBackends(backends: readonly string[], policy: BackendPolicy): void {
+  for (const b of backends) {
+    const refusal = policy.checkUrl(new URL(b));
+    if (refusal) throw new PrismError('PRISM-NS-008', describeRefusal(describe(b), refusal));
+  }
 }
 
 function validateFields(req: ReserveNamespaceRequest): void {

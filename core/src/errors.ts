@@ -52,6 +52,12 @@ export const ERROR_CATALOG = {
     action:
       'Read the namespace (GET /v1/namespaces/{name}) to see its state; restore a deleted namespace before refreshing it.',
   },
+  'PRISM-NS-008': {
+    status: 400,
+    title: 'A backend address is refused by the backend policy.',
+    action:
+      'Name a backend the policy allows: not link-local or metadata addresses, not a port of prism-admin or of a proxy, not loopback outside the development profile, and inside backendPolicy.allow when it is set. The message names the rule.',
+  },
   'PRISM-LEASE-001': {
     status: 400,
     title: 'Lease TTL out of bounds.',

@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { count, listenAddress, log, millis, profile, seconds } from './fragments.js';
+import { backendPolicy, count, listenAddress, log, millis, profile, seconds } from './fragments.js';
 
 export const adminConfigSchema = {
   $id: 'prism-admin',
@@ -94,6 +94,7 @@ export const adminConfigSchema = {
         maxBodyBytes: count(1_048_576, 1_024, 67_108_864, 'largest operator API request body, in bytes'),
       },
     },
+    backendPolicy,
     log,
   },
 } as const;

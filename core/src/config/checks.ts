@@ -1,3 +1,5 @@
+import { BlockList } from 'node:net';
+import { addCidr, isCidr } from '../backend-policy.js';
 import { PrismError } from '../errors.js';
 import type { AdminConfig } from './admin-schema.js';
 import type { PrismctlConfig } from './prismctl-schema.js';
@@ -72,6 +74,7 @@ export function checkAdminConfig(c: AdminConfig): void {
       `Set tokens.keyOverlapDays to at least ${Math.ceil(l.maxTtlSeconds / 86_400)} or lower leases.maxTtlSeconds.`,
     );
   }
+  checkBackendPolicy(c.backendPolicy);
 }
 
 export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>): void {
@@ -127,6 +130,34 @@ export function checkPrismctlConfig(c: PrismctlConfig): void {
         action:
           'Set lb.hashBalanceFactor to 0, or to a percentage of the average load such as 150 (no proxy above 1.5x).',
       },
+    );
+  }
+}
+
+/** Every allow/deny entry must parse: a policy that silently ignores an entry is worse than none. */
+export function checkBackendPolicy(p: { allow: readonly string[]; deny: readonly string[] }): void {
+  const fail = (option: string, value: string, action: string) =>
+    new PrismError('PRISM-CONFIG-001', `option ${option} has ${JSON.stringify(value)}, which is not valid`, {
+      action,
+    });
+  for (const cidr of p.deny) {
+    try {
+      addCidr(new BlockList(), cidr);
+    } catch {
+      throw fail('backendPolicy.deny', cidr, 'Give CIDRs such as 169.254.0.0/16 or fe80::/10, or single addresses.');
+    }
+  }
+  for (const entry of p.allow) {
+    if (isCidr(entry)) {
+      try {
+        addCidr(new BlockList(), entry);
+        continue;
+      } catch {}
+    } else if (/^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(entry)) continue;
+    throw fail(
+      'backendPolicy.allow',
+      entry,
+      'Give CIDRs (10.0.0.0/8), host names (api.example.com) or name suffixes (.example.com).',
     );
   }
 }

@@ -9,12 +9,17 @@ export const PROFILES = {
     prismctl: {},
   },
   staging: {
-    admin: { grpcListen: '0.0.0.0:8981', httpListen: '0.0.0.0:8982' },
+    admin: { grpcListen: '0.0.0.0:8981', httpListen: '0.0.0.0:8982', backendPolicy: { allowLoopback: false } },
     proxy: { listen: '0.0.0.0:8980', opsListen: '0.0.0.0:9980', auth: { required: true } },
     prismctl: { lb: { listen: '0.0.0.0:8080' } },
   },
   production: {
-    admin: { grpcListen: '0.0.0.0:8981', httpListen: '0.0.0.0:8982', dataDir: '/var/lib/prism-admin' },
+    admin: {
+      grpcListen: '0.0.0.0:8981',
+      httpListen: '0.0.0.0:8982',
+      dataDir: '/var/lib/prism-admin',
+      backendPolicy: { allowLoopback: false },
+    },
     proxy: {
       listen: '0.0.0.0:8980',
       opsListen: '0.0.0.0:9980',
