@@ -262,10 +262,23 @@ export class NamespaceService {
     await this.deps.store.purgeNamespace(name, this.audit(actor, 'purge', name, 'ok', force ? 'force' : ''));
   }
 
-  /** Ends a lease: stores the record, revokes its newest token and withdraws the advertisement. */
+  /**
+   * Ends a lease: stores the record, revokes the lease (every token issued for it, the newest and
+   * those from before a refresh) and withdraws the advertisement. A token issued before a refresh
+   * to a shorter TTL may outlive the lease's grace end, so the revocation is kept for the longest
+   * lease plus grace.
+   */
   async endLease(record: NamespaceRecord, audit: AuditEntry): Promise<void> {
     await this.deps.store.updateNamespace(record, audit);
-    const revocation = { jti: record.tokenJti, namespace: record.name, expiresAt: record.graceUntil };
+    const revocation = {
+      jti: record.tokenJti,
+      namespace: record.name,
+      expiresAt: Math.max(
+        record.graceUntil,
+        this.deps.clock.now() + (this.leases.maxTtlSeconds + this.leases.graceSeconds) * 1000,
+      ),
+      leaseId: record.leaseId,
+    };
     await this.deps.store.addRevocation(revocation);
     this.deps.events.revoked(revocation);
     this.deps.events.changed(record);

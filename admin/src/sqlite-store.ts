@@ -47,7 +47,8 @@ CREATE INDEX IF NOT EXISTS audit_target ON audit (target, id);
 CREATE TABLE IF NOT EXISTS revocations (
   jti TEXT PRIMARY KEY,
   namespace TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  lease_id TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY,
@@ -152,6 +153,11 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    // Data directories from before lease revocation: add the column (entries keep '' and revoke by jti only).
+    const columns = db.prepare('PRAGMA table_info(revocations)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'lease_id')) {
+      db.exec("ALTER TABLE revocations ADD COLUMN lease_id TEXT NOT NULL DEFAULT ''");
+    }
   } catch (err) {
     throw new PrismError(
       'PRISM-STORE-001',
@@ -190,9 +196,11 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       'SELECT at, actor, action, target, result, detail FROM audit WHERE target = ? ORDER BY id DESC LIMIT ?',
     ),
     addRevocation: db.prepare(
-      'INSERT INTO revocations (jti, namespace, expires_at) VALUES (@jti, @namespace, @expiresAt) ON CONFLICT(jti) DO NOTHING',
+      'INSERT INTO revocations (jti, namespace, expires_at, lease_id) VALUES (@jti, @namespace, @expiresAt, @leaseId) ON CONFLICT(jti) DO NOTHING',
     ),
-    listRevocations: db.prepare('SELECT jti, namespace, expires_at AS expiresAt FROM revocations ORDER BY jti'),
+    listRevocations: db.prepare(
+      'SELECT jti, namespace, expires_at AS expiresAt, lease_id AS leaseId FROM revocations ORDER BY jti',
+    ),
     pruneRevocations: db.prepare('DELETE FROM revocations WHERE expires_at <= ?'),
     listKeys: db.prepare(
       'SELECT kid, alg, private_jwk AS privateJwk, public_jwk AS publicJwk, created_at AS createdAt, retired_at AS retiredAt FROM signing_keys ORDER BY created_at, kid',

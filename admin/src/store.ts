@@ -58,6 +58,8 @@ export interface RevocationRecord {
   jti: string;
   namespace: string;
   expiresAt: number;
+  /** The lease whose every token is refused ('' in records older than lease revocation). */
+  leaseId: string;
 }
 
 export interface ListQuery {

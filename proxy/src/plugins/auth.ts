@@ -21,7 +21,7 @@ export const authPlugin: PluginFactory = (_options, env) => {
   const check = (ctx: RequestContext, claims: NamespaceClaims): Decision => {
     if (claims.exp * 1000 <= Date.now())
       return reject(new PrismError('PRISM-AUTH-003', 'the namespace token has expired'));
-    if (state.revoked.has(claims.jti)) {
+    if (state.revoked.has(claims.jti) || state.revokedLeases.has(claims.leaseId)) {
       return reject(new PrismError('PRISM-AUTH-004', `the token for namespace "${claims.namespace}" was revoked`));
     }
     if (claims.namespace !== ctx.namespace) {
