@@ -54,6 +54,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
     algorithm: config.tokens.algorithm,
     rotationDays: config.tokens.keyRotationDays,
     overlapDays: config.tokens.keyOverlapDays,
+    maxVerifyingKeys: config.tokens.maxVerifyingKeys,
   });
 
   const advertisement = (r: NamespaceRecord): NamespaceAdvertisement => {

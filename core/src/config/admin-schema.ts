@@ -84,6 +84,12 @@ export const adminConfigSchema = {
         },
         keyRotationDays: count(30, 1, 3_650, 'days between signing-key rotations'),
         keyOverlapDays: count(7, 0, 3_650, 'days a retired key still verifies old tokens'),
+        maxVerifyingKeys: count(
+          4,
+          2,
+          64,
+          'most keys in the JWKS (the signing key and the newest retired ones): a burst of rotations drops the oldest early',
+        ),
       },
     },
     limits: {
