@@ -124,7 +124,15 @@ export class NamespaceService {
       lastTrafficAt: null,
     };
     const { record, token } = await this.newLease(draft, ttl);
-    const result = await this.deps.store.insertNamespace(record, this.audit(actor, 'reserve', name));
+    const quota = this.deps.config.limits.namespacesPerTeam;
+    const result = await this.deps.store.insertNamespace(record, this.audit(actor, 'reserve', name), quota);
+    if (!result.ok && 'quota' in result) {
+      metrics.reservations.inc({ status: 'quota' });
+      throw new PrismError(
+        'PRISM-NS-009',
+        `${record.team ? `team "${record.team}"` : 'namespaces without a team'} already hold ${quota} live namespaces, the quota (limits.namespacesPerTeam)`,
+      );
+    }
     if (!result.ok) {
       metrics.reservations.inc({ status: 'conflict' });
       throw new PrismError(

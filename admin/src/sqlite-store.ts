@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS namespaces (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS namespaces_live_grace ON namespaces (grace_until) WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS namespaces_deleted ON namespaces (deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS namespaces_team ON namespaces (team) WHERE deleted_at IS NULL;
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
@@ -171,6 +172,7 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
   const stmt = {
     insertNs: db.prepare(`INSERT INTO namespaces (${COLUMNS}) VALUES (${PARAMS}) ON CONFLICT(name) DO NOTHING`),
     getNs: db.prepare('SELECT * FROM namespaces WHERE name = ?'),
+    countTeam: db.prepare('SELECT count(*) AS n FROM namespaces WHERE team = ? AND deleted_at IS NULL'),
     updateNs: db.prepare(
       `UPDATE namespaces SET ${COLUMNS.split(', ')
         .slice(1)
@@ -240,8 +242,14 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
   const putProxyRow = (p: StoredProxy) => stmt.putProxy.run({ ...p, member: p.member ? 1 : 0 });
 
   return {
-    insertNamespace: (record, audit) =>
+    insertNamespace: (record, audit, teamQuota) =>
+      // One synchronous step: no other reservation of this process runs between the count and the insert.
       run('reserving a namespace', (): InsertResult => {
+        const existing = stmt.getNs.get(record.name) as NamespaceRow | undefined;
+        if (!existing && (stmt.countTeam.get(record.team) as { n: number }).n >= teamQuota) {
+          stmt.audit.run({ ...audit, result: 'PRISM-NS-009' });
+          return { ok: false, quota: teamQuota };
+        }
         const { changes } = stmt.insertNs.run(toRow(record));
         if (changes === 1) {
           stmt.audit.run(audit);

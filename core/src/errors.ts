@@ -58,6 +58,12 @@ export const ERROR_CATALOG = {
     action:
       'Name a backend the policy allows: not link-local or metadata addresses, not a port of prism-admin or of a proxy, not loopback outside the development profile, and inside backendPolicy.allow when it is set. The message names the rule.',
   },
+  'PRISM-NS-009': {
+    status: 403,
+    title: "The team's namespace quota is used up.",
+    action:
+      'Delete namespaces the team no longer needs (soft-deleted ones do not count), or ask the operator to raise limits.namespacesPerTeam.',
+  },
   'PRISM-LEASE-001': {
     status: 400,
     title: 'Lease TTL out of bounds.',

@@ -98,6 +98,12 @@ export const adminConfigSchema = {
       default: {},
       properties: {
         maxBodyBytes: count(1_048_576, 1_024, 67_108_864, 'largest operator API request body, in bytes'),
+        namespacesPerTeam: count(
+          10_000,
+          1,
+          10_000_000,
+          'live namespaces one team may hold (namespaces without a team count as one team)',
+        ),
       },
     },
     backendPolicy,
