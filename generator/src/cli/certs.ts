@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { formatTable, type Io } from '../../../core/src/cli-output.js';
+import type { Io } from '../../../core/src/cli-output.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { describe } from '../../../core/src/names.js';
 import type { Role } from '../../../core/src/tls/identity.js';
@@ -40,15 +40,26 @@ function parseProxies(items: string[]): { id: string; hosts?: string[] }[] {
 function summary(issued: IssuedCertificate[], json: boolean | undefined): string {
   if (json) return `${JSON.stringify(issued, null, 2)}\n`;
   const path = (p: string) => relative(process.cwd(), p) || p;
-  const rows = issued.map((c) => [
-    c.role,
-    c.name,
-    path(c.certFile),
-    path(c.keyFile),
-    c.subjectAltNames.join(' ') || '-',
-    c.notAfter.toISOString().slice(0, 10),
-  ]);
-  return `${formatTable(['ROLE', 'NAME', 'CERTIFICATE', 'KEY (0600)', 'SUBJECT ALT NAMES', 'VALID UNTIL'], rows)}`;
+  const rows = [
+    ['ROLE', 'NAME', 'CERTIFICATE', 'KEY (0600)', 'VALID UNTIL', 'SUBJECT ALT NAMES'],
+    ...issued.map((c) => [
+      c.role,
+      c.role === 'ca' ? '-' : c.name,
+      path(c.certFile),
+      path(c.keyFile),
+      c.notAfter.toISOString().slice(0, 10),
+      c.role === 'ca' ? `CN=${c.name}` : c.subjectAltNames.map((s) => s.replace(/^IP Address:/, 'IP:')).join(' '),
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return `${rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 interface InitOptions {
@@ -150,6 +161,6 @@ each proxy pki/ca.crt and its pki/proxies/<id>.{crt,key} (controlPlane.tls.*); c
         days: days(opts.days, '--days'),
         force: opts.force,
       });
-      io.out(summary([issued], opts.json));
+      io.out(opts.json ? `${JSON.stringify(issued, null, 2)}\n` : summary([issued], false));
     });
 }
