@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -8,6 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
 import { makeTestPki, type TestPki } from '../../test-support/pki.js';
 import { removeDir } from '../../test-support/proxy-harness.js';
+import { runBin } from '../../test-support/run.js';
+import { spawnAdmin } from '../../test-support/spawn-admin.js';
 
 let pki: TestPki;
 let stranger: TestPki;
@@ -186,5 +188,45 @@ describe('mTLS on the gRPC control plane', () => {
     await live.until(() => live.tables.find((t) => t.proxies.length === 2));
     expect(live.error).toBeUndefined();
     expect(live.ended).toBe(false);
+  });
+});
+
+describe('prism-admin with mTLS, as a process', () => {
+  it('stops with a coded error when a certificate file is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prism-admin-tls-'));
+    cleanupDirs.push(dir);
+    const config = join(dir, 'admin.json');
+    writeFileSync(config, JSON.stringify({ tls: { ...(pki.admin().tls as object), keyFile: join(dir, 'none.key') } }));
+    const r = await runBin('prism-admin', ['--config', config, '--data-dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error PRISM-TLS-004: cannot read tls.keyFile');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('re-reads its certificate files on SIGHUP and keeps running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prism-admin-tls-'));
+    cleanupDirs.push(dir);
+    const config = join(dir, 'admin.json');
+    writeFileSync(config, JSON.stringify(pki.admin()));
+    const a = await spawnAdmin(dir, ['--config', config]);
+    try {
+      expect(a.ready.mtls).toBe('spiffe://prism/admin/admin');
+      const target = { grpc: a.grpc } as StartedAdmin;
+      const before = await servedSerial(target, 'proxy', 'proxy-a');
+      const { serial } = await pki.rotate('admin', 'admin');
+      expect(serial).not.toBe(before);
+      process.kill(a.pid, 'SIGHUP');
+      // tls.reloadIntervalMs is 60 s here: only the signal can make this happen in time.
+      const deadline = Date.now() + 10_000;
+      while ((await servedSerial(target, 'proxy', 'proxy-a')) !== serial && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await servedSerial(target, 'proxy', 'proxy-a')).toBe(serial);
+      expect(a.child.exitCode).toBeNull();
+      const p = proxy(target, 'proxy-a', await pki.credentials('proxy', 'proxy-a'));
+      await p.tableAt(1);
+    } finally {
+      await a.stop();
+    }
   });
 });
