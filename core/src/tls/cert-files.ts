@@ -176,8 +176,9 @@ export interface CertificateFilesOptions {
 export class CertificateFiles {
   private loaded: LoadedCertificates;
   private print: string;
-  /** Fingerprint of files that failed the check once; a second failure with the same files is logged. */
+  /** Why the last re-read failed; the same failure twice in a row is logged, once. */
   private refused?: string;
+  private warned?: string;
   private timer?: NodeJS.Timeout;
   private readonly caListeners = new Set<Listener<CaUpdate>>();
   private readonly identityListeners = new Set<Listener<IdentityUpdate>>();
@@ -212,7 +213,7 @@ export class CertificateFiles {
   /**
    * Re-reads the files. New, usable files replace the current ones; files that fail the check are
    * ignored and the current ones stay. A rotation that replaces the key and then the certificate
-   * is briefly a mismatched pair, so a failure is only logged when the same files fail twice.
+   * is briefly a mismatched pair, so a failure is logged (once) only when it repeats.
    */
   async reload(): Promise<'unchanged' | 'reloaded' | 'refused'> {
     const { source, role, log, purpose } = this.options;
@@ -229,8 +230,9 @@ export class CertificateFiles {
       if (print === this.print) return 'unchanged';
       this.loaded = checkCertificates(files, source, role);
     } catch (err) {
-      const seen = `error:${(err as Error).message}`;
-      if (this.refused === seen) {
+      const seen = (err as Error).message;
+      if (this.refused === seen && this.warned !== seen) {
+        this.warned = seen;
         log?.warn(
           { purpose, err: (err as Error).message, keeping: this.loaded.serial },
           'new certificate files are not usable; keeping the current ones',
@@ -241,6 +243,7 @@ export class CertificateFiles {
     }
     this.print = print;
     this.refused = undefined;
+    this.warned = undefined;
     log?.info(
       { purpose, serial: this.loaded.serial, identity: this.loaded.identity, notAfter: this.loaded.notAfter },
       'certificates reloaded',
