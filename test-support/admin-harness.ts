@@ -68,9 +68,9 @@ export class FakeProxy {
   constructor(
     address: string,
     readonly id: string,
-    options: { dataPort?: number; weight?: number; ackTables?: boolean } = {},
+    options: { dataPort?: number; weight?: number; ackTables?: boolean; credentials?: grpc.ChannelCredentials } = {},
   ) {
-    this.client = new ControlPlaneClient(address, grpc.credentials.createInsecure());
+    this.client = new ControlPlaneClient(address, options.credentials ?? grpc.credentials.createInsecure());
     this.stream = this.client.connect() as grpc.ClientDuplexStream<unknown, AdminMessage>;
     this.stream.on('data', (m: AdminMessage) => {
       this.messages.push(m);

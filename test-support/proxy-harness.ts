@@ -77,9 +77,14 @@ export async function startProxy(
       opsListen: '127.0.0.1:0',
       admin: admins,
       stateDir,
-      controlPlane: { reconnectInitialMs: 50, reconnectMaxMs: 500, breakerHalfOpenMs: 500 },
       pools: { keepAliveTimeoutMs: 1_000 },
       ...values,
+      controlPlane: {
+        reconnectInitialMs: 50,
+        reconnectMaxMs: 500,
+        breakerHalfOpenMs: 500,
+        ...(values.controlPlane as Record<string, unknown> | undefined),
+      },
     },
   });
   const proxy = await buildProxy({ config, logger: pino({ level: process.env.PRISM_TEST_LOG ?? 'silent' }) });

@@ -6,6 +6,8 @@ export interface AdminProcess {
   pid: number;
   http: string;
   grpc: string;
+  /** The "prism-admin listening" log line. */
+  ready: Record<string, unknown>;
   /** Stops it by PID (SIGKILL when `kill9`) and waits for the exit. */
   stop(kill9?: boolean): Promise<void>;
 }
@@ -17,5 +19,12 @@ export async function spawnAdmin(dataDir: string, extra: string[] = []): Promise
     ['--data-dir', dataDir, '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...extra],
     'prism-admin listening',
   );
-  return { child: p.child, pid: p.pid, http: `http://${p.ready.http}`, grpc: String(p.ready.grpc), stop: p.stop };
+  return {
+    child: p.child,
+    pid: p.pid,
+    http: `http://${p.ready.http}`,
+    grpc: String(p.ready.grpc),
+    ready: p.ready,
+    stop: p.stop,
+  };
 }

@@ -7,6 +7,7 @@ import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { splitHostPort } from '../../core/src/config/checks.js';
 import { PrismError } from '../../core/src/errors.js';
 import { partitionOf } from '../../core/src/partition.js';
+import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
 import { CleanupJob } from './cleanup.js';
 import { type Connection, Fleet } from './fleet.js';
@@ -46,6 +47,19 @@ export async function buildAdmin(options: BuildAdminOptions) {
       `etcd storage (--etcd ${config.etcd.join(',')}) is not available in this build yet; the embedded SQLite store in --data-dir is`,
     );
   }
+  const certificates = config.tls.certFile
+    ? new CertificateFiles({
+        source: {
+          cert: { option: 'tls.certFile', path: config.tls.certFile },
+          key: { option: 'tls.keyFile', path: config.tls.keyFile },
+          ca: { option: 'tls.caFile', path: config.tls.caFile },
+        },
+        role: { usage: 'serverAuth', role: 'admin' },
+        reloadIntervalMs: config.tls.reloadIntervalMs,
+        purpose: 'admin gRPC',
+        log,
+      })
+    : undefined;
   const store = options.store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous });
   const metrics = buildAdminMetrics();
   const issuer = await TokenIssuer.open({
@@ -122,8 +136,14 @@ export async function buildAdmin(options: BuildAdminOptions) {
   issuer.onRotate = () => fleet.broadcast({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
   const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
 
+  // grpc-js (1.14) applies a certificate provider's updates with setSecureContext on the bound
+  // server: rotated files take effect for new connections without re-binding the port. The same
+  // provider serves as CA and identity source, which also makes the order of the arguments moot.
+  const grpcCredentials = certificates
+    ? grpc.experimental.createCertificateProviderServerCredentials(certificates, certificates, true)
+    : grpc.ServerCredentials.createInsecure();
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_permit_without_calls': 1 });
-  grpcServer.addService(controlPlaneService, buildControlPlane(fleet, metrics, log));
+  grpcServer.addService(controlPlaneService, buildControlPlane(fleet, metrics, log, { mtls: !!certificates }));
   const http = buildHttpApi({
     namespaces,
     fleet,
@@ -152,7 +172,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
       const grpcPort = await new Promise<number>((resolve, reject) =>
         grpcServer.bindAsync(
           `${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}`,
-          grpc.ServerCredentials.createInsecure(),
+          grpcCredentials,
           (err, port) => (err ? reject(err) : resolve(port)),
         ),
       );
@@ -172,14 +192,27 @@ export async function buildAdmin(options: BuildAdminOptions) {
         cleanup.start();
         void cleanup.runOnce();
       }
+      certificates?.start();
       addresses = { grpc: `${g.host}:${grpcPort}`, http: `${h.host}:${httpPort}`, grpcPort, httpPort };
-      log.info({ grpc: addresses.grpc, http: addresses.http, dataDir: config.dataDir }, 'prism-admin listening');
+      log.info(
+        {
+          grpc: addresses.grpc,
+          http: addresses.http,
+          dataDir: config.dataDir,
+          mtls: certificates ? certificates.current.identity : false,
+        },
+        'prism-admin listening',
+      );
       return addresses;
     },
 
     addresses: () => addresses,
 
+    /** Re-reads the certificate files now (SIGHUP); they are also re-read every tls.reloadIntervalMs. */
+    reloadCertificates: () => certificates?.reload() ?? Promise.resolve('unchanged' as const),
+
     async close(): Promise<void> {
+      certificates?.stop();
       for (const t of timers) clearInterval(t);
       cleanup.stop();
       fleet.closeAll();

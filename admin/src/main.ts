@@ -55,6 +55,12 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
     async (config) => {
       const admin = await buildAdmin({ config });
       await admin.listen();
+      // SIGHUP re-reads the certificate files at once (they are also re-read on a timer).
+      const hangup = () => {
+        admin.log.info({ signal: 'SIGHUP' }, 're-reading certificate files');
+        void admin.reloadCertificates();
+      };
+      process.on('SIGHUP', hangup);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           admin.log.info({ signal }, 'prism-admin stopping');
@@ -63,6 +69,7 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      process.off('SIGHUP', hangup);
       return 0;
     },
   );

@@ -144,6 +144,63 @@ export const ERROR_CATALOG = {
     title: 'Invalid control-plane message.',
     action: 'Open the stream with a Register message carrying a valid proxy id, address and ports.',
   },
+  'PRISM-FLEET-003': {
+    status: 403,
+    title: "The proxy's client certificate is for another proxy id.",
+    action:
+      'Give the proxy the certificate made for its --id (`prismctl certs issue --ca DIR --proxy ID`); a proxy id registers only with its own certificate.',
+  },
+  'PRISM-FLEET-004': {
+    status: 403,
+    title: 'The client certificate is not a proxy certificate.',
+    action:
+      'Register with a proxy certificate (URI SAN spiffe://prism/proxy/<id>, from `prismctl certs`); admin and operator certificates cannot join the fleet.',
+  },
+  'PRISM-TLS-001': {
+    status: 500,
+    title: 'The openssl command is not available.',
+    action: 'Install OpenSSL (Debian/Ubuntu: apt-get install openssl) so that `openssl version` runs, then repeat.',
+  },
+  'PRISM-TLS-002': {
+    status: 409,
+    title: 'The output already holds a CA or the certificate to be written.',
+    action:
+      'Choose another --out, or pass --force to replace the files (replacing the CA makes every certificate it signed stop verifying).',
+  },
+  'PRISM-TLS-003': {
+    status: 500,
+    title: 'openssl failed to make a certificate.',
+    action: 'Read the openssl message quoted; check that ca.crt and ca.key are intact, readable and belong together.',
+  },
+  'PRISM-TLS-004': {
+    status: 400,
+    title: 'A certificate, key or CA file cannot be read or parsed.',
+    action:
+      'Check the path and permissions of the named file and that it holds PEM (BEGIN CERTIFICATE / BEGIN PRIVATE KEY), as `prismctl certs` writes it.',
+  },
+  'PRISM-TLS-005': {
+    status: 400,
+    title: 'The certificate does not match its private key.',
+    action: 'Configure the key written together with the certificate (the same base name under `prismctl certs`).',
+  },
+  'PRISM-TLS-006': {
+    status: 400,
+    title: 'The certificate is not signed by the configured CA, or is outside its validity period.',
+    action:
+      'Issue a new certificate from the fleet CA (`prismctl certs issue --ca DIR ...`), or point caFile at the CA that signed it.',
+  },
+  'PRISM-TLS-007': {
+    status: 400,
+    title: 'Invalid input to prismctl certs.',
+    action:
+      'Give proxy ids and names as 1-63 characters of a-z, 0-9, ".", "-", "_"; hosts as DNS names or IP addresses; --days as whole days within the CA validity.',
+  },
+  'PRISM-TLS-008': {
+    status: 400,
+    title: 'The certificate lacks the identity or key usage its role needs.',
+    action:
+      'Use the certificate `prismctl certs` made for this role and name: an admin needs serverAuth and URI spiffe://prism/admin/<name>, a proxy clientAuth and URI spiffe://prism/proxy/<its id>.',
+  },
   'PRISM-STORE-001': {
     status: 503,
     title: "The admin's storage failed.",

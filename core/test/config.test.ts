@@ -121,6 +121,10 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [{ proxies: { staleAfterMissed: 4, disconnectedAfterMissed: 3 } }, 'proxies.disconnectedAfterMissed = 3'],
     [{ tokens: { keyOverlapDays: 3 } }, 'tokens.keyOverlapDays = 3 is shorter than leases.maxTtlSeconds = 604800'],
     [{ grpcListen: '127.0.0.1:9000', httpListen: '127.0.0.1:9000' }, 'options grpcListen and httpListen both bind'],
+    [
+      { tls: { certFile: 'a.crt', keyFile: 'a.key' } },
+      'tls.caFile, tls.certFile and tls.keyFile must be given together',
+    ],
   ])('admin contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('admin', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');
@@ -137,6 +141,12 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [{ tls: { certFile: 'cert.pem' } }, 'tls.certFile and tls.keyFile must be given together'],
     [{ listen: '127.0.0.1:9980' }, 'options listen and opsListen both bind'],
     [{ forwarding: { mode: 'client', h2c: true } }, 'forwarding.h2c = true has no effect'],
+    [{ controlPlane: { tls: { caFile: 'ca.crt' } } }, 'neither controlPlane.tls.certFile nor tls.certFile'],
+    [
+      { controlPlane: { tls: { certFile: 'p.crt', keyFile: 'p.key' } } },
+      'controlPlane.tls.certFile is set but controlPlane.tls.caFile is not',
+    ],
+    [{ controlPlane: { tls: { caFile: 'ca.crt', certFile: 'p.crt' } } }, 'must be given together'],
   ])('proxy contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('proxy', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');

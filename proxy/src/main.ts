@@ -61,6 +61,12 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
     async (config) => {
       const proxy = await buildProxy({ config });
       await proxy.listen();
+      // SIGHUP re-reads the certificate files at once (they are also re-read on a timer).
+      const hangup = () => {
+        proxy.log.info({ signal: 'SIGHUP' }, 're-reading certificate files');
+        void proxy.reloadCertificates();
+      };
+      process.on('SIGHUP', hangup);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           proxy.log.info({ signal }, 'prism-proxy stopping');
@@ -69,6 +75,7 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      process.off('SIGHUP', hangup);
       return 0;
     },
   );

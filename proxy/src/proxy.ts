@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import {
   createServer as createH2Server,
@@ -10,9 +9,10 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { splitHostPort } from '../../core/src/config/checks.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
+import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { Backends } from './backends.js';
 import { buildChain } from './chain.js';
-import { ControlClient } from './control-client.js';
+import { adminChannelCredentials, ControlClient } from './control-client.js';
 import { Forwarder } from './forwarder.js';
 import { sniffingServer } from './listeners.js';
 import { buildProxyMetrics } from './metrics.js';
@@ -44,6 +44,18 @@ export async function buildProxy(options: BuildProxyOptions) {
       { version: state.version, advertisements: state.advertisements.size },
       'serving from the last-known-good state',
     );
+  const dataCertificates = config.tls.certFile
+    ? new CertificateFiles({
+        source: {
+          cert: { option: 'tls.certFile', path: config.tls.certFile },
+          key: { option: 'tls.keyFile', path: config.tls.keyFile },
+        },
+        reloadIntervalMs: config.tls.reloadIntervalMs,
+        purpose: 'proxy data port',
+        log,
+      })
+    : undefined;
+  const controlCertificates = controlPlaneCertificates(config, log);
   const metrics = buildProxyMetrics(config.id);
   const backends = new Backends(config.pools.backendRetryMs);
   const forwarder = new Forwarder({ self: config.id, config, state, backends, metrics });
@@ -69,16 +81,13 @@ export async function buildProxy(options: BuildProxyOptions) {
   const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderBytes } };
   let h2: Http2Server | Http2SecureServer;
   let data: NetServer | Http2SecureServer;
-  if (config.tls.certFile) {
-    h2 = createSecureServer(
-      {
-        ...h2Options,
-        allowHTTP1: true,
-        cert: readFileSync(config.tls.certFile),
-        key: readFileSync(config.tls.keyFile),
-      },
+  if (dataCertificates) {
+    const secure = createSecureServer(
+      { ...h2Options, allowHTTP1: true, cert: dataCertificates.current.cert, key: dataCertificates.current.key },
       handle,
     );
+    dataCertificates.onChange((c) => secure.setSecureContext({ cert: c.cert, key: c.key }));
+    h2 = secure;
     data = h2;
   } else {
     h2 = createH2Server(h2Options, handle);
@@ -106,6 +115,14 @@ export async function buildProxy(options: BuildProxyOptions) {
     log,
     addresses: () => addresses,
     control: () => control,
+    /** The files in use: the data port's and the control plane's certificates. */
+    certificates: () => ({ data: dataCertificates?.current, control: controlCertificates?.current }),
+
+    /** Re-reads the certificate files now (SIGHUP); they are also re-read on their reload intervals. */
+    async reloadCertificates(): Promise<void> {
+      await dataCertificates?.reload();
+      await controlCertificates?.reload();
+    },
 
     async listen(): Promise<ProxyAddresses> {
       const dataPort = await bind(data, config.listen);
@@ -114,6 +131,7 @@ export async function buildProxy(options: BuildProxyOptions) {
       const advertised = config.advertise ? splitHostPort(config.advertise) : { host: listenHost, port: dataPort };
       control = new ControlClient({
         endpoints: config.admin,
+        credentials: controlCertificates ? adminChannelCredentials(controlCertificates) : undefined,
         self: { id: config.id, address: advertised.host, dataPort: advertised.port || dataPort, opsPort },
         state,
         config: config.controlPlane,
@@ -122,16 +140,26 @@ export async function buildProxy(options: BuildProxyOptions) {
       });
       env.control = control;
       control.start();
+      dataCertificates?.start();
+      controlCertificates?.start();
       const opsHost = splitHostPort(config.opsListen).host;
       addresses = { data: hostPort(listenHost, dataPort), ops: hostPort(opsHost, opsPort), dataPort, opsPort };
       log.info(
-        { id: config.id, data: addresses.data, ops: addresses.ops, admin: config.admin },
+        {
+          id: config.id,
+          data: addresses.data,
+          ops: addresses.ops,
+          admin: config.admin,
+          mtls: controlCertificates ? controlCertificates.current.identity : false,
+        },
         'prism-proxy listening',
       );
       return addresses;
     },
 
     async close(): Promise<void> {
+      dataCertificates?.stop();
+      controlCertificates?.stop();
       control?.stop();
       const closing = [data, ops].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       h1.closeAllConnections();
@@ -146,6 +174,32 @@ export async function buildProxy(options: BuildProxyOptions) {
       }
     },
   };
+}
+
+/**
+ * The proxy's identity towards the admin: controlPlane.tls, or the data port's pair when only the
+ * CA is given there (one certificate per proxy serves both). Checked at start-up, so a proxy with
+ * another proxy's certificate stops with PRISM-TLS-008 instead of being refused by the admin forever.
+ */
+function controlPlaneCertificates(config: Readonly<ProxyConfig>, log: Logger): CertificateFiles | undefined {
+  const tls = config.controlPlane.tls;
+  if (!tls.caFile) return undefined;
+  const own = tls.certFile !== '';
+  return new CertificateFiles({
+    source: {
+      cert: own
+        ? { option: 'controlPlane.tls.certFile', path: tls.certFile }
+        : { option: 'tls.certFile', path: config.tls.certFile },
+      key: own
+        ? { option: 'controlPlane.tls.keyFile', path: tls.keyFile }
+        : { option: 'tls.keyFile', path: config.tls.keyFile },
+      ca: { option: 'controlPlane.tls.caFile', path: tls.caFile },
+    },
+    role: { usage: 'clientAuth', role: 'proxy', name: config.id },
+    reloadIntervalMs: tls.reloadIntervalMs,
+    purpose: 'proxy control plane',
+    log,
+  });
 }
 
 export type PrismProxy = Awaited<ReturnType<typeof buildProxy>>;

@@ -92,6 +92,31 @@ export const adminConfigSchema = {
         ),
       },
     },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        caFile: {
+          type: 'string',
+          default: '',
+          description:
+            'PEM CA bundle that proxy client certificates must chain to; with certFile and keyFile the gRPC port requires mTLS and a proxy registers only under the id of its certificate',
+        },
+        certFile: {
+          type: 'string',
+          default: '',
+          description: 'PEM certificate of this admin (serverAuth, URI SAN spiffe://prism/admin/<name>)',
+        },
+        keyFile: { type: 'string', default: '', description: 'PEM private key of certFile' },
+        reloadIntervalMs: millis(
+          60_000,
+          100,
+          86_400_000,
+          'how often the three files are re-read; changed, valid files apply to new connections (also on SIGHUP)',
+        ),
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

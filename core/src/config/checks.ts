@@ -68,6 +68,13 @@ export function checkAdminConfig(c: AdminConfig): void {
       'Raise proxies.disconnectedAfterMissed: a proxy turns stale before it is disconnected.',
     );
   }
+  const tls = [c.tls.caFile, c.tls.certFile, c.tls.keyFile];
+  if (tls.some((f) => f !== '') && tls.some((f) => f === '')) {
+    throw conflict(
+      'tls.caFile, tls.certFile and tls.keyFile must be given together',
+      "Set all three (mTLS on the gRPC control plane: the CA proxies are checked against, and this admin's certificate and key), or none.",
+    );
+  }
   if (c.tokens.keyOverlapDays * 86_400 < l.maxTtlSeconds) {
     throw conflict(
       `tokens.keyOverlapDays = ${c.tokens.keyOverlapDays} is shorter than leases.maxTtlSeconds = ${l.maxTtlSeconds}: tokens signed just before a key rotation would stop verifying while their lease is live`,
@@ -105,6 +112,24 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
     );
   }
   const cp = c.controlPlane;
+  if ((cp.tls.certFile === '') !== (cp.tls.keyFile === '')) {
+    throw conflict(
+      'controlPlane.tls.certFile and controlPlane.tls.keyFile must be given together',
+      'Set both, or neither to use tls.certFile and tls.keyFile.',
+    );
+  }
+  if (cp.tls.caFile === '' && cp.tls.certFile !== '') {
+    throw conflict(
+      'controlPlane.tls.certFile is set but controlPlane.tls.caFile is not, so the admin could not be verified',
+      'Set controlPlane.tls.caFile to the fleet CA (ca.crt from prismctl certs init).',
+    );
+  }
+  if (cp.tls.caFile !== '' && cp.tls.certFile === '' && c.tls.certFile === '') {
+    throw conflict(
+      "controlPlane.tls.caFile is set but neither controlPlane.tls.certFile nor tls.certFile names this proxy's certificate",
+      'Set controlPlane.tls.certFile and keyFile (or tls.certFile and keyFile) to the pair prismctl certs made for this proxy id.',
+    );
+  }
   if (cp.reconnectInitialMs > cp.reconnectMaxMs) {
     throw conflict(
       `controlPlane.reconnectInitialMs = ${cp.reconnectInitialMs} is above controlPlane.reconnectMaxMs = ${cp.reconnectMaxMs}`,

@@ -67,6 +67,32 @@ export const proxyConfigSchema = {
         reconnectMaxMs: millis(30_000, 100, 600_000, 'largest reconnect delay'),
         breakerFailures: count(5, 1, 1_000, 'consecutive admin failures that open the circuit breaker'),
         breakerHalfOpenMs: millis(10_000, 100, 600_000, 'time the breaker stays open before a trial call'),
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            caFile: {
+              type: 'string',
+              default: '',
+              description:
+                "PEM CA bundle the admin's certificate must chain to; set, the control stream uses mTLS with certFile/keyFile as this proxy's identity",
+            },
+            certFile: {
+              type: 'string',
+              default: '',
+              description:
+                'PEM certificate of this proxy (clientAuth, URI SAN spiffe://prism/proxy/<id>); default: tls.certFile, the data port certificate',
+            },
+            keyFile: { type: 'string', default: '', description: 'PEM private key of certFile; default: tls.keyFile' },
+            reloadIntervalMs: millis(
+              60_000,
+              100,
+              86_400_000,
+              'how often the files are re-read; changed, valid files apply to the next connection (also on SIGHUP)',
+            ),
+          },
+        },
       },
     },
     auth: {
@@ -127,6 +153,12 @@ export const proxyConfigSchema = {
       properties: {
         certFile: { type: 'string', default: '', description: 'PEM certificate; enables TLS with ALPN h2/http1.1' },
         keyFile: { type: 'string', default: '', description: 'PEM private key for certFile' },
+        reloadIntervalMs: millis(
+          60_000,
+          100,
+          86_400_000,
+          'how often certFile and keyFile are re-read; changed, valid files apply to new connections (also on SIGHUP)',
+        ),
       },
     },
     log,
