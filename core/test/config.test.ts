@@ -121,6 +121,10 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [{ proxies: { staleAfterMissed: 4, disconnectedAfterMissed: 3 } }, 'proxies.disconnectedAfterMissed = 3'],
     [{ tokens: { keyOverlapDays: 3 } }, 'tokens.keyOverlapDays = 3 is shorter than leases.maxTtlSeconds = 604800'],
     [{ grpcListen: '127.0.0.1:9000', httpListen: '127.0.0.1:9000' }, 'options grpcListen and httpListen both bind'],
+    [
+      { limits: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 } },
+      'limits.headersTimeoutMs = 20000 is above limits.requestTimeoutMs = 10000',
+    ],
   ])('admin contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('admin', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');

@@ -92,6 +92,36 @@ export const adminConfigSchema = {
       default: {},
       properties: {
         maxBodyBytes: count(1_048_576, 1_024, 67_108_864, 'largest operator API request body, in bytes'),
+        maxHeaderBytes: count(
+          16_384,
+          1_024,
+          1_048_576,
+          'largest request line plus headers of an operator API request, in bytes; larger gets 431',
+        ),
+        headersTimeoutMs: millis(
+          10_000,
+          100,
+          600_000,
+          'time a client has to send its request line and headers (counted from connecting, or from the first byte of a request) before it gets 408',
+        ),
+        requestTimeoutMs: millis(
+          30_000,
+          100,
+          3_600_000,
+          'time a client has to send its whole request, headers and body (no less than headersTimeoutMs), before it gets 408',
+        ),
+        keepAliveTimeoutMs: millis(
+          5_000,
+          100,
+          600_000,
+          'idle time between two requests on a keep-alive connection before the admin closes it',
+        ),
+        idleTimeoutMs: millis(
+          60_000,
+          100,
+          3_600_000,
+          'time a connection may carry no bytes at all, e.g. a client that stops reading its answer, before it is closed',
+        ),
       },
     },
     log,
