@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -148,6 +150,22 @@ describe('requests that crashed or confused the admin', () => {
       `POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}`,
     );
     expect([streamed.status, code(streamed.body)]).toEqual([413, 'PRISM-API-002']);
+    expect(errorsIn(a.lines)).toEqual([]);
+  });
+});
+
+describe('clients that go away', () => {
+  it('a client that leaves in the middle of its body costs no error line, and the admin keeps serving', async () => {
+    const a = await admin();
+    const socket = connect(a.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"na',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await fetch(`${a.http}/healthz`)).status).toBe(200);
     expect(errorsIn(a.lines)).toEqual([]);
   });
 });
