@@ -60,7 +60,7 @@ describe('every route of the README, on fastify', () => {
     );
     const revoked = await call(a, 'POST', '/v1/namespaces/alpha:revoke', { reason: 'test' });
     expect(revoked.json.lease.state).toBe('LEASE_STATE_REVOKED');
-    // No body at all, as `prismctl`-less curl users send it: an empty message.
+    // No body at all (`curl -X POST`): an empty message, as before.
     const restored = await call(a, 'POST', '/v1/namespaces/alpha:restore');
     expect([restored.status, restored.json.lease.state]).toEqual([200, 'LEASE_STATE_ACTIVE']);
     expect((await call(a, 'DELETE', '/v1/namespaces/alpha?force=true')).json.deletedAt).toBeDefined();
