@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { type Admin, buildAdmin } from '../admin/src/admin.js';
 import type { Clock } from '../core/src/clock.js';
 import { loadConfig } from '../core/src/config/load.js';
@@ -19,13 +19,18 @@ export interface StartedAdmin {
 
 /** A real admin on 127.0.0.1 with free ports and a fresh SQLite data directory. */
 export async function startAdmin(
-  options: { clock?: Clock; dir?: string; values?: Record<string, unknown> } = {},
+  options: { clock?: Clock; dir?: string; values?: Record<string, unknown>; logger?: Logger } = {},
 ): Promise<StartedAdmin> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'prism-admin-'));
   const config = loadConfig('admin', {
     values: { dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', ...options.values },
   });
-  const admin = await buildAdmin({ config, clock: options.clock, timers: false, logger: pino({ level: 'silent' }) });
+  const admin = await buildAdmin({
+    config,
+    clock: options.clock,
+    timers: false,
+    logger: options.logger ?? pino({ level: 'silent' }),
+  });
   const addr = await admin.listen();
   return {
     admin,

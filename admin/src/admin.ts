@@ -151,7 +151,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
     store,
     metrics,
     log,
-    maxBodyBytes: config.limits.maxBodyBytes,
+    limits: config.limits,
     countLive: () => store.countLive(clock.now()),
   });
 
@@ -166,6 +166,8 @@ export async function buildAdmin(options: BuildAdminOptions) {
     issuer,
     metrics,
     log,
+    /** The operator API (fastify): `inject()` serves a request without a socket. */
+    http,
 
     async listen(): Promise<AdminAddresses> {
       const g = splitHostPort(config.grpcListen);
@@ -177,11 +179,14 @@ export async function buildAdmin(options: BuildAdminOptions) {
         ),
       );
       const h = splitHostPort(config.httpListen);
+      // The node:http server directly, not fastify's listen(): its "Server listening" line would come
+      // before the one line that names both ports.
+      await http.ready();
       await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(h.port, h.host, () => resolve());
+        http.server.once('error', reject);
+        http.server.listen(h.port, h.host, () => resolve());
       });
-      const httpPort = (http.address() as AddressInfo).port;
+      const httpPort = (http.server.address() as AddressInfo).port;
       if (options.timers !== false) {
         const beat = config.proxies.heartbeatSeconds * 1000;
         timers.push(setInterval(() => void fleet.checkHealth(), Math.max(250, beat / 2)));
@@ -226,8 +231,8 @@ export async function buildAdmin(options: BuildAdminOptions) {
           resolve();
         });
       });
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.server.closeAllConnections();
+      await http.close();
       await fleet.flush().catch(() => undefined);
       await store.close();
     },

@@ -1,6 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Socket } from 'node:net';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { isPrismError, PrismError } from '../../core/src/errors.js';
 import { describe } from '../../core/src/names.js';
 import { partitionTableSchema } from '../../core/src/table-schema.js';
@@ -21,12 +23,18 @@ import { leaseWarnings, type NamespaceService } from './namespaces.js';
 import type { AdminStore } from './store.js';
 import type { TokenIssuer } from './tokens.js';
 
-const ajv = new Ajv({ strict: true, allErrors: false });
+// Bodies are checked as they are: a wrong type is the client's error, never coerced or dropped.
+const bodyAjv = new Ajv({ strict: true, allErrors: false });
+// Query values arrive as strings; `pageSize=20` is the integer 20, `pageSize=abc` is refused.
+const queryAjv = new Ajv({ strict: true, allErrors: false, coerceTypes: true });
+
 const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
 const uint = { type: 'integer', minimum: 0, maximum: 4_294_967_295 } as const;
+const page = { type: 'integer', minimum: 1, maximum: 1000 } as const;
+const query = (properties: Record<string, object>) => ({ type: 'object', properties }) as const;
 
 const schemas = {
-  reserve: ajv.compile({
+  reserve: {
     type: 'object',
     additionalProperties: false,
     required: ['name'],
@@ -38,23 +46,23 @@ const schemas = {
       lease_ttl_seconds: uint,
       config: { type: 'object', maxProperties: 1000, additionalProperties: str(65_536) },
     },
-  }),
-  refresh: ajv.compile({
+  },
+  refresh: {
     type: 'object',
     additionalProperties: false,
     properties: { name: str(255), leaseTtlSeconds: uint, lease_ttl_seconds: uint },
-  }),
-  revoke: ajv.compile({
+  },
+  revoke: {
     type: 'object',
     additionalProperties: false,
     properties: { name: str(255), reason: str(1024) },
-  }),
-  force: ajv.compile({
+  },
+  force: {
     type: 'object',
     additionalProperties: false,
     properties: { name: str(255), force: { type: 'boolean' } },
-  }),
-  rebalance: ajv.compile({
+  },
+  rebalance: {
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -66,7 +74,15 @@ const schemas = {
         additionalProperties: { type: 'integer', minimum: 1, maximum: 256 },
       },
     },
+  },
+  list: query({
+    prefix: str(4096),
+    includeDeleted: { type: 'boolean' },
+    pageSize: page,
+    pageToken: str(4096),
   }),
+  deleteQuery: query({ force: { type: 'boolean' } }),
+  audit: query({ target: str(4096), limit: page }),
 };
 
 export interface HttpApiDeps {
@@ -76,56 +92,99 @@ export interface HttpApiDeps {
   store: AdminStore;
   metrics: AdminMetrics;
   log: Logger;
-  maxBodyBytes: number;
+  limits: Readonly<AdminConfig['limits']>;
   countLive(): Promise<number>;
 }
 
-type Handler = (req: IncomingMessage, url: URL, name: string | undefined) => Promise<Reply>;
 interface Reply {
   status: number;
+  /** Sent as JSON; a string is sent as it is (with its own content-type in `headers`). */
   body: unknown;
   headers?: Record<string, string>;
 }
 
+type Method = 'GET' | 'POST' | 'DELETE';
+
+/** One operator endpoint: the unit later hooks (auth, rate limits) decorate. */
+interface Route {
+  method: Method;
+  /** As the README writes it: `{name}` is one path segment without a colon; `:action` is literal. */
+  path: string;
+  body?: object;
+  query?: object;
+  handle(req: FastifyRequest): Promise<Reply>;
+}
+
 const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers });
 
-/** The HTTP/JSON operator API (CONTRACT §6): proto3 JSON in and out, coded errors. */
-export function buildHttpApi(deps: HttpApiDeps): Server {
-  const { namespaces, fleet, issuer, store, metrics } = deps;
+/**
+ * The README's `/v1/namespaces/{name}:refresh` in find-my-way's syntax, where `::` is a literal colon.
+ * A parameter ends at a `/` anyway; the pattern (tested on the decoded value) keeps `x:bogus` off `{name}`.
+ */
+const routerPath = (path: string) => path.replaceAll(':', '::').replace(/\{(\w+)\}/g, ':$1(^[^:]+)');
 
-  const actor = (req: IncomingMessage) => {
+/** The path of a request for a message: raw, shortened, without the query. */
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.length > 200 ? `${path.slice(0, 197)}...` : path;
+};
+
+/** A coded answer written straight to a socket, for failures Node reports before a request exists. */
+const rawAnswer = (err: PrismError, headers: Record<string, string> = {}) => {
+  const text = JSON.stringify(err.toBody());
+  const head = Object.entries({ 'content-type': 'application/json', ...headers })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  return `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}\r\n${head}content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`;
+};
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/**
+ * The HTTP/JSON operator API (CONTRACT §6) on fastify: proto3 JSON in and out, every failure a coded
+ * answer. Returns the fastify instance, ready for `inject()`; the admin listens on `.server`.
+ */
+export function buildHttpApi(deps: HttpApiDeps) {
+  const { namespaces, fleet, issuer, store, metrics, limits } = deps;
+
+  const app = Fastify({
+    loggerInstance: deps.log,
+    // No access log: the admin logs what it does (audit, errors), not every request.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.maxBodyBytes,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both timeouts every 30 s by default, which would let a 10 s limit run to 40 s.
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    // HEAD and OPTIONS get the 405 they always got; the Allow header stays what the README says.
+    exposeHeadRoutes: false,
+    // A request during shutdown is served or cut with its connection, not answered with an uncoded 503.
+    return503OnClosing: false,
+    // Long names reach the namespace service and get PRISM-NS-001, as before.
+    routerOptions: { maxParamLength: 65_536 },
+    frameworkErrors: (err, req, reply) => answerError(err, req, reply),
+    clientErrorHandler: (err, socket) => answerClientError(err, socket),
+  });
+
+  const actor = (req: FastifyRequest) => {
     const given = req.headers['x-prism-actor'];
     if (typeof given === 'string' && /^[\x20-\x7e]{1,128}$/.test(given)) return given;
     return `ip:${req.socket.remoteAddress ?? 'unknown'}`;
   };
-
-  const body = async (req: IncomingMessage, validate: ValidateFunction): Promise<Record<string, unknown>> => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > deps.maxBodyBytes) {
-        throw new PrismError('PRISM-API-002', `the request body exceeds ${deps.maxBodyBytes} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
-    let value: unknown = {};
-    if (text.trim() !== '') {
-      try {
-        value = JSON.parse(text);
-      } catch (err) {
-        throw new PrismError('PRISM-API-001', `the request body is not JSON: ${(err as Error).message}`);
-      }
-    }
-    if (!validate(value)) {
-      const e = validate.errors?.[0];
-      const field = e?.instancePath ? `field ${e.instancePath.slice(1).replaceAll('/', '.')}` : 'the body';
-      const extra = e?.keyword === 'additionalProperties' ? ` (${describe(e.params.additionalProperty)})` : '';
-      throw new PrismError('PRISM-API-001', `${field} ${e?.message ?? 'is invalid'}${extra}`);
-    }
-    return value as Record<string, unknown>;
-  };
+  const bodyOf = (req: FastifyRequest) => req.body as Record<string, unknown>;
+  const queryOf = (req: FastifyRequest) => req.query as Record<string, string | number | boolean | undefined>;
+  const nameOf = (req: FastifyRequest) => (req.params as { name: string }).name;
 
   const namespaceReply = (status: number, ns: Namespace): Reply => {
     const warnings = leaseWarnings(ns);
@@ -136,96 +195,127 @@ export function buildHttpApi(deps: HttpApiDeps): Server {
     );
   };
 
-  const routes: Record<string, Partial<Record<string, Handler>>> = {
-    '/v1/namespaces': {
-      POST: async (req) => {
-        const request = ReserveNamespaceRequest.fromJSON(await body(req, schemas.reserve));
+  // Declaration order is the order of the Allow header on a 405.
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      path: '/v1/namespaces',
+      body: schemas.reserve,
+      handle: async (req) => {
+        const request = ReserveNamespaceRequest.fromJSON(bodyOf(req));
         return json(201, ReserveNamespaceResponse.toJSON(await namespaces.reserve(request, actor(req))));
       },
-      GET: async (_req, url) => {
-        const q = url.searchParams;
-        const pageSize = Number(q.get('pageSize') ?? 100);
-        if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-          throw new PrismError(
-            'PRISM-API-001',
-            `pageSize ${describe(q.get('pageSize'))} is not an integer from 1 to 1000`,
-          );
-        }
+    },
+    {
+      method: 'GET',
+      path: '/v1/namespaces',
+      query: schemas.list,
+      handle: async (req) => {
+        const q = queryOf(req);
         const list = await namespaces.list({
-          prefix: q.get('prefix') ?? '',
-          includeDeleted: q.get('includeDeleted') === 'true',
-          pageSize,
-          pageToken: q.get('pageToken') ?? '',
+          prefix: String(q.prefix ?? ''),
+          includeDeleted: q.includeDeleted === true,
+          pageSize: Number(q.pageSize ?? 100),
+          pageToken: String(q.pageToken ?? ''),
         });
         return json(200, ListNamespacesResponse.toJSON(list));
       },
     },
-    '/v1/namespaces/{name}': {
-      GET: async (_req, _url, name) => namespaceReply(200, await namespaces.get(name ?? '')),
-      DELETE: async (req, url, name) => {
-        const force = url.searchParams.get('force') === 'true';
-        return namespaceReply(200, await namespaces.delete(name ?? '', force, actor(req)));
-      },
+    {
+      method: 'GET',
+      path: '/v1/namespaces/{name}',
+      handle: async (req) => namespaceReply(200, await namespaces.get(nameOf(req))),
     },
-    '/v1/namespaces/{name}:refresh': {
-      POST: async (req, _url, name) => {
-        const b = await body(req, schemas.refresh);
+    {
+      method: 'DELETE',
+      path: '/v1/namespaces/{name}',
+      query: schemas.deleteQuery,
+      handle: async (req) =>
+        namespaceReply(200, await namespaces.delete(nameOf(req), queryOf(req).force === true, actor(req))),
+    },
+    {
+      method: 'POST',
+      path: '/v1/namespaces/{name}:refresh',
+      body: schemas.refresh,
+      handle: async (req) => {
+        const b = bodyOf(req);
         const ttl = Number(b.leaseTtlSeconds ?? b.lease_ttl_seconds ?? 0);
-        return json(200, ReserveNamespaceResponse.toJSON(await namespaces.refresh(name ?? '', ttl, actor(req))));
+        return json(200, ReserveNamespaceResponse.toJSON(await namespaces.refresh(nameOf(req), ttl, actor(req))));
       },
     },
-    '/v1/namespaces/{name}:revoke': {
-      POST: async (req, _url, name) => {
-        const b = await body(req, schemas.revoke);
-        return namespaceReply(200, await namespaces.revoke(name ?? '', String(b.reason ?? ''), actor(req)));
-      },
+    {
+      method: 'POST',
+      path: '/v1/namespaces/{name}:revoke',
+      body: schemas.revoke,
+      handle: async (req) =>
+        namespaceReply(200, await namespaces.revoke(nameOf(req), String(bodyOf(req).reason ?? ''), actor(req))),
     },
-    '/v1/namespaces/{name}:restore': {
-      POST: async (req, _url, name) => {
-        await body(req, schemas.revoke);
-        return json(200, ReserveNamespaceResponse.toJSON(await namespaces.restore(name ?? '', actor(req))));
-      },
+    {
+      method: 'POST',
+      path: '/v1/namespaces/{name}:restore',
+      body: schemas.revoke,
+      handle: async (req) =>
+        json(200, ReserveNamespaceResponse.toJSON(await namespaces.restore(nameOf(req), actor(req)))),
     },
-    '/v1/namespaces/{name}:purge': {
-      POST: async (req, _url, name) => {
-        const b = await body(req, schemas.force);
-        await namespaces.purge(name ?? '', b.force === true, actor(req));
+    {
+      method: 'POST',
+      path: '/v1/namespaces/{name}:purge',
+      body: schemas.force,
+      handle: async (req) => {
+        await namespaces.purge(nameOf(req), bodyOf(req).force === true, actor(req));
         return json(200, {});
       },
     },
-    '/v1/partition-table': {
-      GET: async () => {
+    {
+      method: 'GET',
+      path: '/v1/partition-table',
+      handle: async () => {
         const table = fleet.currentTable();
         if (!table) throw new PrismError('PRISM-TABLE-004', 'no proxy has registered with this admin yet');
         return json(200, PartitionTable.toJSON(table), { 'x-prism-table-version': String(table.version) });
       },
     },
-    '/v1/partition-table:plan': {
-      POST: async (req) =>
-        json(200, RebalancePlan.toJSON(fleet.preview(RebalanceRequest.fromJSON(await body(req, schemas.rebalance))))),
+    {
+      method: 'POST',
+      path: '/v1/partition-table:plan',
+      body: schemas.rebalance,
+      handle: async (req) => json(200, RebalancePlan.toJSON(fleet.preview(RebalanceRequest.fromJSON(bodyOf(req))))),
     },
-    '/v1/partition-table:apply': {
-      POST: async (req) => {
-        const request = RebalanceRequest.fromJSON(await body(req, schemas.rebalance));
+    {
+      method: 'POST',
+      path: '/v1/partition-table:apply',
+      body: schemas.rebalance,
+      handle: async (req) => {
+        const request = RebalanceRequest.fromJSON(bodyOf(req));
         return json(200, RebalancePlan.toJSON(await fleet.apply(request, actor(req))));
       },
     },
-    '/v1/proxies': {
-      GET: async () =>
+    {
+      method: 'GET',
+      path: '/v1/proxies',
+      handle: async () =>
         json(
           200,
           ListProxiesResponse.toJSON({ proxies: fleet.list(), tableVersion: fleet.currentTable()?.version ?? 0 }),
         ),
     },
-    '/v1/audit': {
-      GET: async (_req, url) => {
-        const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 100) || 100, 1), 1000);
-        const entries = await store.listAudit(url.searchParams.get('target') ?? undefined, limit);
+    {
+      method: 'GET',
+      path: '/v1/audit',
+      query: schemas.audit,
+      handle: async (req) => {
+        const q = queryOf(req);
+        const entries = await store.listAudit(
+          q.target === undefined ? undefined : String(q.target),
+          Number(q.limit ?? 100),
+        );
         return json(200, ListAuditResponse.toJSON({ entries: entries.map((e) => ({ ...e, at: new Date(e.at) })) }));
       },
     },
-    '/v1/keys:rotate': {
-      POST: async (req) => {
+    {
+      method: 'POST',
+      path: '/v1/keys:rotate',
+      handle: async (req) => {
         const kid = await issuer.rotate();
         await store.audit({
           at: Date.now(),
@@ -238,63 +328,158 @@ export function buildHttpApi(deps: HttpApiDeps): Server {
         return json(200, { kid });
       },
     },
-    '/.well-known/jwks.json': {
-      GET: async () => json(200, issuer.jwks(), { 'cache-control': 'public, max-age=60' }),
+    {
+      method: 'GET',
+      path: '/.well-known/jwks.json',
+      handle: async () => json(200, issuer.jwks(), { 'cache-control': 'public, max-age=60' }),
     },
-    '/healthz': { GET: async () => json(200, { status: 'ok' }) },
-    '/readyz': { GET: async () => json(200, { status: 'ready', tableVersion: fleet.currentTable()?.version ?? 0 }) },
-  };
-
-  const match = (path: string): { key: string; name?: string } => {
-    const m = /^\/v1\/namespaces\/([^/:]+)(:[a-z]+)?$/.exec(path);
-    if (m) return { key: `/v1/namespaces/{name}${m[2] ?? ''}`, name: decodeURIComponent(m[1]) };
-    return { key: path };
-  };
-
-  const send = (res: ServerResponse, reply: Reply) => {
-    const text = JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      ...reply.headers,
-    });
-    res.end(text);
-  };
-
-  return createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    try {
-      if (url.pathname === '/metrics' && req.method === 'GET') {
+    {
+      method: 'GET',
+      path: '/metrics',
+      handle: async () => {
         metrics.activeLeases.set(await deps.countLive());
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-        return;
-      }
-      const { key, name } = match(url.pathname);
-      const methods = routes[key];
-      if (!methods) throw new PrismError('PRISM-API-003', `no endpoint ${req.method} ${url.pathname}`);
-      const handler = methods[req.method ?? 'GET'];
-      if (!handler) {
-        const allow = Object.keys(methods).join(', ');
-        send(
-          res,
-          json(
-            405,
-            new PrismError('PRISM-API-004', `${req.method} is not allowed on ${url.pathname}; use ${allow}`).toBody(),
-            { allow },
-          ),
-        );
-        return;
-      }
-      send(res, await handler(req, url, name));
+        return json(200, await metrics.registry.metrics(), { 'content-type': metrics.registry.contentType });
+      },
+    },
+    { method: 'GET', path: '/healthz', handle: async () => json(200, { status: 'ok' }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      handle: async () => json(200, { status: 'ready', tableVersion: fleet.currentTable()?.version ?? 0 }),
+    },
+  ];
+
+  // Bytes, so that fastify sends the content-type as given: `application/json`, as it always was.
+  const send = (reply: FastifyReply, r: Reply) => {
+    reply.code(r.status).header('content-type', 'application/json');
+    if (r.headers) reply.headers(r.headers);
+    return reply.send(Buffer.from(typeof r.body === 'string' ? r.body : JSON.stringify(r.body)));
+  };
+
+  const notJson = (text: string) => {
+    try {
+      JSON.parse(text);
+      return new PrismError('PRISM-API-001', 'the request body has a "__proto__" or "constructor.prototype" key');
     } catch (err) {
-      const prism = isPrismError(err)
-        ? err
-        : new PrismError('PRISM-INTERNAL-001', 'the admin failed to handle the request');
-      if (!isPrismError(err)) deps.log.error({ err, path: url.pathname }, 'request failed');
-      if (prism.code === 'PRISM-API-002') res.setHeader('connection', 'close');
-      send(res, json(prism.status, prism.toBody()));
+      return new PrismError('PRISM-API-001', `the request body is not JSON: ${(err as Error).message}`);
     }
+  };
+
+  /** Maps anything thrown while handling a request to a coded error; undefined when it is a bug. */
+  const codedError = (thrown: unknown, req: FastifyRequest): PrismError | undefined => {
+    if (isPrismError(thrown)) return thrown;
+    if (typeof thrown !== 'object' || thrown === null) return undefined;
+    const err = thrown as FastifyError;
+    if (err.validation) return new PrismError('PRISM-API-001', validationMessage(err, req));
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return new PrismError('PRISM-API-002', `the request body exceeds ${limits.maxBodyBytes} bytes`);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return new PrismError(
+          'PRISM-API-001',
+          `a request body of content-type ${describe(req.headers['content-type'] ?? 'none')} is not accepted; send application/json`,
+        );
+      case 'FST_ERR_BAD_URL':
+        return new PrismError('PRISM-API-005', `the path ${describe(pathOf(req.url))} is not valid percent-encoding`);
+    }
+    // Framework and stream errors the client caused (aborted upload, wrong Content-Length, ...).
+    const status = err.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return new PrismError('PRISM-API-005', `the request is malformed: ${err.message}`);
+    }
+    return undefined;
+  };
+
+  const answerError = (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    let prism = codedError(err, req);
+    if (!prism) {
+      req.log.error({ err, method: req.method, path: pathOf(req.url) }, 'request failed');
+      prism = new PrismError('PRISM-INTERNAL-001', `the admin failed to handle the request (request id ${req.id})`);
+    }
+    if (prism.code === 'PRISM-API-002') reply.header('connection', 'close');
+    return send(reply, json(prism.status, prism.toBody()));
+  };
+
+  /** Node's parser refused the bytes, or a timeout fired before the request was complete. */
+  const answerClientError = (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    deps.log.debug({ code: err.code }, 'client error');
+    const prism =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new PrismError('PRISM-API-006', 'the request was not received in time')
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? new PrismError('PRISM-API-007', `the request line and headers exceed ${limits.maxHeaderBytes} bytes`)
+          : new PrismError('PRISM-API-005', `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`);
+    // A response already on its way cannot be followed by another one; the connection just ends.
+    const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !pending?.headersSent) socket.end(rawAnswer(prism), () => socket.destroy());
+    else socket.destroy();
+  };
+
+  // Node drops a CONNECT request without a word when nobody listens for it.
+  app.server.on('connect', (_req, socket: Socket) => {
+    socket.on('error', () => undefined);
+    const refusal = new PrismError('PRISM-API-004', 'CONNECT is not allowed: the admin is not a proxy');
+    socket.end(rawAnswer(refusal, { allow: 'GET, POST, DELETE' }), () => socket.destroy());
   });
+
+  app.removeAllContentTypeParsers();
+  const secureJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
+    // An empty body is an empty message, as it always was (`POST .../x:restore` with no body).
+    if ((text as string).trim() === '') return done(null, {});
+    secureJson(req, text as string, (err, value) => (err ? done(notJson(text as string)) : done(null, value)));
+  });
+
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'querystring' ? queryAjv : bodyAjv).compile(schema as object),
+  );
+  app.setErrorHandler(answerError);
+  app.setNotFoundHandler(async (req) => {
+    throw new PrismError('PRISM-API-003', `no endpoint ${req.method} ${pathOf(req.url)}`);
+  });
+
+  const noBodyIsEmpty = (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    if (req.body === undefined) req.body = {};
+    done();
+  };
+  const byPath = new Map<string, Method[]>();
+  for (const route of routes) {
+    byPath.set(route.path, [...(byPath.get(route.path) ?? []), route.method]);
+    app.route({
+      method: route.method,
+      url: routerPath(route.path),
+      schema: { ...(route.body && { body: route.body }), ...(route.query && { querystring: route.query }) },
+      ...(route.body && { preValidation: noBodyIsEmpty }),
+      handler: async (req, reply) => send(reply, await route.handle(req)),
+    });
+  }
+  // Every other method on a known path is a 405 naming the allowed ones, refused before any body is read.
+  for (const [path, methods] of byPath) {
+    const allow = methods.join(', ');
+    app.route({
+      method: app.supportedMethods.filter((m) => !methods.includes(m as Method)),
+      url: routerPath(path),
+      onRequest: async (req, reply) => {
+        reply.header('allow', allow);
+        throw new PrismError('PRISM-API-004', `${req.method} is not allowed on ${pathOf(req.url)}; use ${allow}`);
+      },
+      handler: async () => undefined,
+    });
+  }
+  return app;
+}
+
+export type HttpApi = ReturnType<typeof buildHttpApi>;
+
+function validationMessage(err: FastifyError, req: FastifyRequest): string {
+  const e = err.validation?.[0];
+  if (err.validationContext === 'querystring') {
+    const name = e?.instancePath.slice(1) ?? '';
+    const value = (req.query as Record<string, unknown>)[name];
+    return `query parameter ${name} ${describe(value)} ${e?.message ?? 'is invalid'}`;
+  }
+  const field = e?.instancePath ? `field ${e.instancePath.slice(1).replaceAll('/', '.')}` : 'the body';
+  const extra = e?.keyword === 'additionalProperties' ? ` (${describe(e.params.additionalProperty)})` : '';
+  return `${field} ${e?.message ?? 'is invalid'}${extra}`;
 }

@@ -123,6 +123,24 @@ export const ERROR_CATALOG = {
     title: 'Method not allowed on this endpoint.',
     action: 'Use the method the README lists for this path; the Allow header names the accepted ones.',
   },
+  'PRISM-API-005': {
+    status: 400,
+    title: 'The request is not well-formed: its URL cannot be decoded or its HTTP framing is broken.',
+    action:
+      'Percent-encode the path and query string (RFC 3986: "%" followed by two hex digits of UTF-8 bytes) and send one well-formed HTTP/1.1 request.',
+  },
+  'PRISM-API-006': {
+    status: 408,
+    title: 'The request did not arrive in time.',
+    action:
+      "Send the headers within the admin's limits.headersTimeoutMs and the whole request within limits.requestTimeoutMs, or raise them.",
+  },
+  'PRISM-API-007': {
+    status: 431,
+    title: 'The request headers are too large.',
+    action:
+      "Send fewer or shorter headers and a shorter URL (both count), at most the admin's limits.maxHeaderBytes in all.",
+  },
   'PRISM-INTERNAL-001': {
     status: 500,
     title: 'Internal error.',

@@ -125,6 +125,10 @@ describe('bad configuration gets a coded error naming the option, the value and 
       { tls: { certFile: 'a.crt', keyFile: 'a.key' } },
       'tls.caFile, tls.certFile and tls.keyFile must be given together',
     ],
+    [
+      { limits: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 } },
+      'limits.headersTimeoutMs = 20000 is above limits.requestTimeoutMs = 10000',
+    ],
   ])('admin contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('admin', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');

@@ -75,6 +75,12 @@ export function checkAdminConfig(c: AdminConfig): void {
       "Set all three (mTLS on the gRPC control plane: the CA proxies are checked against, and this admin's certificate and key), or none.",
     );
   }
+  if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+    throw conflict(
+      `limits.headersTimeoutMs = ${c.limits.headersTimeoutMs} is above limits.requestTimeoutMs = ${c.limits.requestTimeoutMs}: the whole request includes its headers`,
+      'Lower limits.headersTimeoutMs or raise limits.requestTimeoutMs.',
+    );
+  }
   if (c.tokens.keyOverlapDays * 86_400 < l.maxTtlSeconds) {
     throw conflict(
       `tokens.keyOverlapDays = ${c.tokens.keyOverlapDays} is shorter than leases.maxTtlSeconds = ${l.maxTtlSeconds}: tokens signed just before a key rotation would stop verifying while their lease is live`,
