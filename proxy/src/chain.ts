@@ -6,6 +6,7 @@ import type { Forwarder } from './forwarder.js';
 import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
 import { accessLogPlugin, metricsPlugin } from './plugins/observe.js';
+import { requestPlugin } from './plugins/request.js';
 import { forwardingPlugin, localPlugin, routingPlugin } from './plugins/routing.js';
 import {
   type Decision,
@@ -22,6 +23,7 @@ import { sendEmpty, sendError } from './respond.js';
 /** The plugin set in request order. Plugins that are off are simply not in the list. */
 function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
   return [
+    requestPlugin,
     namespacePlugin,
     ...(env.config.auth.required ? [authPlugin] : []),
     routingPlugin,
