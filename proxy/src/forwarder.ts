@@ -130,6 +130,7 @@ export class Forwarder {
       body = limit > 0 && length === UNKNOWN_LENGTH ? req.pipe(new CappedBody(limit)) : req;
       // undici destroys the body stream when the request is aborted; that error is handled below.
       body.on('error', ignore);
+      if (body !== req) req.on('error', ignore);
     }
     ctx.upstream = target.name;
     ctx.outcome = peer ? 'forwarded' : 'local';

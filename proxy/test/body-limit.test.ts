@@ -189,6 +189,23 @@ describe('request body limit (limits.maxBodyBytes, per-namespace maxBodyBytes)',
     await stillServes();
   });
 
+  it('an upload the client abandons mid-body is an abort, not a backend failure (declared or chunked)', async () => {
+    for (const start of [
+      `${head('bulk', 'Content-Length: 50000')}${'a'.repeat(2000)}`,
+      `${head('small', 'Transfer-Encoding: chunked')}${chunk('a'.repeat(2000))}`,
+    ]) {
+      const before = uploads.length;
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(start);
+      await until(() => uploads[before]?.bytes > 0, 5000, 'the upstream request');
+      socket.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(uploads[before].complete).toBe(false);
+      await stillServes();
+    }
+  });
+
   it('a 413 is a rejected request, not a forwarding failure', async () => {
     const text = await (await fetch(`${proxy.ops}/metrics`)).text();
     expect(text).toMatch(/prism_proxy_requests_total\{outcome="rejected"\} [1-9]/);
