@@ -25,6 +25,7 @@ function context(headers: Record<string, string>): RequestContext {
     req: { headers, url: '/v1/items?limit=10', method: 'GET' } as unknown as Req,
     res: {} as Res,
     startedAt: 0,
+    requestId: 'bench-1',
     namespace: '',
     partition: -1,
     hops: 0,

@@ -44,6 +44,7 @@ const context = (): RequestContext => ({
   req: { headers: { authorization: `Bearer ${token}`, 'x-prism-namespace': ns } } as unknown as Req,
   res: {} as Res,
   startedAt: 0,
+  requestId: 'bench-1',
   namespace: ns,
   partition: 0,
   hops: 0,

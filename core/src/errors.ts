@@ -260,6 +260,35 @@ export const ERROR_CATALOG = {
     title: 'Invalid Prism routing header.',
     action: 'Send X-Prism-Hops and X-Prism-Table-Version only as non-negative integers, or not at all.',
   },
+  'PRISM-REQ-001': {
+    status: 400,
+    title: 'The request target cannot be forwarded.',
+    action:
+      'Send a path starting with "/" (or an absolute http:// or https:// URL, which the proxy turns into a path); "*" (OPTIONS *) is not served: probe /healthz on the ops port instead.',
+  },
+  'PRISM-REQ-002': {
+    status: 400,
+    title: 'The request names its host more than once.',
+    action: 'Send one Host header; over HTTP/2 send :authority, and a host header only if it names the same host.',
+  },
+  'PRISM-REQ-003': {
+    status: 405,
+    title: 'CONNECT is not supported.',
+    action:
+      'prism-proxy forwards HTTP requests to namespaces and opens no tunnels; use one of the methods the Allow header names.',
+  },
+  'PRISM-REQ-004': {
+    status: 413,
+    title: 'The request body is too large.',
+    action:
+      'Send a smaller body (split the upload), or ask the operator to raise limits.maxBodyBytes on the proxies or the maxBodyBytes config value of the namespace.',
+  },
+  'PRISM-REQ-005': {
+    status: 400,
+    title: 'The request cannot be forwarded as it stands.',
+    action:
+      'Fix the method, path or header the message names: each must be valid HTTP syntax (RFC 9110), and a plugin that rewrites the request must keep it so.',
+  },
   'PRISM-PLUGIN-001': {
     status: 500,
     title: 'A proxy plugin cannot be loaded.',

@@ -1,27 +1,71 @@
 import type { Http2ServerRequest } from 'node:http2';
-import type { Writable } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
 import { forwardRequestHeaders, forwardResponseHeaders, trailerFields } from './http-headers.js';
 import type { ProxyMetrics } from './metrics.js';
-import type { ForwardTarget, RequestContext, Res } from './plugins/types.js';
+import type { ForwardTarget, Req, RequestContext, Res } from './plugins/types.js';
 import { sendError } from './respond.js';
 import type { RoutingState } from './state.js';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * undici refusing the request it was given (a target, method or field it will not send, a body
+ * shorter than its Content-Length): the request is at fault, not the upstream, so it is a 400 and
+ * never counts against the upstream's health.
+ */
+const REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 export function responseGone(res: Res): boolean {
   return 'stream' in res ? res.stream.destroyed || res.stream.closed : res.destroyed;
 }
 
-function hasBody(ctx: RequestContext): boolean {
-  const { req } = ctx;
-  if ('stream' in req) return !(req as Http2ServerRequest).stream.endAfterHeaders;
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+/** The client went away: its response or connection is gone (an upload cut mid-body fails the body first). */
+function clientLeft(ctx: RequestContext): boolean {
+  const { req, res } = ctx;
+  return responseGone(res) || ('stream' in req ? req.stream.destroyed : (req.socket?.destroyed ?? true));
 }
+
+const NO_BODY = -1;
+const UNKNOWN_LENGTH = -2;
+
+/** The declared body length, NO_BODY, or UNKNOWN_LENGTH (chunked, or HTTP/2 without content-length). */
+function bodyLength(req: Req): number {
+  const length = req.headers['content-length'];
+  if ('stream' in req) {
+    if ((req as Http2ServerRequest).stream.endAfterHeaders) return NO_BODY;
+  } else if (req.headers['transfer-encoding'] !== undefined) return UNKNOWN_LENGTH;
+  else if (length === undefined || length === '0') return NO_BODY;
+  if (length === undefined) return UNKNOWN_LENGTH;
+  // Node's parsers accept only digits here (llhttp; nghttp2 also holds DATA to the declared length).
+  const n = Number(length);
+  return Number.isSafeInteger(n) ? n : UNKNOWN_LENGTH;
+}
+
+/** A body of unknown length on its way upstream, cut with an error past the limit (before that chunk goes on). */
+class CappedBody extends Transform {
+  private bytes = 0;
+  exceeded = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes <= this.limit) {
+      done(null, chunk);
+      return;
+    }
+    this.exceeded = true;
+    done(new Error(`the request body exceeds ${this.limit} bytes`));
+  }
+}
+
+/** HTTP/1.1 answers to a request whose body is left unread: close, or Node would read the rest to discard it. */
+const CLOSE = Object.freeze({ connection: 'close' });
 
 export interface ForwarderDeps {
   self: string;
@@ -75,18 +119,59 @@ export class Forwarder {
     const { req, res } = ctx;
     const { state } = this.deps;
     const peer = target.kind === 'peer';
+    let body: Req | CappedBody | null = null;
+    const length = bodyLength(req);
+    if (length !== NO_BODY) {
+      const limit = state.bodyLimits.get(ctx.namespace) ?? this.deps.config.limits.maxBodyBytes;
+      if (limit > 0 && length > limit) {
+        this.tooLarge(ctx, `the request body of ${length} bytes exceeds the limit of ${limit} bytes`);
+        return;
+      }
+      body = limit > 0 && length === UNKNOWN_LENGTH ? req.pipe(new CappedBody(limit)) : req;
+      // undici destroys the body stream when the request is aborted; that error is handled below.
+      body.on('error', ignore);
+      if (body !== req) req.on('error', ignore);
+    }
     ctx.upstream = target.name;
     ctx.outcome = peer ? 'forwarded' : 'local';
-    const headers = forwardRequestHeaders(req.headers, req.socket?.remoteAddress, peer);
+    const headers = forwardRequestHeaders(req.headers, req.socket?.remoteAddress);
     if (peer) headers.push('x-prism-hops', String(ctx.hops + 1), 'x-prism-table-version', String(state.version));
     const base = peer ? '' : this.basePath(target.origin);
-    const body = hasBody(ctx) ? req : null;
-    // undici destroys the body stream when the request is aborted; that error is handled below.
-    body?.on('error', () => undefined);
-    const exchange = new Exchange(this, ctx, target);
+    const exchange = new Exchange(this, ctx, target, body instanceof CappedBody ? body : undefined);
     // The response (or h2 stream) lives for this request only, so the listener needs no removal.
     ('stream' in res ? res.stream : res).on('close', exchange.onClientClose);
     this.pool(target).dispatch({ method: req.method as 'GET', path: base + (req.url ?? '/'), headers, body }, exchange);
+  }
+
+  /**
+   * Where the forwarder's own code fails (an exception in a handler callback): the chain's one rule
+   * for exceptions. Set by the chain; until then, the failure is at least answered.
+   */
+  onInternalError = (ctx: RequestContext, _err: unknown): void => {
+    ctx.outcome = 'failed';
+    sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'the proxy failed to handle the request'));
+  };
+
+  /** @internal A 413 before the upstream answered (or a cut response after): never the upstream's fault. */
+  tooLarge(ctx: RequestContext, message: string): void {
+    this.refuse(ctx, new PrismError('PRISM-REQ-004', message));
+  }
+
+  /**
+   * A client error answered while the request body may still be arriving: on HTTP/1.1 the connection
+   * closes after the answer (or Node would read the rest of the body to discard it); on HTTP/2 the
+   * stream is reset with NO_ERROR once the answer is out, which tells the client to stop sending
+   * (RFC 9113 §8.1).
+   */
+  private refuse(ctx: RequestContext, error: PrismError): void {
+    const { req, res } = ctx;
+    ctx.outcome = 'rejected';
+    if (!('stream' in res)) {
+      sendError(ctx, error, CLOSE);
+      return;
+    }
+    sendError(ctx, error);
+    if (!req.readableEnded) res.stream.close();
   }
 
   private readonly basePaths = new Map<string, string>();
@@ -106,9 +191,13 @@ export class Forwarder {
   failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {
     const { metrics, backends } = this.deps;
     const code = (err as { code?: string }).code ?? '';
-    if (clientGone || code === 'UND_ERR_ABORTED') {
+    if (clientGone || code === 'UND_ERR_ABORTED' || clientLeft(ctx)) {
       ctx.outcome = 'aborted';
       metrics.failure('client_abort');
+      return;
+    }
+    if (REQUEST_CODES.has(code)) {
+      this.refuse(ctx, new PrismError('PRISM-REQ-005', `the request cannot be forwarded: ${(err as Error).message}`));
       return;
     }
     const peer = target.kind === 'peer';
@@ -156,11 +245,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   private clientGone = false;
   private started = false;
   private done = false;
+  /** An exception of this handler's own code, as opposed to an upstream or client failure. */
+  private internal?: unknown;
 
   constructor(
     private readonly forwarder: Forwarder,
     private readonly ctx: RequestContext,
     private readonly target: ForwardTarget,
+    private readonly capped: CappedBody | undefined,
   ) {}
 
   /** The client went away before the upstream answer was complete: cancel the upstream request. */
@@ -185,13 +277,19 @@ class Exchange implements Dispatcher.DispatchHandler {
       return false;
     }
     const { self, backends } = this.forwarder.deps;
-    const h = forwardResponseHeaders(rawHeaders);
-    if (target.kind === 'peer') h.push('x-prism-forwarded-by', self);
-    else {
-      backends.succeeded(target.name);
-      h.push('x-prism-served-by', self, 'x-prism-partition', String(ctx.partition));
+    try {
+      const h = forwardResponseHeaders(rawHeaders);
+      if (target.kind === 'peer') h.push('x-prism-forwarded-by', self);
+      else {
+        backends.succeeded(target.name);
+        h.push('x-prism-served-by', self, 'x-prism-partition', String(ctx.partition));
+      }
+      res.writeHead(statusCode, h as unknown as Record<string, string>);
+    } catch (err) {
+      // undici turns a throw here into onError(err), where `internal` tells it apart.
+      this.internal = err;
+      throw err;
     }
-    res.writeHead(statusCode, h as unknown as Record<string, string>);
     return true;
   }
 
@@ -204,21 +302,35 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(trailers: (Buffer | string)[] | null): void {
     const out = this.ctx.res as unknown as Out;
-    if (trailers && trailers.length > 0) out.addTrailers(trailerFields(trailers));
-    out.end();
-    this.done = true;
-  }
-
-  onError(err: Error): void {
-    const { ctx, target } = this;
-    const { res } = ctx;
-    if (!this.started) this.forwarder.failed(ctx, target, err, this.clientGone);
-    else {
-      ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
-      if (ctx.outcome === 'failed')
-        this.forwarder.deps.metrics.failure(target.kind === 'peer' ? 'reset' : 'backend_reset');
-      if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
+    try {
+      if (trailers && trailers.length > 0) out.addTrailers(trailerFields(trailers));
+      out.end();
+    } catch (err) {
+      this.internal = err;
+      throw err;
     }
     this.done = true;
   }
+
+  /** Called by undici, which does not expect it to throw: every path ends here without one. */
+  onError(err: Error): void {
+    const { ctx, target, forwarder } = this;
+    const { res } = ctx;
+    this.done = true;
+    try {
+      if (this.internal !== undefined) forwarder.onInternalError(ctx, this.internal);
+      else if (this.capped?.exceeded) forwarder.tooLarge(ctx, err.message);
+      else if (!this.started) forwarder.failed(ctx, target, err, this.clientGone);
+      else {
+        ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
+        if (ctx.outcome === 'failed')
+          forwarder.deps.metrics.failure(target.kind === 'peer' ? 'reset' : 'backend_reset');
+        if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
+      }
+    } catch (last) {
+      forwarder.onInternalError(ctx, last);
+    }
+  }
 }
+
+function ignore(): void {}

@@ -18,6 +18,7 @@ import { sniffingServer } from './listeners.js';
 import { buildProxyMetrics } from './metrics.js';
 import { buildOpsServer } from './ops.js';
 import type { PluginEnv } from './plugins/types.js';
+import { connectListener } from './respond.js';
 import { RoutingState } from './state.js';
 
 export interface BuildProxyOptions {
@@ -96,6 +97,9 @@ export async function buildProxy(options: BuildProxyOptions) {
   // An HTTP/2 session times out on inactivity of the whole session, so give in-flight forwards room.
   h2.setTimeout(Math.max(limits.idleTimeoutMs, config.forwarding.timeoutMs + 1_000));
   h2.on('sessionError', () => undefined);
+  const onConnect = connectListener(handle);
+  h1.on('connect', onConnect);
+  h2.on('connect', onConnect);
 
   let control: ControlClient | undefined;
   const ops = buildOpsServer(state, metrics, () => control);

@@ -17,6 +17,8 @@ export class RoutingState {
   table?: PartitionTable;
   router?: Router;
   readonly advertisements = new Map<string, NamespaceAdvertisement>();
+  /** Request body limits set by a namespace's config value maxBodyBytes, parsed once per advertisement. */
+  readonly bodyLimits = new Map<string, number>();
   /** Revoked token ids and revoked leases (every token of the lease), each until its expiry. */
   readonly revoked = new Map<string, number>();
   readonly revokedLeases = new Map<string, number>();
@@ -56,6 +58,10 @@ export class RoutingState {
   applyAdvertisement(ad: NamespaceAdvertisement): void {
     if (ad.removed) this.advertisements.delete(ad.namespace);
     else this.advertisements.set(ad.namespace, ad);
+    const limit = ad.removed ? undefined : ad.config?.maxBodyBytes;
+    // Only a plain non-negative integer overrides limits.maxBodyBytes; anything else keeps the default.
+    if (limit !== undefined && /^\d{1,15}$/.test(limit)) this.bodyLimits.set(ad.namespace, Number(limit));
+    else this.bodyLimits.delete(ad.namespace);
     this.changed(false);
   }
 

@@ -117,6 +117,12 @@ export const proxyConfigSchema = {
         maxHeaderBytes: count(16_384, 1_024, 1_048_576, 'largest request header block; larger gets 431'),
         headersTimeoutMs: millis(10_000, 100, 600_000, 'time a client has to send its request headers'),
         idleTimeoutMs: millis(60_000, 100, 3_600_000, 'idle time before a client connection is closed'),
+        maxBodyBytes: count(
+          67_108_864,
+          0,
+          1_099_511_627_776,
+          'largest request body, in bytes (0: no limit); larger gets 413, checked on Content-Length up front and counted while streaming; a namespace overrides it with its config value maxBodyBytes',
+        ),
       },
     },
     accessLog: { type: 'boolean', default: false, description: 'log one line per request (pino, info level)' },

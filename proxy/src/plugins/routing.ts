@@ -3,10 +3,27 @@ import type { Backends } from '../backends.js';
 import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, reject } from './types.js';
 
 const PEER_VERSION_WAIT_MS = 1_000;
+/**
+ * X-Prism-Table-Version comes from peers, but nothing stops a client from sending a huge one on every
+ * request: without a gap, each would make the proxy fetch the whole table from the admin.
+ */
+const PEER_VERSION_PULL_GAP_MS = 1_000;
 
 /** Looks up the owner in the cached table; refreshes the table first when a peer has a newer one. */
 export const routingPlugin: PluginFactory = (_options, env) => {
   const { state } = env;
+  let pulling: Promise<void> | undefined;
+  let pulledAt = Number.NEGATIVE_INFINITY;
+  /** The pull in flight, or a new one unless the last ended within the gap. */
+  const pull = (control: NonNullable<typeof env.control>) => {
+    if (!pulling && performance.now() - pulledAt >= PEER_VERSION_PULL_GAP_MS) {
+      pulling = control.pullNow(PEER_VERSION_WAIT_MS).finally(() => {
+        pulling = undefined;
+        pulledAt = performance.now();
+      });
+    }
+    return pulling;
+  };
   return {
     name: 'routing',
     dependencies: ['namespace'],
@@ -26,10 +43,8 @@ export const routingPlugin: PluginFactory = (_options, env) => {
           ctx.epoch = route.epoch;
           return CONTINUE;
         };
-        if (ctx.peerTableVersion > state.version && env.control) {
-          return env.control.pullNow(PEER_VERSION_WAIT_MS).then(decide, decide);
-        }
-        return decide();
+        const pending = ctx.peerTableVersion > state.version && env.control ? pull(env.control) : undefined;
+        return pending ? pending.then(decide, decide) : decide();
       },
     },
   };

@@ -18,6 +18,8 @@ export interface RequestContext {
   readonly req: Req;
   readonly res: Res;
   readonly startedAt: number;
+  /** For log lines: the client's X-Request-Id when it is printable ASCII of at most 128 chars, else "<proxy id>-<n>". */
+  readonly requestId: string;
   namespace: string;
   partition: number;
   /** X-Prism-Hops as received (0 when absent). */
