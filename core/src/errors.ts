@@ -289,6 +289,12 @@ export const ERROR_CATALOG = {
     action:
       'Fix the method, path or header the message names: each must be valid HTTP syntax (RFC 9110), and a plugin that rewrites the request must keep it so.',
   },
+  'PRISM-ROUTE-008': {
+    status: 502,
+    title: "The backend's address is refused by the proxy's backend policy.",
+    action:
+      'Point the namespace at a backend the policy allows (the message names the rule and the address its name resolved to), or change backendPolicy in the proxy configuration.',
+  },
   'PRISM-PLUGIN-001': {
     status: 500,
     title: 'A proxy plugin cannot be loaded.',

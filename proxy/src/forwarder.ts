@@ -1,6 +1,9 @@
+import { type LookupAddress, type LookupAllOptions, lookup } from 'node:dns';
 import type { Http2ServerRequest } from 'node:http2';
+import { isIP } from 'node:net';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
+import { type BackendPolicy, describeRefusal, type Refusal } from '../../core/src/backend-policy.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
@@ -73,6 +76,40 @@ export interface ForwarderDeps {
   state: RoutingState;
   backends: Backends;
   metrics: ProxyMetrics;
+  /** Which backend addresses may be connected to (SSRF); checked on every new backend connection. */
+  policy: BackendPolicy;
+}
+
+/** What a backend connection fails with when the policy refuses the address it resolved to. */
+class PolicyRefusal extends Error {
+  readonly code = 'PRISM_BACKEND_POLICY';
+  constructor(readonly refusal: Refusal) {
+    super(`backend address ${refusal.detail} refused by the backend policy (${refusal.rule})`);
+  }
+}
+
+/**
+ * A dns.lookup for net.connect that refuses addresses the policy denies: the check runs on what
+ * the connection will actually use, after DNS, so a name that changes its answer (DNS rebinding)
+ * cannot reach a denied address. net.connect does not call lookup for IP literals; those are
+ * checked once per backend in pool().
+ */
+function policyLookup(policy: BackendPolicy, port: number) {
+  return (
+    hostname: string,
+    options: LookupAllOptions | Record<string, unknown>,
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
+    lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      for (const a of addresses) {
+        const refusal = policy.checkAddress(a.address, port, hostname);
+        if (refusal) return callback(new PolicyRefusal(refusal), []);
+      }
+      if ((options as { all?: boolean }).all) callback(null, addresses);
+      else callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
 }
 
 /**
@@ -85,12 +122,30 @@ export class Forwarder {
 
   constructor(readonly deps: ForwarderDeps) {}
 
+  /** Per backend origin: the refusal of an IP literal the policy denies (net.connect skips lookup for those), or null. */
+  private readonly refusedOrigins = new Map<string, Refusal | null>();
+
+  private refusedLiteral(target: ForwardTarget): Refusal | null {
+    if (target.kind === 'peer') return null;
+    let refusal = this.refusedOrigins.get(target.origin);
+    if (refusal === undefined) {
+      const url = new URL(target.origin);
+      const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0;
+      refusal = (literal && this.deps.policy.checkUrl(url)) || null;
+      this.refusedOrigins.set(target.origin, refusal);
+    }
+    return refusal;
+  }
+
   private pool(target: ForwardTarget): Pool {
     let pool = this.pools.get(target.origin);
     if (!pool) {
       const { pools, forwarding } = this.deps.config;
       const h2c = target.kind === 'peer' && forwarding.h2c;
-      pool = new Pool(new URL(target.origin).origin, {
+      const url = new URL(target.origin);
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      const lookup = target.kind === 'backend' ? { lookup: policyLookup(this.deps.policy, port) } : {};
+      pool = new Pool(url.origin, {
         connections: target.kind === 'peer' ? pools.connectionsPerPeer : pools.connectionsPerBackend,
         keepAliveTimeout: pools.keepAliveTimeoutMs,
         headersTimeout: forwarding.timeoutMs,
@@ -98,7 +153,7 @@ export class Forwarder {
         ...(h2c
           ? { allowH2: true, connect: { useH2c: true, timeout: Math.min(forwarding.timeoutMs, 10_000) } }
           : {
-              connect: { timeout: Math.min(forwarding.timeoutMs, 10_000) },
+              connect: { timeout: Math.min(forwarding.timeoutMs, 10_000), ...lookup },
             }),
       } as Pool.Options);
       this.pools.set(target.origin, pool);
@@ -119,6 +174,11 @@ export class Forwarder {
     const { req, res } = ctx;
     const { state } = this.deps;
     const peer = target.kind === 'peer';
+    const refused = this.refusedLiteral(target);
+    if (refused) {
+      this.failed(ctx, target, new PolicyRefusal(refused), false);
+      return;
+    }
     let body: Req | CappedBody | null = null;
     const length = bodyLength(req);
     if (length !== NO_BODY) {
@@ -203,7 +263,11 @@ export class Forwarder {
     const peer = target.kind === 'peer';
     let error: PrismError;
     let reason: string;
-    if (TIMEOUT_CODES.has(code)) {
+    if (err instanceof PolicyRefusal) {
+      // The namespace's configuration, not the backend, is at fault: the backend is not marked down.
+      reason = 'backend_policy';
+      error = new PrismError('PRISM-ROUTE-008', describeRefusal(target.name, err.refusal));
+    } else if (TIMEOUT_CODES.has(code)) {
       reason = 'timeout';
       error = new PrismError(
         'PRISM-ROUTE-003',

@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
+import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
 import { splitHostPort } from '../../core/src/config/checks.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
@@ -59,7 +60,22 @@ export async function buildProxy(options: BuildProxyOptions) {
   const controlCertificates = controlPlaneCertificates(config, log);
   const metrics = buildProxyMetrics(config.id);
   const backends = new Backends(config.pools.backendRetryMs);
-  const forwarder = new Forwarder({ self: config.id, config, state, backends, metrics });
+  // No backend may reach this proxy's own ports, an admin's, or a peer's (the admin refuses such
+  // reservations; this catches names that resolve there later).
+  const reserved = (): ReservedEndpoint[] => {
+    const own: ReservedEndpoint[] = config.admin.map((a) => ({ ...splitHostPort(a), what: `admin ${a}` }));
+    if (addresses) {
+      own.push({ host: splitHostPort(config.listen).host, port: addresses.dataPort, what: 'this proxy data port' });
+      own.push({ host: splitHostPort(config.opsListen).host, port: addresses.opsPort, what: 'this proxy ops port' });
+    }
+    for (const p of state.table?.proxies ?? []) {
+      own.push({ host: p.address, port: p.dataPort, what: `the data port of proxy ${p.id}` });
+      own.push({ host: p.address, port: p.opsPort, what: `the ops port of proxy ${p.id}` });
+    }
+    return own;
+  };
+  const policy = new BackendPolicy(config.backendPolicy, reserved);
+  const forwarder = new Forwarder({ self: config.id, config, state, backends, metrics, policy });
   const env: PluginEnv = { config, state, metrics, log, self: config.id };
   const handle = await buildChain(env, backends, forwarder);
 

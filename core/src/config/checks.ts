@@ -91,6 +91,7 @@ export function checkAdminConfig(c: AdminConfig): void {
 }
 
 export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>): void {
+  checkBackendPolicy(c.backendPolicy);
   checkPorts({ listen: c.listen, opsListen: c.opsListen });
   const strict = c.profile === 'production' || c.profile === 'staging';
   if (strict && !c.auth.required) {

@@ -10,7 +10,12 @@ export const PROFILES = {
   },
   staging: {
     admin: { grpcListen: '0.0.0.0:8981', httpListen: '0.0.0.0:8982', backendPolicy: { allowLoopback: false } },
-    proxy: { listen: '0.0.0.0:8980', opsListen: '0.0.0.0:9980', auth: { required: true } },
+    proxy: {
+      listen: '0.0.0.0:8980',
+      opsListen: '0.0.0.0:9980',
+      auth: { required: true },
+      backendPolicy: { allowLoopback: false },
+    },
     prismctl: { lb: { listen: '0.0.0.0:8080' } },
   },
   production: {
@@ -25,6 +30,7 @@ export const PROFILES = {
       opsListen: '0.0.0.0:9980',
       stateDir: '/var/lib/prism-proxy',
       auth: { required: true },
+      backendPolicy: { allowLoopback: false },
     },
     prismctl: { lb: { listen: '0.0.0.0:8080' } },
   },

@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { count, listenAddress, log, millis, profile, seconds } from './fragments.js';
+import { backendPolicy, count, listenAddress, log, millis, profile, seconds } from './fragments.js';
 
 export const proxyConfigSchema = {
   $id: 'prism-proxy',
@@ -167,6 +167,7 @@ export const proxyConfigSchema = {
         ),
       },
     },
+    backendPolicy,
     log,
   },
 } as const;
