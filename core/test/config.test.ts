@@ -137,6 +137,7 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [{ tls: { certFile: 'cert.pem' } }, 'tls.certFile and tls.keyFile must be given together'],
     [{ listen: '127.0.0.1:9980' }, 'options listen and opsListen both bind'],
     [{ forwarding: { mode: 'client', h2c: true } }, 'forwarding.h2c = true has no effect'],
+    [{ limits: { requestTimeoutMs: 5_000 } }, 'limits.requestTimeoutMs = 5000 is below limits.headersTimeoutMs'],
   ])('proxy contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('proxy', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');
