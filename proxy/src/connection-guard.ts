@@ -320,24 +320,20 @@ export function guardHttp2(server: Http2Server | Http2SecureServer, deps: GuardD
 }
 
 /**
- * Caps open client connections; past the cap Node closes new ones at accept. Accepting also fails
- * when the process runs out of file descriptors: that error, unhandled, would end the process.
+ * Caps open client connections; past the cap Node closes new ones at accept. When the process runs
+ * out of file descriptors first, libuv accepts and closes the waiting connections itself (nothing to
+ * count here); an accept error it does report would, unhandled, end the process.
  */
 export function limitConnections(server: NetServer | Http2SecureServer, deps: GuardDeps): void {
   const { metrics, log } = deps;
   server.maxConnections = deps.limits.maxConnections;
   server.on('drop', () => metrics.rejected('connections'));
   let lastLogged = 0;
-  let failures = 0;
   server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.syscall !== 'accept') return; // listen() errors are the caller's
-    metrics.rejected('file_descriptors');
-    failures++;
-    // One line per 10 s at most: a client can make every connection attempt fail.
-    if (Date.now() - lastLogged < 10_000) return;
-    log.error({ err, failures }, 'accepting client connections fails; raise ulimit -n or lower limits.maxConnections');
+    // listen() errors are the caller's; one line per 10 s at most, as every connection may fail.
+    if (err.syscall !== 'accept' || Date.now() - lastLogged < 10_000) return;
     lastLogged = Date.now();
-    failures = 0;
+    log.error({ err }, 'accepting client connections fails');
   });
   metrics.countConnections(
     () => new Promise<number>((resolve) => server.getConnections((err, n) => resolve(err ? 0 : n))),

@@ -153,7 +153,7 @@ export function buildProxyMetrics(proxyId: string) {
   });
   const limitRejections = new Counter({
     name: 'prism_proxy_limit_rejections_total',
-    help: 'Connections and requests refused by a limit, by limit (connections, file_descriptors, header_bytes, header_count).',
+    help: 'Connections and requests refused by a limit, by limit (connections, header_bytes, header_count).',
     labelNames: ['limit'],
     registers,
   });
@@ -210,7 +210,7 @@ export function buildProxyMetrics(proxyId: string) {
     goaway(reason: 'resets' | 'flood' | 'protocol_error' | 'idle' | 'shutdown') {
       goaways.labels(reason).inc();
     },
-    rejected(limit: 'connections' | 'file_descriptors' | 'header_bytes' | 'header_count') {
+    rejected(limit: 'connections' | 'header_bytes' | 'header_count') {
       limitRejections.labels(limit).inc();
     },
     /** Where prism_proxy_open_connections reads from (the data server, once built). */

@@ -480,3 +480,107 @@ describe('HTTP/2 abuse: resets, floods, stream and header limits', () => {
     }
   });
 });
+
+describe('HTTP/2 rapid reset (CVE-2023-44487) against a proxy that verifies tokens', () => {
+  // Token checks are asynchronous (no cache here): every stream is reset while the chain decides.
+  let authAdmin: StartedAdmin;
+  let authed: StartedProxy;
+  let counted: Backend;
+  let block: Buffer;
+
+  beforeAll(async () => {
+    authAdmin = await startAdmin();
+    counted = await startBackend('counted');
+    authed = await startProxy('authed', [authAdmin.grpc], { auth: { required: true, tokenCacheSize: 0 } });
+    await until(() => authed.proxy.state.version > 0 && authed.proxy.state.jwks, 5000, 'table and keys');
+    const r = await api(authAdmin.http, 'POST', '/v1/namespaces', { name: 'tenant', backends: [counted.url] });
+    await until(() => authed.proxy.state.advertisements.has('tenant'), 5000);
+    block = requestBlock({ 'x-prism-namespace': 'tenant', authorization: `Bearer ${r.json.token}` });
+    const ok = await fetch(`${authed.url}/`, {
+      headers: { 'x-prism-namespace': 'tenant', authorization: `Bearer ${r.json.token}` },
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await authed.stop();
+    removeDir(authed.stateDir);
+    await counted.stop();
+    await authAdmin.stop();
+  });
+
+  it('a stream reset while the proxy is still deciding is never forwarded upstream', async () => {
+    const before = counted.requests;
+    const conn = await RawH2.open(Number(new URL(authed.url).port));
+    conn.write(settingsAck());
+    const pairs: Buffer[] = [];
+    for (let i = 0; i < 40; i++) pairs.push(headersFrame(1 + 2 * i, block), rstStream(1 + 2 * i));
+    conn.write(Buffer.concat(pairs));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(counted.requests - before).toBe(0);
+    expect(conn.closed).toBe(false); // 40 resets are within the default budget of 100
+    conn.close();
+  });
+
+  it('a burst of 3,000 HEADERS+RST_STREAM gets GOAWAY ENHANCE_YOUR_CALM before 1,000 upstream requests', async () => {
+    const before = counted.requests;
+    const conn = await RawH2.open(Number(new URL(authed.url).port));
+    conn.write(settingsAck());
+    // All of it in one write, as an attacker would: the client then only reads.
+    const burst: Buffer[] = [];
+    for (let i = 0; i < 3_000; i++) burst.push(headersFrame(1 + 2 * i, block), rstStream(1 + 2 * i));
+    conn.write(Buffer.concat(burst));
+    expect(await conn.until(() => conn.closed, 5_000)).toBe(true);
+    const goaway = conn.frames.find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway?.payload.readUInt32BE(4)).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    expect(goaway?.payload.subarray(8).toString()).toBe('PRISM-CONN-002');
+    // Give requests the proxy might still have started time to arrive.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(counted.requests - before).toBeLessThan(1_000);
+    const text = await authed.proxy.metrics.registry.metrics();
+    expect(text).toContain('prism_proxy_h2_goaways_total{reason="resets"} 1');
+  });
+});
+
+describe('connections per process', () => {
+  it('past maxConnections a new connection is closed at accept, counted, and served again once one closes', async () => {
+    // No admin: every request gets 503 PRISM-ROUTE-004, which is all this needs to see served.
+    const small = await startProxy('small', ['127.0.0.1:1'], { limits: { maxConnections: 5 } });
+    const smallPort = Number(new URL(small.url).port);
+    const connectTo = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = tcp(smallPort, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+      });
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const s = await connectTo();
+        s.write('GET / HTTP/1.1\r\n'); // headers still coming: the connection stays
+        held.push(s);
+      }
+      await until(
+        async () => (await small.proxy.metrics.registry.metrics()).includes('prism_proxy_open_connections 5'),
+        5_000,
+      );
+      const extra = await connectTo();
+      const { reply } = await closedWithin(extra, 5_000);
+      expect(reply).toBe('');
+      expect(await small.proxy.metrics.registry.metrics()).toContain(
+        'prism_proxy_limit_rejections_total{limit="connections"} 1',
+      );
+      held.pop()?.destroy();
+      await until(
+        async () => (await small.proxy.metrics.registry.metrics()).includes('prism_proxy_open_connections 4'),
+        5_000,
+      );
+      const res = await fetch(`${small.url}/`, { headers: { 'x-prism-namespace': 'fine' } });
+      expect(res.status).toBe(503);
+      expect((await res.json()).error.code).toBe('PRISM-ROUTE-004');
+    } finally {
+      for (const s of held) s.destroy();
+      await small.stop();
+      removeDir(small.stateDir);
+    }
+  });
+});
