@@ -16,6 +16,19 @@ import { type ErrorCode, PrismError } from '../../core/src/errors.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Req, Res } from './plugins/types.js';
 
+/*
+ * Connection defences of the data port: a timeout for every state a client connection can be in, and
+ * the limits that bound what one client can hold. Which timer watches which state, and why that one:
+ *  - before the protocol is known: the socket's inactivity timer (listeners.ts); no server owns it yet;
+ *  - HTTP/1.1 headers and the whole request: Node's headersTimeout and requestTimeout, one interval
+ *    check over all connections instead of a timer per request;
+ *  - HTTP/1.1 keep-alive and unread responses: the socket inactivity timer Node keeps per connection;
+ *  - HTTP/2 idle sessions and unread responses: the session inactivity timer Node keeps per session;
+ *  - HTTP/2 request bodies: one timer per stream that has a body (HTTP/2 has no requestTimeout);
+ *  - after GOAWAY: one sweep a second over the sessions that are ending.
+ * None of them cuts a request that waits for its upstream: forwarding.timeoutMs governs that.
+ */
+
 type Limits = Readonly<ProxyConfig['limits']>;
 
 export interface GuardDeps {
@@ -305,7 +318,7 @@ export function guardHttp2(server: Http2Server | Http2SecureServer, deps: GuardD
   });
 
   return {
-    /** GOAWAY to every session; open streams get limits.goawayTimeoutMs to finish. */
+    /** GOAWAY to every session (at shutdown: the proxy's close() destroys what is left a moment later). */
     drainAll(): void {
       for (const [session, state] of sessions) if (!state.endedAt) drain(session, state, 'shutdown');
     },

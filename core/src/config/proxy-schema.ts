@@ -112,13 +112,13 @@ export const proxyConfigSchema = {
           60_000,
           100,
           3_600_000,
-          'time an HTTP/2 connection without open streams stays open; then GOAWAY and close',
+          'time an HTTP/2 connection without open streams stays open (then GOAWAY), and a connection may go unread by its client (then it is closed)',
         ),
         goawayTimeoutMs: millis(
           5_000,
           100,
           600_000,
-          'after the proxy sent GOAWAY (idle, abuse, shutdown), time open streams get to finish before the connection is closed',
+          'time an HTTP/2 connection that got GOAWAY (idle, abuse, protocol error) stays open for its last streams and for the client to close it',
         ),
         maxHeadersCount: count(
           100,
