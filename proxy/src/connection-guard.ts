@@ -197,7 +197,9 @@ export function guardHttp2(server: Http2Server | Http2SecureServer, deps: GuardD
     () => {
       const now = Date.now();
       for (const [session, state] of sessions) {
-        if (!session.closed && !session.destroyed) continue;
+        // Destroyed (by the proxy, Node or nghttp2) or sent GOAWAY by the proxy. A client's own
+        // GOAWAY closes the session too, but its streams may take as long as they need.
+        if (!session.destroyed && state.endedAt === 0) continue;
         if (state.endedAt === 0) state.endedAt = now;
         else if (now - state.endedAt >= limits.goawayTimeoutMs && state.socket && !state.socket.destroyed) {
           metrics.timeout('goaway');

@@ -284,6 +284,33 @@ describe('HTTP/2 connection states', () => {
     conn.close();
   });
 
+  it("a client's own GOAWAY lets its streams finish, however long they take", async () => {
+    const trickle = await special((_req, res) => {
+      res.writeHead(200);
+      let n = 0;
+      const t = setInterval(() => {
+        res.write('.');
+        if (++n === 4) {
+          clearInterval(t);
+          res.end();
+        }
+      }, LIMITS.goawayTimeoutMs / 2);
+    });
+    await reserve('trickle', [trickle]);
+    const session = h2connect(proxy.url);
+    const stream = session.request({ ':path': '/', 'x-prism-namespace': 'trickle' });
+    stream.end();
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      body += d;
+    });
+    await new Promise((r) => stream.once('response', r));
+    session.close(); // GOAWAY from the client; the stream goes on
+    await new Promise((r) => stream.once('end', r));
+    expect(body).toBe('....');
+  });
+
   it('an h2 connection that stops inside the preface is closed', async () => {
     const socket = await open();
     socket.write('PRI * HTTP/2.0\r\n');
@@ -388,7 +415,14 @@ describe('HTTP/2 abuse: resets, floods, stream and header limits', () => {
     const conn = await RawH2.open(port);
     conn.write(settingsAck());
     conn.socket.pause(); // never read the PING ACKs
-    conn.write(Buffer.concat(Array.from({ length: 100_000 }, (_, i) => ping(i))));
+    // nghttp2 calls it a flood once 1,000 ACKs wait to be sent, that is once the socket buffers
+    // (several MB on loopback) are full: keep pinging until then, at most 2 million times.
+    const batch = Buffer.concat(Array.from({ length: 50_000 }, (_, i) => ping(i)));
+    for (let i = 0; i < 40; i++) {
+      conn.write(batch);
+      await new Promise((r) => setTimeout(r, 50));
+      if ((await metric('prism_proxy_h2_goaways_total{reason="flood"}')) > before) break;
+    }
     await metricReaches('prism_proxy_h2_goaways_total{reason="flood"}', before + 1);
     conn.close();
     expect((await get('fine')).status).toBe(200);
