@@ -118,7 +118,7 @@ export const proxyConfigSchema = {
           5_000,
           100,
           600_000,
-          'time an HTTP/2 connection that got GOAWAY (idle, abuse, protocol error) stays open for its last streams and for the client to close it',
+          'time an HTTP/2 connection that got GOAWAY from the proxy (idle, abuse, protocol error) stays open for its last streams and for the client to close it',
         ),
         maxHeadersCount: count(
           100,
