@@ -295,6 +295,23 @@ export const ERROR_CATALOG = {
     action:
       'Point the namespace at a backend the policy allows (the message names the rule and the address its name resolved to), or change backendPolicy in the proxy configuration.',
   },
+  'PRISM-CONN-001': {
+    status: 408,
+    title: 'The client did not send its request in time.',
+    action:
+      'Send the request headers within limits.headersTimeoutMs and the whole request within limits.requestTimeoutMs of the proxy; for large or slow uploads the operator can raise limits.requestTimeoutMs.',
+  },
+  'PRISM-CONN-002': {
+    status: 429,
+    title: 'The HTTP/2 client cancelled too many streams before their response started.',
+    action:
+      'Do not open streams only to reset them (CVE-2023-44487); open a new connection and cancel fewer requests. Sent in the debug data of a GOAWAY with ENHANCE_YOUR_CALM; the operator sets the budget with limits.h2MaxResetsPerSession.',
+  },
+  'PRISM-CONN-003': {
+    status: 431,
+    title: 'The request has too many header fields.',
+    action: 'Send at most limits.maxHeadersCount header fields (100 by default); merge or drop the others.',
+  },
   'PRISM-PLUGIN-001': {
     status: 500,
     title: 'A proxy plugin cannot be loaded.',

@@ -151,6 +151,7 @@ describe('bad configuration gets a coded error naming the option, the value and 
       'controlPlane.tls.certFile is set but controlPlane.tls.caFile is not',
     ],
     [{ controlPlane: { tls: { caFile: 'ca.crt', certFile: 'p.crt' } } }, 'must be given together'],
+    [{ limits: { requestTimeoutMs: 5_000 } }, 'limits.requestTimeoutMs = 5000 is below limits.headersTimeoutMs'],
   ])('proxy contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('proxy', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');

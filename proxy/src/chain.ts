@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
-import type { Forwarder } from './forwarder.js';
+import { type Forwarder, responseGone } from './forwarder.js';
 import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
 import { accessLogPlugin, metricsPlugin } from './plugins/observe.js';
@@ -155,7 +155,10 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
       ctx.outcome = 'failed';
       sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'no plugin decided what to do with the request'));
     } else if (d.type === 'forward') {
-      forwarder.forward(ctx, d.target);
+      // A client that reset its stream (or closed its connection) while a hook was deciding gets
+      // no upstream request: rapid reset (CVE-2023-44487) made every such stream cost one.
+      if (responseGone(ctx.res)) ctx.outcome = 'aborted';
+      else forwarder.forward(ctx, d.target);
     } else if (d.error) {
       if (ctx.outcome === 'rejected' && d.status >= 500) ctx.outcome = 'failed';
       sendError(ctx, d.error, d.headers);

@@ -137,6 +137,36 @@ export function buildProxyMetrics(proxyId: string) {
     registers,
   });
 
+  // Connection defences (proxy/src/connection-guard.ts). They fire per connection or per abuse, not per
+  // request, so prom-client's own counters are cheap enough here.
+  const timeouts = new Counter({
+    name: 'prism_proxy_timeouts_total',
+    help: 'Client connections and requests cut by a timeout, by phase (sniff, headers, body, idle, send, h2_idle, goaway).',
+    labelNames: ['phase'],
+    registers,
+  });
+  const goaways = new Counter({
+    name: 'prism_proxy_h2_goaways_total',
+    help: 'HTTP/2 connections the proxy closed with GOAWAY, by reason (resets, flood, protocol_error, idle, shutdown).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const limitRejections = new Counter({
+    name: 'prism_proxy_limit_rejections_total',
+    help: 'Connections and requests refused by a limit, by limit (connections, header_bytes, header_count).',
+    labelNames: ['limit'],
+    registers,
+  });
+  let countConnections: (() => Promise<number>) | undefined;
+  new Gauge({
+    name: 'prism_proxy_open_connections',
+    help: 'Client connections open on the data port.',
+    registers,
+    async collect() {
+      if (countConnections) this.set(await countConnections());
+    },
+  });
+
   type Series = { inc(): void; observe(v: number): void };
   const byOutcome = new Map<string, { count: Series; latency: Series }>();
   const byPeer = new Map<string, Series>();
@@ -173,6 +203,19 @@ export function buildProxyMetrics(proxyId: string) {
     },
     failure(reason: string) {
       failures.labels(reason).inc();
+    },
+    timeout(phase: 'sniff' | 'headers' | 'body' | 'idle' | 'send' | 'h2_idle' | 'goaway') {
+      timeouts.labels(phase).inc();
+    },
+    goaway(reason: 'resets' | 'flood' | 'protocol_error' | 'idle' | 'shutdown') {
+      goaways.labels(reason).inc();
+    },
+    rejected(limit: 'connections' | 'header_bytes' | 'header_count') {
+      limitRejections.labels(limit).inc();
+    },
+    /** Where prism_proxy_open_connections reads from (the data server, once built). */
+    countConnections(count: () => Promise<number>) {
+      countConnections = count;
     },
   };
 }

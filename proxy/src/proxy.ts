@@ -13,9 +13,10 @@ import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { Backends } from './backends.js';
 import { buildChain } from './chain.js';
+import { guardHttp1, guardHttp2, guardRequests, limitConnections } from './connection-guard.js';
 import { adminChannelCredentials, ControlClient } from './control-client.js';
 import { Forwarder } from './forwarder.js';
-import { sniffingServer } from './listeners.js';
+import { type SniffingServer, sniffingServer } from './listeners.js';
 import { buildProxyMetrics } from './metrics.js';
 import { buildOpsServer } from './ops.js';
 import type { PluginEnv } from './plugins/types.js';
@@ -80,39 +81,55 @@ export async function buildProxy(options: BuildProxyOptions) {
   const handle = await buildChain(env, backends, forwarder);
 
   const { limits } = config;
-  const h1 = createHttpServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: 0,
-      keepAliveTimeout: limits.idleTimeoutMs,
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-    },
-    handle,
-  );
-  // No socket inactivity timeout on HTTP/1.1: it would also cut a request waiting for a slow
-  // upstream, which forwarding.timeoutMs governs; idle keep-alive sockets close after keepAliveTimeout.
+  const guard = { limits, metrics, log };
+  const http1 = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  };
+  const h1 = createHttpServer(http1, guardRequests(handle, guard));
+  // One more than allowed, so that guardRequests sees the excess instead of Node dropping it.
+  h1.maxHeadersCount = limits.maxHeadersCount + 1;
+  guardHttp1(h1, guard);
   // The sniffing listener hands sockets to h1, which never listens itself; Node starts enforcing
   // headersTimeout (slow clients) only on 'listening', so start it here.
   h1.emit('listening');
-  const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderBytes } };
+  const h2Options = {
+    settings: { maxHeaderListSize: limits.maxHeaderBytes, maxConcurrentStreams: limits.h2MaxConcurrentStreams },
+    // Pseudo-header fields (:method, :scheme, :authority, :path) count as pairs too.
+    maxHeaderListPairs: limits.maxHeadersCount + 4,
+  };
   let h2: Http2Server | Http2SecureServer;
-  let data: NetServer | Http2SecureServer;
+  let data: SniffingServer | Http2SecureServer;
   if (dataCertificates) {
     const secure = createSecureServer(
-      { ...h2Options, allowHTTP1: true, cert: dataCertificates.current.cert, key: dataCertificates.current.key },
-      handle,
+      {
+        ...h2Options,
+        allowHTTP1: true,
+        handshakeTimeout: limits.firstBytesTimeoutMs,
+        unknownProtocolTimeout: limits.firstBytesTimeoutMs,
+        cert: dataCertificates.current.cert,
+        key: dataCertificates.current.key,
+      },
+      guardRequests(handle, guard),
     );
     dataCertificates.onChange((c) => secure.setSecureContext({ cert: c.cert, key: c.key }));
+    // HTTP/1.1 over TLS is served by the http2 server itself, reading the http server's fields.
+    Object.assign(secure, http1, { maxHeadersCount: h1.maxHeadersCount });
+    guardHttp1(secure, guard);
     h2 = secure;
-    data = h2;
+    data = secure;
   } else {
     h2 = createH2Server(h2Options, handle);
-    data = sniffingServer(h1, h2);
+    data = sniffingServer(h1, h2, {
+      firstBytesTimeoutMs: limits.firstBytesTimeoutMs,
+      onTimeout: () => metrics.timeout('sniff'),
+    });
   }
-  // An HTTP/2 session times out on inactivity of the whole session, so give in-flight forwards room.
-  h2.setTimeout(Math.max(limits.idleTimeoutMs, config.forwarding.timeoutMs + 1_000));
-  h2.on('sessionError', () => undefined);
+  const sessions = guardHttp2(h2, guard);
+  limitConnections(data, guard);
   const onConnect = connectListener(handle);
   h1.on('connect', onConnect);
   h2.on('connect', onConnect);
@@ -182,10 +199,13 @@ export async function buildProxy(options: BuildProxyOptions) {
       controlCertificates?.stop();
       control?.stop();
       const closing = [data, ops].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      if ('closeUndecided' in data) data.closeUndecided();
       h1.closeAllConnections();
       h1.close(() => undefined);
       ops.closeAllConnections();
+      sessions.drainAll();
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1000))]);
+      sessions.destroyAll();
       await forwarder.close();
       try {
         state.save();

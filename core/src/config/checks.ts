@@ -143,6 +143,12 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
       'Lower controlPlane.reconnectInitialMs or raise controlPlane.reconnectMaxMs.',
     );
   }
+  if (c.limits.requestTimeoutMs < c.limits.headersTimeoutMs) {
+    throw conflict(
+      `limits.requestTimeoutMs = ${c.limits.requestTimeoutMs} is below limits.headersTimeoutMs = ${c.limits.headersTimeoutMs}: a whole request cannot take less time than its headers`,
+      'Raise limits.requestTimeoutMs or lower limits.headersTimeoutMs.',
+    );
+  }
   if (c.forwarding.mode !== 'transparent' && c.forwarding.h2c) {
     throw conflict(
       `forwarding.h2c = true has no effect with forwarding.mode = ${c.forwarding.mode}: the proxy never connects to peers`,

@@ -116,7 +116,60 @@ export const proxyConfigSchema = {
       properties: {
         maxHeaderBytes: count(16_384, 1_024, 1_048_576, 'largest request header block; larger gets 431'),
         headersTimeoutMs: millis(10_000, 100, 600_000, 'time a client has to send its request headers'),
-        idleTimeoutMs: millis(60_000, 100, 3_600_000, 'idle time before a client connection is closed'),
+        idleTimeoutMs: millis(
+          60_000,
+          100,
+          3_600_000,
+          'HTTP/1.1: time a keep-alive connection may sit idle, and a response may go unread by its client, before the connection is closed',
+        ),
+        firstBytesTimeoutMs: millis(
+          10_000,
+          100,
+          600_000,
+          'time a new connection has to send its first bytes (with TLS: to finish the handshake) before it is closed',
+        ),
+        requestTimeoutMs: millis(
+          300_000,
+          100,
+          3_600_000,
+          'time a client has to send a whole request, headers and body; past it the client gets 408 (at least headersTimeoutMs)',
+        ),
+        h2IdleTimeoutMs: millis(
+          60_000,
+          100,
+          3_600_000,
+          'time an HTTP/2 connection without open streams stays open (then GOAWAY), and a connection may go unread by its client (then it is closed)',
+        ),
+        goawayTimeoutMs: millis(
+          5_000,
+          100,
+          600_000,
+          'time an HTTP/2 connection that got GOAWAY from the proxy (idle, abuse, protocol error) stays open for its last streams and for the client to close it',
+        ),
+        maxHeadersCount: count(
+          100,
+          1,
+          10_000,
+          'most request header fields; more gets 431 (HTTP/2: the stream is reset with ENHANCE_YOUR_CALM)',
+        ),
+        h2MaxConcurrentStreams: count(
+          128,
+          1,
+          10_000,
+          'streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS)',
+        ),
+        h2MaxResetsPerSession: count(
+          100,
+          1,
+          1_000,
+          'streams an HTTP/2 client may cancel before their response starts (CVE-2023-44487) once they are over half of its streams; then GOAWAY ENHANCE_YOUR_CALM',
+        ),
+        maxConnections: count(
+          10_000,
+          1,
+          1_000_000,
+          'client connections open at once in one process (keep it below ulimit -n); more are closed at accept',
+        ),
         maxBodyBytes: count(
           67_108_864,
           0,
