@@ -164,6 +164,12 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
 
 export function checkPrismctlConfig(c: PrismctlConfig): void {
   checkPorts({ 'lb.listen': c.lb.listen });
+  if ((c.tls.certFile === '') !== (c.tls.keyFile === '')) {
+    throw conflict(
+      'tls.certFile (--cert) and tls.keyFile (--key) must be given together',
+      'Pass both --cert and --key (the pair prismctl certs issue --operator NAME wrote), or neither.',
+    );
+  }
   const f = c.lb.hashBalanceFactor;
   if (f > 0 && f < 100) {
     throw new PrismError(
