@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, pino } from 'pino';
 import { Agent, fetch } from 'undici';
-import { type Admin, buildAdmin } from '../admin/src/admin.js';
+import { type Admin, type BuildAdminOptions, buildAdmin } from '../admin/src/admin.js';
 import { BOOTSTRAP_TOKEN_FILE } from '../admin/src/operator-tokens.js';
 import type { Clock } from '../core/src/clock.js';
 import { loadConfig } from '../core/src/config/load.js';
@@ -50,13 +50,20 @@ export function rememberAdmin(base: string, token: string, caFile?: string): () 
 
 /** A real admin on 127.0.0.1 with free ports and a fresh SQLite data directory. */
 export async function startAdmin(
-  options: { clock?: Clock; dir?: string; values?: Record<string, unknown>; logger?: Logger } = {},
+  options: {
+    clock?: Clock;
+    dir?: string;
+    values?: Record<string, unknown>;
+    logger?: Logger;
+    build?: Pick<BuildAdminOptions, 'newBootstrapToken' | 'insecureWarningMs'>;
+  } = {},
 ): Promise<StartedAdmin> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'prism-admin-'));
   const config = loadConfig('admin', {
     values: { dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', ...options.values },
   });
   const admin = await buildAdmin({
+    ...options.build,
     config,
     clock: options.clock,
     timers: false,
