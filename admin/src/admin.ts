@@ -165,7 +165,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
     : grpc.ServerCredentials.createInsecure();
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_permit_without_calls': 1 });
   grpcServer.addService(controlPlaneService, buildControlPlane(fleet, metrics, log, { mtls: !!certificates }));
-  const http = await buildHttpApi({
+  const { app: http, routeTable } = await buildHttpApi({
     namespaces,
     fleet,
     issuer,
@@ -213,6 +213,8 @@ export async function buildAdmin(options: BuildAdminOptions) {
     log,
     /** The operator API (fastify): `inject()` serves a request without a socket. */
     http,
+    /** Every operator API route with the role it needs. */
+    routeTable,
 
     async listen(): Promise<AdminAddresses> {
       const g = splitHostPort(config.grpcListen);

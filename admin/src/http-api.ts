@@ -739,7 +739,7 @@ export async function buildHttpApi(deps: HttpApiDeps) {
       handler: async () => undefined,
     });
   }
-  /** The route table as declared: method, path, access and bucket of each route (for tests and docs). */
+  /** The route table as declared: method, path, access and bucket of each route (for tests). */
   const routeTable = routes.map(({ method, path, access: need, limit, largeBody }) => ({
     method,
     path,
@@ -747,7 +747,8 @@ export async function buildHttpApi(deps: HttpApiDeps) {
     limit: limit ?? 'ordinary',
     largeBody: largeBody === true,
   }));
-  return Object.assign(app, { routeTable });
+  // Not the fastify instance itself: it is thenable (`await` would unwrap it to a plain instance).
+  return { app, routeTable };
 }
 
 export type HttpApi = Awaited<ReturnType<typeof buildHttpApi>>;
