@@ -107,12 +107,13 @@ export const adminConfigSchema = {
           type: 'string',
           default: '',
           description:
-            'PEM CA bundle that proxy client certificates must chain to; with certFile and keyFile the gRPC port requires mTLS and a proxy registers only under the id of its certificate',
+            'PEM CA bundle that proxy and operator client certificates must chain to; with certFile and keyFile the gRPC port requires mTLS (a proxy registers only under the id of its certificate) and the HTTP port serves HTTPS only',
         },
         certFile: {
           type: 'string',
           default: '',
-          description: 'PEM certificate of this admin (serverAuth, URI SAN spiffe://prism/admin/<name>)',
+          description:
+            'PEM certificate of this admin (serverAuth, URI SAN spiffe://prism/admin/<name>), presented on the gRPC and the HTTPS port',
         },
         keyFile: { type: 'string', default: '', description: 'PEM private key of certFile' },
         reloadIntervalMs: millis(
