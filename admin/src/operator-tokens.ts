@@ -31,6 +31,8 @@ export const BOOTSTRAP_TOKEN_FILE = 'operator-admin.token';
 export const BOOTSTRAP_NAME = 'bootstrap';
 
 const KEY_SETTING = 'operator_signing_key';
+/** Verified tokens remembered, so that a client's every call does not pay an ES256 verification. */
+const VERIFIED_CACHE = 10_000;
 const REGISTRY_SETTING = 'operator_tokens';
 const BOOTSTRAP_SETTING = 'operator_bootstrap';
 
@@ -72,6 +74,12 @@ type Key = Awaited<ReturnType<typeof importJWK>>;
 export class OperatorTokens {
   private signing!: { kid: string; alg: string; privateKey: Key; publicKey: Key };
   private readonly registry = new Map<string, OperatorTokenRecord>();
+  /**
+   * Tokens whose signature and claims verified, by their exact text. An ES256 verification costs
+   * about 260 µs of CPU here, half of what a whole reservation costs; a lookup costs next to nothing.
+   * Expiry and revocation are still checked on every call.
+   */
+  private readonly verified = new Map<string, OperatorTokenRecord>();
 
   private constructor(private readonly options: OperatorTokensOptions) {}
 
@@ -139,6 +147,8 @@ export class OperatorTokens {
    * is a coded 401.
    */
   async verify(token: string): Promise<OperatorTokenRecord> {
+    const known = this.verified.get(token);
+    if (known) return this.stillValid(known);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.signing.publicKey, {
@@ -159,6 +169,22 @@ export class OperatorTokens {
       throw new PrismError(
         'PRISM-ACCESS-004',
         `the operator token of ${describe(payload.sub)} (jti ${describe(payload.jti)}) is not in this admin's token registry: it was revoked and forgotten, or belongs to another data directory`,
+      );
+    }
+    if (this.verified.size >= VERIFIED_CACHE) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, record);
+    return this.stillValid(record);
+  }
+
+  /** Expiry and revocation of a token whose signature verified earlier. */
+  private stillValid(record: OperatorTokenRecord): OperatorTokenRecord {
+    if (this.options.clock.now() >= record.expiresAt) {
+      throw new PrismError('PRISM-ACCESS-003', `the operator token of "${record.name}" has expired`);
+    }
+    if (this.registry.get(record.jti) !== record) {
+      throw new PrismError(
+        'PRISM-ACCESS-004',
+        `the operator token of "${record.name}" (jti ${record.jti}) is no longer in this admin's token registry`,
       );
     }
     if (record.revokedAt !== null) {
