@@ -217,6 +217,8 @@ describe('operator tokens that must not verify', () => {
     expect(expired.json.error.message).toBe('the operator token of "brief" has expired');
 
     const leaked = await tokenFor(a, 'operator', 'leaky');
+    // Used (and so remembered as verified) before the revocation: it must stop working all the same.
+    expect((await api(a.http, 'GET', '/v1/proxies', undefined, bearer(leaked.token))).status).toBe(200);
     const revoked = await api(a.http, 'POST', '/v1/auth/tokens:revoke', { jti: leaked.jti });
     expect([revoked.status, revoked.json.name, typeof revoked.json.revokedAt]).toEqual([200, 'leaky', 'string']);
     expect(codeOf(await api(a.http, 'GET', '/v1/proxies', undefined, bearer(leaked.token)))).toEqual([
