@@ -1,10 +1,30 @@
 import { TLSSocket } from 'node:tls';
-import type { FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { PrismError } from '../../core/src/errors.js';
 import { describe } from '../../core/src/names.js';
 import { type OperatorRole, roleAllows } from '../../core/src/operator-roles.js';
 import { CLIENT_AUTH, identityOf } from '../../core/src/tls/identity.js';
 import type { OperatorTokens } from './operator-tokens.js';
+import { rateLimited, TokenBucketStore } from './rate-limit.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: every route declares it (a route without it cannot be registered). */
+    access?: Access;
+    /** `METHOD /path` as the README writes it, for messages. */
+    endpoint?: string;
+    /** Whether it takes messages up to limits.maxBodyBytes (else limits.smallBodyBytes). */
+    largeBody?: boolean;
+  }
+  interface FastifyRequest {
+    /** The verified caller, on routes that need a role. */
+    principal: Principal | null;
+    /** Why the credentials the request carried did not verify. */
+    credentialError: PrismError | null;
+  }
+}
 
 /** What a route needs: nothing (probes, JWKS, metrics) or a role. */
 export type Access = 'public' | OperatorRole;
@@ -156,3 +176,58 @@ export function buildAccess(options: AccessOptions) {
 }
 
 export type AccessControl = ReturnType<typeof buildAccess>;
+
+/**
+ * Puts access in front of every route registered after it: who the caller is (identify), then the
+ * rate limit counted by that principal, then whether its role allows the route (authorize) -- all
+ * before the body is read, so a caller without the right credential cannot make the admin buffer a
+ * body. Returns the two rate-limit buckets routes choose from (`config.rateLimit`).
+ */
+export async function guardRoutes(
+  app: FastifyInstance,
+  access: AccessControl,
+  limits: Readonly<AdminConfig['limits']>,
+) {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('credentialError', null);
+  const identify = async (req: FastifyRequest) => {
+    const found = await access.identify(req);
+    if (found instanceof PrismError) req.credentialError = found;
+    else if (found) req.principal = found;
+  };
+  // Every route declares its access; a route without one cannot be registered, so none is open by omission.
+  app.addHook('onRoute', (route) => {
+    const need = route.config?.access;
+    if (need === undefined) {
+      throw new Error(`operator API route ${route.method} ${route.url} declares no access (config.access)`);
+    }
+    if (need === 'public') return;
+    const endpoint = route.config?.endpoint ?? `${route.method} ${route.url}`;
+    route.onRequest = [identify, ...[route.onRequest ?? []].flat()];
+    route.preParsing = [
+      async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+        access.authorize(req.credentialError ?? req.principal ?? undefined, need, endpoint);
+        return payload;
+      },
+      ...[route.preParsing ?? []].flat(),
+    ] as typeof route.preParsing;
+  });
+  // Registered after the hook above, so its own onRoute hook puts the limit after `identify`.
+  await app.register(rateLimit, {
+    global: false,
+    store: TokenBucketStore,
+    keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
+    errorResponseBuilder: (req, context) => rateLimited(req, context, req.principal?.id ?? `address ${req.ip}`),
+  });
+  return {
+    ordinary: {
+      max: limits.operatorBurst,
+      timeWindow: Math.max(1, Math.round((limits.operatorBurst / limits.operatorRequestsPerSecond) * 1000)),
+    },
+    expensive: {
+      max: limits.expensiveBurst,
+      timeWindow: Math.max(1, Math.round((limits.expensiveBurst / limits.expensivePerMinute) * 60_000)),
+      groupId: 'expensive',
+    },
+  };
+}

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import Fastify, {
   type FastifyError,
@@ -32,31 +31,13 @@ import {
   ReserveNamespaceResponse,
 } from '../../proto/gen/prism/admin/v1/operator.js';
 import { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
-import type { Access, AccessControl, Principal } from './access.js';
+import { type Access, type AccessControl, guardRoutes, type Principal } from './access.js';
 import type { Fleet } from './fleet.js';
 import type { AdminMetrics } from './metrics.js';
 import { leaseWarnings, type NamespaceService } from './namespaces.js';
 import type { OperatorTokenRecord, OperatorTokens } from './operator-tokens.js';
-import { rateLimited, TokenBucketStore } from './rate-limit.js';
 import type { AdminStore } from './store.js';
 import type { TokenIssuer } from './tokens.js';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Who may call the route: every route declares it (a route without it cannot be registered). */
-    access?: Access;
-    /** `METHOD /path` as the README writes it, for messages. */
-    endpoint?: string;
-    /** Whether it takes messages up to limits.maxBodyBytes (else limits.smallBodyBytes). */
-    largeBody?: boolean;
-  }
-  interface FastifyRequest {
-    /** The verified caller, on routes that need a role. */
-    principal: Principal | null;
-    /** Why the credentials the request carried did not verify. */
-    credentialError: PrismError | null;
-  }
-}
 
 // Bodies are checked as they are: a wrong type is the client's error, never coerced or dropped.
 const bodyAjv = new Ajv({ strict: true, allErrors: false });
@@ -655,51 +636,7 @@ export async function buildHttpApi(deps: HttpApiDeps) {
     throw new PrismError('PRISM-API-003', `no endpoint ${req.method} ${pathOf(req.url)}`);
   });
 
-  // Access: who the caller is (identify), then the rate limit counted by that principal, then whether
-  // its role allows the route (authorize) -- all before the body is read, so a caller without the
-  // right credential cannot make the admin buffer a body.
-  app.decorateRequest('principal', null);
-  app.decorateRequest('credentialError', null);
-  const identify = async (req: FastifyRequest) => {
-    const found = await access.identify(req);
-    if (found instanceof PrismError) req.credentialError = found;
-    else if (found) req.principal = found;
-  };
-  // Every route declares its access; a route without one cannot be registered, so none is open by omission.
-  app.addHook('onRoute', (route) => {
-    const need = route.config?.access;
-    if (need === undefined) {
-      throw new Error(`operator API route ${route.method} ${route.url} declares no access (config.access)`);
-    }
-    if (need === 'public') return;
-    const endpoint = route.config?.endpoint ?? `${route.method} ${route.url}`;
-    route.onRequest = [identify, ...[route.onRequest ?? []].flat()];
-    route.preParsing = [
-      async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
-        access.authorize(req.credentialError ?? req.principal ?? undefined, need, endpoint);
-        return payload;
-      },
-      ...[route.preParsing ?? []].flat(),
-    ] as typeof route.preParsing;
-  });
-  // Registered after the hook above, so its own onRoute hook puts the limit after `identify`.
-  await app.register(rateLimit, {
-    global: false,
-    store: TokenBucketStore,
-    keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
-    errorResponseBuilder: (req, context) => rateLimited(req, context, req.principal?.id ?? `address ${req.ip}`),
-  });
-  const buckets = {
-    ordinary: {
-      max: limits.operatorBurst,
-      timeWindow: Math.max(1, Math.round((limits.operatorBurst / limits.operatorRequestsPerSecond) * 1000)),
-    },
-    expensive: {
-      max: limits.expensiveBurst,
-      timeWindow: Math.max(1, Math.round((limits.expensiveBurst / limits.expensivePerMinute) * 60_000)),
-      groupId: 'expensive',
-    },
-  };
+  const buckets = await guardRoutes(app, access, limits);
 
   const noBodyIsEmpty = (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     if (req.body === undefined) req.body = {};
