@@ -209,8 +209,9 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /**
- * The HTTP/JSON operator API (CONTRACT §6) on fastify: proto3 JSON in and out, every failure a coded
- * answer. Returns the fastify instance, ready for `inject()`; the admin listens on `.server`.
+ * The HTTP/JSON operator API (CONTRACT §6) on fastify: proto3 JSON in and out, every route behind the
+ * role it declares and its rate-limit bucket, every failure a coded answer. Returns the fastify
+ * instance (`app`, ready for `inject()`; the admin listens on `app.server`) and the route table.
  */
 export async function buildHttpApi(deps: HttpApiDeps) {
   const { namespaces, fleet, issuer, store, metrics, limits, access, tokens } = deps;
