@@ -5,7 +5,7 @@
 // Usage: npm start [-- --dir prism-local] [--no-haproxy]
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
@@ -54,10 +54,11 @@ function startProgram(name, argv, message) {
   });
 }
 
+let token = '';
 async function api(base, method, path, body) {
   const r = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: body && JSON.stringify(body),
   });
   return { status: r.status, json: await r.json() };
@@ -82,12 +83,30 @@ try {
   await new Promise((r) => backend.listen(0, '127.0.0.1', r));
   const backendUrl = `http://127.0.0.1:${backend.address().port}`;
 
+  // The admin writes its first admin token into its data directory on the first start; when that file
+  // is gone (deleted after a first run), it writes a new one and revokes the old.
+  const adminData = join(dir, 'admin-data');
+  const bootstrap = join(adminData, 'operator-admin.token');
   const admin = await startProgram(
     'prism-admin.js',
-    ['--data-dir', join(dir, 'admin-data'), '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'],
+    [
+      '--data-dir',
+      adminData,
+      '--grpc-listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      '127.0.0.1:0',
+      ...(existsSync(bootstrap) ? [] : ['--new-bootstrap-token']),
+    ],
     'prism-admin listening',
   );
-  const adminHttp = `http://${admin.http}`;
+  const adminHttp = admin.url ?? `http://${admin.http}`;
+  token = readFileSync(bootstrap, 'utf8').trim();
+  // Where prismctl looks when run from the project root: prism-local/operator.token (0600).
+  const tokenFile = join(dir, 'operator.token');
+  writeFileSync(`${tokenFile}.tmp`, `${token}\n`, { mode: 0o600 });
+  chmodSync(`${tokenFile}.tmp`, 0o600);
+  renameSync(`${tokenFile}.tmp`, tokenFile);
   const proxies = [];
   for (const id of ['proxy-a', 'proxy-b', 'proxy-c']) {
     proxies.push(
@@ -162,7 +181,12 @@ try {
   console.log(`
 Prism Edge local stack is up (data in ${show(dir)})
 
-  admin       gRPC ${admin.grpc}   HTTP ${adminHttp}   (SQLite in ${show(join(dir, 'admin-data'))})
+  admin       gRPC ${admin.grpc}   HTTP ${adminHttp}   (SQLite in ${show(adminData)})
+  token       ${show(tokenFile)}: an admin token for the operator API (0600); ${
+    resolve(tokenFile) === resolve('prism-local', 'operator.token')
+      ? 'prismctl finds it when run from here'
+      : `prismctl --token-file ${show(tokenFile)}`
+  }
 ${proxies.map((p) => `  ${p.id.padEnd(11)} data http://${p.data}   ops http://${p.ops}`).join('\n')}
   backend     ${backendUrl}
   ${haproxyNote}
@@ -175,7 +199,7 @@ ${Object.entries(written)
 Try:
   curl -si ${front}/hello -H 'X-Prism-Namespace: orders-prod'        # X-Prism-Served-By names the owner
   curl -si http://${proxies[0].data}/hello -H 'X-Prism-Namespace: eu-payments'   # any proxy forwards to the owner
-  curl -s ${adminHttp}/v1/partition-table | head -c 300
+  curl -s ${adminHttp}/v1/partition-table -H "Authorization: Bearer $(cat ${show(tokenFile)})" | head -c 300
   node bin/prismctl.js proxies --admin ${adminHttp}
   node bin/prismctl.js namespace reserve my-ns --backend ${backendUrl} --admin ${adminHttp}
 

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, pino } from 'pino';
-import { type Admin, buildAdmin } from '../admin/src/admin.js';
+import { Agent, fetch } from 'undici';
+import { type Admin, type BuildAdminOptions, buildAdmin } from '../admin/src/admin.js';
+import { BOOTSTRAP_TOKEN_FILE } from '../admin/src/operator-tokens.js';
 import type { Clock } from '../core/src/clock.js';
 import { loadConfig } from '../core/src/config/load.js';
 import { type AdminMessage, ControlPlaneClient } from '../proto/gen/prism/admin/v1/control_plane.js';
@@ -12,38 +14,83 @@ import type { PartitionTable } from '../proto/gen/prism/admin/v1/partition.js';
 export interface StartedAdmin {
   admin: Admin;
   dir: string;
+  /** Base URL of the operator API: https:// when started with tls values. */
   http: string;
   grpc: string;
+  /** The bootstrap admin token the admin wrote to its data directory ('' when that file is gone). */
+  token: string;
+  /** That file, for prismctl --token-file. */
+  tokenFile: string;
   stop(): Promise<void>;
+}
+
+interface KnownAdmin {
+  token: string;
+  dispatcher?: Agent;
+}
+
+/** Admins started by the helpers: api() sends each one its bootstrap token, and trusts its CA. */
+const known = new Map<string, KnownAdmin>();
+
+/** The bootstrap token in a data directory; '' when there is none. */
+export function bootstrapToken(dataDir: string): string {
+  const file = join(dataDir, BOOTSTRAP_TOKEN_FILE);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+}
+
+/** Lets api() call the admin at `base` with `token`, over HTTPS checked against `caFile` when given. */
+export function rememberAdmin(base: string, token: string, caFile?: string): () => Promise<void> {
+  const dispatcher = caFile ? new Agent({ connect: { ca: readFileSync(caFile) } }) : undefined;
+  known.set(base, { token, dispatcher });
+  return async () => {
+    known.delete(base);
+    await dispatcher?.close();
+  };
 }
 
 /** A real admin on 127.0.0.1 with free ports and a fresh SQLite data directory. */
 export async function startAdmin(
-  options: { clock?: Clock; dir?: string; values?: Record<string, unknown>; logger?: Logger } = {},
+  options: {
+    clock?: Clock;
+    dir?: string;
+    values?: Record<string, unknown>;
+    logger?: Logger;
+    build?: Pick<BuildAdminOptions, 'newBootstrapToken' | 'insecureWarningMs'>;
+  } = {},
 ): Promise<StartedAdmin> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'prism-admin-'));
   const config = loadConfig('admin', {
     values: { dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', ...options.values },
   });
   const admin = await buildAdmin({
+    ...options.build,
     config,
     clock: options.clock,
     timers: false,
     logger: options.logger ?? pino({ level: 'silent' }),
   });
   const addr = await admin.listen();
+  const token = bootstrapToken(dir);
+  const forget = rememberAdmin(addr.httpUrl, token, config.tls.caFile || undefined);
   return {
     admin,
     dir,
-    http: `http://${addr.http}`,
+    http: addr.httpUrl,
     grpc: addr.grpc,
+    token,
+    tokenFile: join(dir, BOOTSTRAP_TOKEN_FILE),
     async stop() {
+      await forget();
       await admin.close();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/**
+ * One operator API call. To an admin the helpers started, it sends that admin's bootstrap token;
+ * pass an `authorization` header to send another credential, or `authorization: ''` to send none.
+ */
 export async function api(
   base: string,
   method: string,
@@ -51,10 +98,17 @@ export async function api(
   body?: unknown,
   headers: Record<string, string> = {},
 ) {
+  const admin = known.get(base);
+  const given = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization');
+  const authorization = given ? given[1] : admin?.token ? `Bearer ${admin.token}` : '';
+  const sent: Record<string, string> = { 'content-type': 'application/json' };
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'authorization') sent[k] = v;
+  if (authorization) sent.authorization = authorization;
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: sent,
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    dispatcher: admin?.dispatcher,
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };

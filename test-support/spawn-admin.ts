@@ -1,30 +1,53 @@
 import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { BOOTSTRAP_TOKEN_FILE } from '../admin/src/operator-tokens.js';
+import { bootstrapToken, rememberAdmin } from './admin-harness.js';
 import { spawnProgram } from './spawn-program.js';
 
 export interface AdminProcess {
   child: ChildProcess;
   pid: number;
+  /** Base URL of the operator API (https:// when the admin has tls.* files). */
   http: string;
   grpc: string;
+  /** The bootstrap admin token in the data directory ('' when that file is gone); api() sends it. */
+  token: string;
+  /** That file, for prismctl --token-file. */
+  tokenFile: string;
   /** The "prism-admin listening" log line. */
   ready: Record<string, unknown>;
   /** Stops it by PID (SIGKILL when `kill9`) and waits for the exit. */
   stop(kill9?: boolean): Promise<void>;
 }
 
-/** Starts bin/prism-admin.js as its own process and waits for the line that names its ports. */
-export async function spawnAdmin(dataDir: string, extra: string[] = []): Promise<AdminProcess> {
+/**
+ * Starts bin/prism-admin.js as its own process and waits for the line that names its ports. Give
+ * `caFile` when its configuration serves HTTPS, so that api() trusts it.
+ */
+export async function spawnAdmin(
+  dataDir: string,
+  extra: string[] = [],
+  options: { caFile?: string } = {},
+): Promise<AdminProcess> {
   const p = await spawnProgram(
     'prism-admin.js',
     ['--data-dir', dataDir, '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...extra],
     'prism-admin listening',
   );
+  const http = typeof p.ready.url === 'string' ? p.ready.url : `http://${p.ready.http}`;
+  const token = bootstrapToken(dataDir);
+  const forget = rememberAdmin(http, token, options.caFile);
   return {
     child: p.child,
     pid: p.pid,
-    http: `http://${p.ready.http}`,
+    http,
     grpc: String(p.ready.grpc),
+    token,
+    tokenFile: join(dataDir, BOOTSTRAP_TOKEN_FILE),
     ready: p.ready,
-    stop: p.stop,
+    async stop(kill9) {
+      await forget();
+      await p.stop(kill9);
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Server as SecureServer } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, pino } from 'pino';
 import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
@@ -9,12 +10,14 @@ import { PrismError } from '../../core/src/errors.js';
 import { partitionOf } from '../../core/src/partition.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
+import { buildAccess } from './access.js';
 import { CleanupJob } from './cleanup.js';
 import { type Connection, Fleet } from './fleet.js';
 import { buildControlPlane, controlPlaneService } from './grpc-server.js';
 import { buildHttpApi } from './http-api.js';
 import { buildAdminMetrics } from './metrics.js';
 import { NamespaceService } from './namespaces.js';
+import { OperatorTokens } from './operator-tokens.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { AdminStore, NamespaceRecord } from './store.js';
 import { TokenIssuer } from './tokens.js';
@@ -27,11 +30,17 @@ export interface BuildAdminOptions {
   store?: AdminStore;
   /** Run the heartbeat check and cleanup job on timers (default true; tests drive them by hand). */
   timers?: boolean;
+  /** Write a new bootstrap token even though one was written before (prism-admin --new-bootstrap-token). */
+  newBootstrapToken?: boolean;
+  /** How often --insecure is warned about after the start (default 60 s). */
+  insecureWarningMs?: number;
 }
 
 export interface AdminAddresses {
   grpc: string;
   http: string;
+  /** The operator API's base URL: https:// when the admin has its tls.* files. */
+  httpUrl: string;
   grpcPort: number;
   httpPort: number;
 }
@@ -70,6 +79,18 @@ export async function buildAdmin(options: BuildAdminOptions) {
     overlapDays: config.tokens.keyOverlapDays,
     maxVerifyingKeys: config.tokens.maxVerifyingKeys,
   });
+  const operatorTokens = await OperatorTokens.open({ store, clock, algorithm: config.tokens.algorithm });
+  const bootstrap = await operatorTokens.bootstrap(
+    config.dataDir,
+    config.auth.bootstrapTokenTtlSeconds,
+    options.newBootstrapToken,
+  );
+  if (bootstrap) {
+    log.info(
+      { file: bootstrap.file, jti: bootstrap.jti, expiresAt: new Date(bootstrap.expiresAt).toISOString() },
+      'wrote the initial admin token for the operator API (mode 0600); prismctl --token-file reads it',
+    );
+  }
 
   const advertisement = (r: NamespaceRecord): NamespaceAdvertisement => {
     const table = fleet.currentTable();
@@ -144,7 +165,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
     : grpc.ServerCredentials.createInsecure();
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_permit_without_calls': 1 });
   grpcServer.addService(controlPlaneService, buildControlPlane(fleet, metrics, log, { mtls: !!certificates }));
-  const http = buildHttpApi({
+  const { app: http, routeTable } = await buildHttpApi({
     namespaces,
     fleet,
     issuer,
@@ -152,8 +173,31 @@ export async function buildAdmin(options: BuildAdminOptions) {
     metrics,
     log,
     limits: config.limits,
+    auth: config.auth,
+    access: buildAccess({
+      tokens: operatorTokens,
+      insecure: config.insecure,
+      operatorRoles: config.auth.operatorRoles,
+      now: () => clock.now(),
+    }),
+    tokens: operatorTokens,
+    insecure: config.insecure,
+    tls: certificates && {
+      cert: certificates.current.cert,
+      key: certificates.current.key,
+      ca: certificates.current.ca,
+    },
     countLive: () => store.countLive(clock.now()),
   });
+  // Rotated files apply to new HTTPS connections too, as on the gRPC port.
+  certificates?.onChange((c) =>
+    (http.server as unknown as SecureServer).setSecureContext({ cert: c.cert, key: c.key, ca: c.ca }),
+  );
+  const insecureWarning = () =>
+    log.warn(
+      { insecure: true, httpListen: config.httpListen },
+      'prism-admin runs with --insecure: the operator API accepts every caller as an admin, without a credential; use it only for throwaway experiments',
+    );
 
   const timers: NodeJS.Timeout[] = [];
 
@@ -164,10 +208,13 @@ export async function buildAdmin(options: BuildAdminOptions) {
     namespaces,
     cleanup,
     issuer,
+    operatorTokens,
     metrics,
     log,
     /** The operator API (fastify): `inject()` serves a request without a socket. */
     http,
+    /** Every operator API route with the role it needs. */
+    routeTable,
 
     async listen(): Promise<AdminAddresses> {
       const g = splitHostPort(config.grpcListen);
@@ -198,16 +245,31 @@ export async function buildAdmin(options: BuildAdminOptions) {
         void cleanup.runOnce();
       }
       certificates?.start();
-      addresses = { grpc: `${g.host}:${grpcPort}`, http: `${h.host}:${httpPort}`, grpcPort, httpPort };
+      const authority = `${h.host.includes(':') ? `[${h.host}]` : h.host}:${httpPort}`;
+      addresses = {
+        grpc: `${g.host}:${grpcPort}`,
+        http: `${h.host}:${httpPort}`,
+        httpUrl: `${certificates ? 'https' : 'http'}://${authority}`,
+        grpcPort,
+        httpPort,
+      };
       log.info(
         {
           grpc: addresses.grpc,
           http: addresses.http,
+          url: addresses.httpUrl,
           dataDir: config.dataDir,
           mtls: certificates ? certificates.current.identity : false,
+          insecure: config.insecure,
         },
         'prism-admin listening',
       );
+      if (config.insecure) {
+        insecureWarning();
+        const repeat = setInterval(insecureWarning, options.insecureWarningMs ?? 60_000);
+        repeat.unref();
+        timers.push(repeat);
+      }
       return addresses;
     },
 

@@ -1,11 +1,25 @@
 import type { Socket } from 'node:net';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { isPrismError, PrismError } from '../../core/src/errors.js';
 import { describe } from '../../core/src/names.js';
+import { OPERATOR_ROLES } from '../../core/src/operator-roles.js';
 import { partitionTableSchema } from '../../core/src/table-schema.js';
+import {
+  CreateTokenRequest,
+  CreateTokenResponse,
+  ListTokensResponse,
+  OperatorToken,
+  WhoAmIResponse,
+} from '../../proto/gen/prism/admin/v1/auth.js';
 import { Namespace } from '../../proto/gen/prism/admin/v1/namespace.js';
 import {
   ListAuditResponse,
@@ -17,9 +31,11 @@ import {
   ReserveNamespaceResponse,
 } from '../../proto/gen/prism/admin/v1/operator.js';
 import { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
+import { type Access, type AccessControl, guardRoutes, type Principal } from './access.js';
 import type { Fleet } from './fleet.js';
 import type { AdminMetrics } from './metrics.js';
 import { leaseWarnings, type NamespaceService } from './namespaces.js';
+import type { OperatorTokenRecord, OperatorTokens } from './operator-tokens.js';
 import type { AdminStore } from './store.js';
 import type { TokenIssuer } from './tokens.js';
 
@@ -83,6 +99,23 @@ const schemas = {
   }),
   deleteQuery: query({ force: { type: 'boolean' } }),
   audit: query({ target: str(4096), limit: page }),
+  createToken: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      name: str(255),
+      role: { type: 'string', enum: [...OPERATOR_ROLES] },
+      ttlSeconds: uint,
+      ttl_seconds: uint,
+    },
+    required: ['role'],
+  },
+  revokeToken: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['jti'],
+    properties: { jti: str(64) },
+  },
 };
 
 export interface HttpApiDeps {
@@ -93,6 +126,13 @@ export interface HttpApiDeps {
   metrics: AdminMetrics;
   log: Logger;
   limits: Readonly<AdminConfig['limits']>;
+  auth: Readonly<AdminConfig['auth']>;
+  access: AccessControl;
+  tokens: OperatorTokens;
+  /** --insecure: shown in /healthz. */
+  insecure: boolean;
+  /** Serve HTTPS with these (the admin's tls.* files), asking for, not requiring, client certificates. */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
   countLive(): Promise<number>;
 }
 
@@ -105,11 +145,21 @@ interface Reply {
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
-/** One operator endpoint: the unit later hooks (auth, rate limits) decorate. */
+/** One operator endpoint, with everything the hooks that guard it need to know. */
 interface Route {
   method: Method;
   /** As the README writes it: `{name}` is one path segment without a colon; `:action` is literal. */
   path: string;
+  /** `public`, or the weakest role that may call it. */
+  access: Access;
+  /**
+   * Its rate-limit bucket: the ordinary one by default, the tighter `expensive` one for calls that
+   * cost the fleet (new keys, new tables, new credentials), or none for probes that must answer
+   * during a flood.
+   */
+  limit?: 'expensive' | 'none';
+  /** Takes messages up to limits.maxBodyBytes; every other route, limits.smallBodyBytes. */
+  largeBody?: true;
   body?: object;
   query?: object;
   handle(req: FastifyRequest): Promise<Reply>;
@@ -138,6 +188,19 @@ const rawAnswer = (err: PrismError, headers: Record<string, string> = {}) => {
     .join('');
   return `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}\r\n${head}content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`;
 };
+const carriesBody = (req: FastifyRequest) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+/** RFC 6750 challenges: how to authenticate, and whether the token sent was the problem. */
+const CHALLENGES: Partial<Record<string, string>> = {
+  'PRISM-ACCESS-001': 'Bearer realm="prism-admin"',
+  'PRISM-ACCESS-002': 'Bearer realm="prism-admin", error="invalid_token"',
+  'PRISM-ACCESS-003': 'Bearer realm="prism-admin", error="invalid_token", error_description="expired"',
+  'PRISM-ACCESS-004': 'Bearer realm="prism-admin", error="invalid_token", error_description="revoked"',
+  'PRISM-ACCESS-005': 'Bearer realm="prism-admin", error="insufficient_scope"',
+  'PRISM-ACCESS-007': 'Bearer realm="prism-admin"',
+};
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   405: 'Method Not Allowed',
@@ -146,27 +209,40 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /**
- * The HTTP/JSON operator API (CONTRACT §6) on fastify: proto3 JSON in and out, every failure a coded
- * answer. Returns the fastify instance, ready for `inject()`; the admin listens on `.server`.
+ * The HTTP/JSON operator API (CONTRACT §6) on fastify: proto3 JSON in and out, every route behind the
+ * role it declares and its rate-limit bucket, every failure a coded answer. Returns the fastify
+ * instance (`app`, ready for `inject()`; the admin listens on `app.server`) and the route table.
  */
-export function buildHttpApi(deps: HttpApiDeps) {
-  const { namespaces, fleet, issuer, store, metrics, limits } = deps;
+export async function buildHttpApi(deps: HttpApiDeps) {
+  const { namespaces, fleet, issuer, store, metrics, limits, access, tokens } = deps;
 
+  const server = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both timeouts every 30 s by default, which would let a 10 s limit run to 40 s.
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  };
+  // With the admin's certificate the port speaks only HTTPS: bearer tokens never cross a network in
+  // clear. Client certificates are asked for, not required, so token holders connect without one.
+  const https = deps.tls && {
+    ...server,
+    cert: deps.tls.cert,
+    key: deps.tls.key,
+    ca: deps.tls.ca,
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
   const app = Fastify({
     loggerInstance: deps.log,
     // No access log: the admin logs what it does (audit, errors), not every request.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: limits.maxBodyBytes,
+    bodyLimit: limits.smallBodyBytes,
     connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
-    http: {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      // Node checks both timeouts every 30 s by default, which would let a 10 s limit run to 40 s.
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-    },
+    http: server,
+    ...(https && { https }),
     // HEAD and OPTIONS get the 405 they always got; the Allow header stays what the README says.
     exposeHeadRoutes: false,
     // A request during shutdown is served or cut with its connection, not answered with an uncoded 503.
@@ -175,13 +251,10 @@ export function buildHttpApi(deps: HttpApiDeps) {
     routerOptions: { maxParamLength: 65_536 },
     frameworkErrors: (err, req, reply) => answerError(err, req, reply),
     clientErrorHandler: (err, socket) => answerClientError(err, socket),
-  });
+  } as FastifyServerOptions);
 
-  const actor = (req: FastifyRequest) => {
-    const given = req.headers['x-prism-actor'];
-    if (typeof given === 'string' && /^[\x20-\x7e]{1,128}$/.test(given)) return given;
-    return `ip:${req.socket.remoteAddress ?? 'unknown'}`;
-  };
+  /** The verified caller; the audit log records it, never a header the caller chose. */
+  const actor = (req: FastifyRequest) => (req.principal as Principal).id;
   const bodyOf = (req: FastifyRequest) => req.body as Record<string, unknown>;
   const queryOf = (req: FastifyRequest) => req.query as Record<string, string | number | boolean | undefined>;
   const nameOf = (req: FastifyRequest) => (req.params as { name: string }).name;
@@ -200,6 +273,8 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'POST',
       path: '/v1/namespaces',
+      access: 'operator',
+      largeBody: true,
       body: schemas.reserve,
       handle: async (req) => {
         const request = ReserveNamespaceRequest.fromJSON(bodyOf(req));
@@ -209,6 +284,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'GET',
       path: '/v1/namespaces',
+      access: 'viewer',
       query: schemas.list,
       handle: async (req) => {
         const q = queryOf(req);
@@ -224,11 +300,13 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'GET',
       path: '/v1/namespaces/{name}',
+      access: 'viewer',
       handle: async (req) => namespaceReply(200, await namespaces.get(nameOf(req))),
     },
     {
       method: 'DELETE',
       path: '/v1/namespaces/{name}',
+      access: 'operator',
       query: schemas.deleteQuery,
       handle: async (req) =>
         namespaceReply(200, await namespaces.delete(nameOf(req), queryOf(req).force === true, actor(req))),
@@ -236,6 +314,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'POST',
       path: '/v1/namespaces/{name}:refresh',
+      access: 'operator',
       body: schemas.refresh,
       handle: async (req) => {
         const b = bodyOf(req);
@@ -246,6 +325,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'POST',
       path: '/v1/namespaces/{name}:revoke',
+      access: 'operator',
       body: schemas.revoke,
       handle: async (req) =>
         namespaceReply(200, await namespaces.revoke(nameOf(req), String(bodyOf(req).reason ?? ''), actor(req))),
@@ -253,6 +333,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'POST',
       path: '/v1/namespaces/{name}:restore',
+      access: 'operator',
       body: schemas.revoke,
       handle: async (req) =>
         json(200, ReserveNamespaceResponse.toJSON(await namespaces.restore(nameOf(req), actor(req)))),
@@ -260,6 +341,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'POST',
       path: '/v1/namespaces/{name}:purge',
+      access: 'admin',
       body: schemas.force,
       handle: async (req) => {
         await namespaces.purge(nameOf(req), bodyOf(req).force === true, actor(req));
@@ -269,6 +351,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'GET',
       path: '/v1/partition-table',
+      access: 'viewer',
       handle: async () => {
         const table = fleet.currentTable();
         if (!table) throw new PrismError('PRISM-TABLE-004', 'no proxy has registered with this admin yet');
@@ -278,12 +361,17 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'POST',
       path: '/v1/partition-table:plan',
+      access: 'admin',
+      largeBody: true,
       body: schemas.rebalance,
       handle: async (req) => json(200, RebalancePlan.toJSON(fleet.preview(RebalanceRequest.fromJSON(bodyOf(req))))),
     },
     {
       method: 'POST',
       path: '/v1/partition-table:apply',
+      access: 'admin',
+      limit: 'expensive',
+      largeBody: true,
       body: schemas.rebalance,
       handle: async (req) => {
         const request = RebalanceRequest.fromJSON(bodyOf(req));
@@ -293,6 +381,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'GET',
       path: '/v1/proxies',
+      access: 'viewer',
       handle: async () =>
         json(
           200,
@@ -302,6 +391,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'GET',
       path: '/v1/audit',
+      access: 'admin',
       query: schemas.audit,
       handle: async (req) => {
         const q = queryOf(req);
@@ -315,6 +405,8 @@ export function buildHttpApi(deps: HttpApiDeps) {
     {
       method: 'POST',
       path: '/v1/keys:rotate',
+      access: 'admin',
+      limit: 'expensive',
       handle: async (req) => {
         const kid = await issuer.rotate();
         await store.audit({
@@ -329,22 +421,116 @@ export function buildHttpApi(deps: HttpApiDeps) {
       },
     },
     {
+      method: 'POST',
+      path: '/v1/auth/tokens',
+      access: 'admin',
+      limit: 'expensive',
+      body: schemas.createToken,
+      handle: async (req) => {
+        const request = CreateTokenRequest.fromJSON(bodyOf(req));
+        const caller = req.principal as Principal;
+        const ttl = request.ttlSeconds || deps.auth.defaultTokenTtlSeconds;
+        if (ttl < 60 || ttl > deps.auth.maxTokenTtlSeconds) {
+          throw new PrismError(
+            'PRISM-ACCESS-008',
+            `a token lifetime of ${ttl} s is outside 60..${deps.auth.maxTokenTtlSeconds} s (auth.maxTokenTtlSeconds)`,
+          );
+        }
+        const { token, record } = await tokens.issue({
+          name: request.name || caller.name,
+          role: request.role as Principal['role'],
+          ttlSeconds: ttl,
+          createdBy: caller.id,
+        });
+        await store.audit({
+          at: record.createdAt,
+          actor: caller.id,
+          action: 'create-token',
+          target: `token:${record.name}`,
+          result: 'ok',
+          detail: `jti=${record.jti} role=${record.role} expires=${new Date(record.expiresAt).toISOString()}`,
+        });
+        return json(201, CreateTokenResponse.toJSON({ token, ...tokenInfo(record) }));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/auth/tokens',
+      access: 'admin',
+      handle: async () => json(200, ListTokensResponse.toJSON({ tokens: tokens.list().map(tokenInfo) })),
+    },
+    {
+      method: 'POST',
+      path: '/v1/auth/tokens:revoke',
+      access: 'admin',
+      body: schemas.revokeToken,
+      handle: async (req) => {
+        const jti = String(bodyOf(req).jti);
+        const record = await tokens.revoke(jti);
+        if (!record) {
+          throw new PrismError(
+            'PRISM-ACCESS-008',
+            `no operator token with jti ${describe(jti)} was issued by this admin (or it expired over a day ago)`,
+          );
+        }
+        await store.audit({
+          at: record.revokedAt as number,
+          actor: actor(req),
+          action: 'revoke-token',
+          target: `token:${record.name}`,
+          result: 'ok',
+          detail: `jti=${record.jti}`,
+        });
+        return json(200, OperatorToken.toJSON(tokenInfo(record)));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/auth/whoami',
+      access: 'viewer',
+      handle: async (req) => {
+        const p = req.principal as Principal;
+        return json(
+          200,
+          WhoAmIResponse.toJSON({
+            principal: p.id,
+            name: p.name,
+            role: p.role,
+            via: p.via,
+            jti: p.jti ?? '',
+            expiresAt: p.expiresAt === undefined ? undefined : new Date(p.expiresAt),
+          }),
+        );
+      },
+    },
+    {
       method: 'GET',
       path: '/.well-known/jwks.json',
+      access: 'public',
       handle: async () => json(200, issuer.jwks(), { 'cache-control': 'public, max-age=60' }),
     },
     {
       method: 'GET',
       path: '/metrics',
+      // Prometheus scrapes it without credentials; counts and proxy ids, no secrets (README).
+      access: 'public',
       handle: async () => {
         metrics.activeLeases.set(await deps.countLive());
         return json(200, await metrics.registry.metrics(), { 'content-type': metrics.registry.contentType });
       },
     },
-    { method: 'GET', path: '/healthz', handle: async () => json(200, { status: 'ok' }) },
+    {
+      method: 'GET',
+      path: '/healthz',
+      access: 'public',
+      limit: 'none',
+      handle: async () => json(200, { status: 'ok', insecure: deps.insecure }),
+    },
     {
       method: 'GET',
       path: '/readyz',
+      access: 'public',
+      limit: 'none',
       handle: async () => json(200, { status: 'ready', tableVersion: fleet.currentTable()?.version ?? 0 }),
     },
   ];
@@ -372,8 +558,14 @@ export function buildHttpApi(deps: HttpApiDeps) {
     const err = thrown as FastifyError;
     if (err.validation) return new PrismError('PRISM-API-001', validationMessage(err, req));
     switch (err.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return new PrismError('PRISM-API-002', `the request body exceeds ${limits.maxBodyBytes} bytes`);
+      case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+        const option = req.routeOptions.config.largeBody ? 'limits.maxBodyBytes' : 'limits.smallBodyBytes';
+        return new PrismError(
+          'PRISM-API-002',
+          `the request body exceeds ${req.routeOptions.bodyLimit} bytes, the most ${req.routeOptions.config.endpoint ?? 'this endpoint'} takes (${option})`,
+          { action: `Send a smaller body, or raise ${option} on the admin.` },
+        );
+      }
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return new PrismError(
           'PRISM-API-001',
@@ -396,7 +588,13 @@ export function buildHttpApi(deps: HttpApiDeps) {
       req.log.error({ err, method: req.method, path: pathOf(req.url) }, 'request failed');
       prism = new PrismError('PRISM-INTERNAL-001', `the admin failed to handle the request (request id ${req.id})`);
     }
-    if (prism.code === 'PRISM-API-002') reply.header('connection', 'close');
+    // Refused before its body was read (too large, no credential, over its budget): close the connection
+    // instead of reading a body nobody will use.
+    const early =
+      prism.code === 'PRISM-API-002' || prism.code === 'PRISM-API-008' || prism.code.startsWith('PRISM-ACCESS-');
+    if (prism.code === 'PRISM-API-002' || (early && carriesBody(req))) reply.header('connection', 'close');
+    const challenge = CHALLENGES[prism.code];
+    if (challenge) reply.header('www-authenticate', challenge);
     return send(reply, json(prism.status, prism.toBody()));
   };
 
@@ -439,6 +637,8 @@ export function buildHttpApi(deps: HttpApiDeps) {
     throw new PrismError('PRISM-API-003', `no endpoint ${req.method} ${pathOf(req.url)}`);
   });
 
+  const buckets = await guardRoutes(app, access, limits);
+
   const noBodyIsEmpty = (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     if (req.body === undefined) req.body = {};
     done();
@@ -449,6 +649,15 @@ export function buildHttpApi(deps: HttpApiDeps) {
     app.route({
       method: route.method,
       url: routerPath(route.path),
+      bodyLimit: route.largeBody ? limits.maxBodyBytes : limits.smallBodyBytes,
+      config: {
+        access: route.access,
+        endpoint: `${route.method} ${route.path}`,
+        largeBody: route.largeBody === true,
+        ...(route.limit !== 'none' && {
+          rateLimit: route.limit === 'expensive' ? buckets.expensive : buckets.ordinary,
+        }),
+      },
       schema: { ...(route.body && { body: route.body }), ...(route.query && { querystring: route.query }) },
       ...(route.body && { preValidation: noBodyIsEmpty }),
       handler: async (req, reply) => send(reply, await route.handle(req)),
@@ -460,6 +669,7 @@ export function buildHttpApi(deps: HttpApiDeps) {
     app.route({
       method: app.supportedMethods.filter((m) => !methods.includes(m as Method)),
       url: routerPath(path),
+      config: { access: 'public' },
       onRequest: async (req, reply) => {
         reply.header('allow', allow);
         throw new PrismError('PRISM-API-004', `${req.method} is not allowed on ${pathOf(req.url)}; use ${allow}`);
@@ -467,10 +677,29 @@ export function buildHttpApi(deps: HttpApiDeps) {
       handler: async () => undefined,
     });
   }
-  return app;
+  /** The route table as declared: method, path, access and bucket of each route (for tests). */
+  const routeTable = routes.map(({ method, path, access: need, limit, largeBody }) => ({
+    method,
+    path,
+    access: need,
+    limit: limit ?? 'ordinary',
+    largeBody: largeBody === true,
+  }));
+  // Not the fastify instance itself: it is thenable (`await` would unwrap it to a plain instance).
+  return { app, routeTable };
 }
 
-export type HttpApi = ReturnType<typeof buildHttpApi>;
+export type HttpApi = Awaited<ReturnType<typeof buildHttpApi>>;
+
+const tokenInfo = (r: OperatorTokenRecord): OperatorToken => ({
+  jti: r.jti,
+  name: r.name,
+  role: r.role,
+  createdAt: new Date(r.createdAt),
+  expiresAt: new Date(r.expiresAt),
+  createdBy: r.createdBy,
+  revokedAt: r.revokedAt === null ? undefined : new Date(r.revokedAt),
+});
 
 function validationMessage(err: FastifyError, req: FastifyRequest): string {
   const e = err.validation?.[0];

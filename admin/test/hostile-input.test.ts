@@ -32,6 +32,9 @@ const admin = async (limits: Record<string, number> = {}) => {
   return { ...a, port: Number(new URL(a.http).port), lines };
 };
 const errorsIn = (lines: LogLine[]) => lines.filter((l) => l.level >= 50);
+/** The same bytes with the admin's bootstrap token after the Host header, as an operator would send them. */
+const authed = (a: StartedAdmin, bytes: string) =>
+  bytes.replace('Host: x\r\n', `Host: x\r\nAuthorization: Bearer ${a.token}\r\n`);
 const code = (body: string) => JSON.parse(body).error.code;
 
 describe('requests that crashed or confused the admin', () => {
@@ -60,7 +63,7 @@ describe('requests that crashed or confused the admin', () => {
 
   it('GET /v1/namespaces/%zz is the client error it is: 400 PRISM-API-005, no error line, no stack', async () => {
     const a = await admin();
-    const r = await rawRequest(a.port, 'GET /v1/namespaces/%zz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const r = await rawRequest(a.port, authed(a, 'GET /v1/namespaces/%zz HTTP/1.1\r\nHost: x\r\n\r\n'));
     expect(r.status).toBe(400);
     expect(JSON.parse(r.body).error).toMatchObject({
       code: 'PRISM-API-005',
@@ -102,7 +105,7 @@ describe('requests that crashed or confused the admin', () => {
     ['a 20 KB URL', `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'PRISM-API-007'],
   ])('%s gets a coded answer', async (_what, bytes, status, expected) => {
     const a = await admin();
-    const r = await rawRequest(a.port, bytes);
+    const r = await rawRequest(a.port, authed(a, bytes));
     expect(r.status).toBe(status);
     expect(r.headers['content-type']).toBe('application/json');
     if (expected) expect(code(r.body)).toBe(expected);
@@ -127,7 +130,10 @@ describe('requests that crashed or confused the admin', () => {
       a.port,
       Buffer.concat([
         Buffer.from(
-          `POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${payload.length}\r\n\r\n`,
+          authed(
+            a,
+            `POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${payload.length}\r\n\r\n`,
+          ),
         ),
         payload,
       ]),
@@ -140,14 +146,20 @@ describe('requests that crashed or confused the admin', () => {
     const a = await admin({ maxBodyBytes: 1024 });
     const announced = await rawRequest(
       a.port,
-      'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{',
+      authed(
+        a,
+        'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{',
+      ),
     );
     expect([announced.status, code(announced.body)]).toEqual([413, 'PRISM-API-002']);
     expect(announced.headers.connection).toBe('close');
     const chunk = `${'x'.repeat(4096).length.toString(16)}\r\n${'x'.repeat(4096)}\r\n`;
     const streamed = await rawRequest(
       a.port,
-      `POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}`,
+      authed(
+        a,
+        `POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}`,
+      ),
     );
     expect([streamed.status, code(streamed.body)]).toEqual([413, 'PRISM-API-002']);
     expect(errorsIn(a.lines)).toEqual([]);
@@ -160,7 +172,10 @@ describe('clients that go away', () => {
     const socket = connect(a.port, '127.0.0.1');
     await once(socket, 'connect');
     socket.write(
-      'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"na',
+      authed(
+        a,
+        'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"na',
+      ),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     socket.destroy();
@@ -193,7 +208,10 @@ describe('connections that never finish', () => {
     const a = await admin(limits);
     const r = await rawRequest(
       a.port,
-      'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na',
+      authed(
+        a,
+        'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na',
+      ),
       { waitMs: 10_000, untilClosed: true },
     );
     expect(r.closed).toBe(true);

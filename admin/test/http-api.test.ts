@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildAdmin } from '../../admin/src/admin.js';
 import { loadConfig } from '../../core/src/config/load.js';
 import { partitionOf } from '../../core/src/partition.js';
-import { FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { bootstrapToken, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
 
 // The operator API through fastify's inject(): no socket, same routing, parsing and error mapping.
 
@@ -23,11 +23,13 @@ const admin = async (values?: Record<string, unknown>) => {
 };
 
 type Inject = StartedAdmin['admin']['http']['inject'];
+/** Sends the admin's bootstrap token unless `headers` carries an authorization of its own. */
 const call = async (a: StartedAdmin, method: string, url: string, body?: unknown, headers = {}) => {
+  const withToken = { authorization: `Bearer ${a.token}`, ...headers };
   const r = await (a.admin.http.inject as Inject)({
     method: method as 'GET',
     url,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: body === undefined ? withToken : { 'content-type': 'application/json', ...withToken },
     payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const json =
@@ -77,11 +79,11 @@ describe('every route of the README, on fastify', () => {
       200,
     );
     expect((await call(a, 'GET', '/v1/proxies')).json.proxies[0].id).toBe('proxy-a');
-    const audit = await call(a, 'GET', '/v1/audit?target=alpha&limit=2', undefined, { 'x-prism-actor': 'ops:kim' });
+    const audit = await call(a, 'GET', '/v1/audit?target=alpha&limit=2');
     expect(audit.json.entries.map((e: { action: string }) => e.action)).toEqual(['purge', 'delete']);
-    const kid = (await call(a, 'POST', '/v1/keys:rotate', undefined, { 'x-prism-actor': 'ops:kim' })).json.kid;
+    const kid = (await call(a, 'POST', '/v1/keys:rotate')).json.kid;
     expect((await call(a, 'GET', `/v1/audit?target=${kid}`)).json.entries[0]).toMatchObject({
-      actor: 'ops:kim',
+      actor: 'token:bootstrap',
       action: 'rotate-key',
     });
     const jwks = await call(a, 'GET', '/.well-known/jwks.json');
@@ -89,7 +91,7 @@ describe('every route of the README, on fastify', () => {
     const metrics = await call(a, 'GET', '/metrics');
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.text).toContain('prism_namespace_reservations_total{status="ok"} 1');
-    expect((await call(a, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
+    expect((await call(a, 'GET', '/healthz')).json).toEqual({ status: 'ok', insecure: false });
     expect((await call(a, 'GET', '/readyz')).json).toMatchObject({ status: 'ready' });
   });
 
@@ -106,6 +108,9 @@ describe('every route of the README, on fastify', () => {
     ['/v1/proxies', 'GET'],
     ['/v1/audit', 'GET'],
     ['/v1/keys:rotate', 'POST'],
+    ['/v1/auth/tokens', 'POST, GET'],
+    ['/v1/auth/tokens:revoke', 'POST'],
+    ['/v1/auth/whoami', 'GET'],
     ['/.well-known/jwks.json', 'GET'],
     ['/metrics', 'GET'],
     ['/healthz', 'GET'],
@@ -215,12 +220,14 @@ describe('a failure nobody foresaw', () => {
     const built = await buildAdmin({ config, timers: false, logger });
     try {
       // What a later plugin with a bug looks like: a route that throws something that is not a PrismError.
-      built.http.get('/v1/bug', async () => {
+      const viewer = { config: { access: 'viewer' as const } };
+      built.http.get('/v1/bug', viewer, async () => {
         throw new TypeError("Cannot read properties of undefined (reading 'x')");
       });
-      built.http.get('/v1/bug-null', async () => Promise.reject(null));
+      built.http.get('/v1/bug-null', viewer, async () => Promise.reject(null));
+      const authorization = `Bearer ${bootstrapToken(dir)}`;
       for (const url of ['/v1/bug', '/v1/bug-null']) {
-        const r = await built.http.inject({ method: 'GET', url });
+        const r = await built.http.inject({ method: 'GET', url, headers: { authorization } });
         expect(r.statusCode).toBe(500);
         const error = r.json().error;
         expect(error.code).toBe('PRISM-INTERNAL-001');

@@ -125,15 +125,24 @@ try {
   for (const name of names) {
     await fetch(`${admin.http}/v1/namespaces`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
       body: JSON.stringify({ name, backends: [`http://127.0.0.1:${backendPort}`] }),
     });
   }
   const deadline = Date.now() + 20_000;
-  let table = parseTable(await (await fetch(`${admin.http}/v1/partition-table`)).json());
+  let table = parseTable(
+    await (
+      await fetch(`${admin.http}/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+    ).json(),
+  );
   while (table.proxies.length < 2) {
     if (Date.now() > deadline) throw new Error('the two proxies did not both join the table within 20 s');
     await new Promise((r) => setTimeout(r, 100));
-    table = parseTable(await (await fetch(`${admin.http}/v1/partition-table`)).json());
+    table = parseTable(
+      await (
+        await fetch(`${admin.http}/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+      ).json(),
+    );
   }
   const router = compileRouter(table);
   const ownedBy = (id: string) => {

@@ -3,9 +3,9 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { processCpuMicros } from '../shared/proc-cpu.js';
 import { percentile } from '../shared/stats.js';
+import { spawnBenchAdmin } from './bench-admin.js';
 import { onAbort } from './teardown.js';
 
 export interface ReservationRun {
@@ -27,6 +27,8 @@ export interface ReservationRun {
 export interface ReservationOptions {
   /** The admin's HTTP base URL, e.g. http://127.0.0.1:34567. */
   http: string;
+  /** Operator token sent with every reservation. */
+  token: string;
   adminPid: number;
   concurrency: number;
   count: number;
@@ -38,7 +40,7 @@ export interface ReservationOptions {
 
 const BACKENDS = ['http://127.0.0.1:9000'];
 
-function post(agent: Agent, base: URL, body: string): Promise<number> {
+function post(agent: Agent, base: URL, token: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       base,
@@ -46,7 +48,11 @@ function post(agent: Agent, base: URL, body: string): Promise<number> {
         method: 'POST',
         path: '/v1/namespaces',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${token}`,
+        },
       },
       (res) => {
         res.resume();
@@ -79,7 +85,7 @@ export async function benchReservations(o: ReservationOptions): Promise<Reservat
       const i = o.firstIndex + n;
       const body = JSON.stringify({ name: `${o.prefix}${i}`, backends: BACKENDS, team: `bench-${i % 64}` });
       const sent = performance.now();
-      const status = await post(agent, base, body).catch(() => 'error' as const);
+      const status = await post(agent, base, o.token, body).catch(() => 'error' as const);
       latencies[done++] = performance.now() - sent;
       if (status !== 201) {
         failures++;
@@ -123,10 +129,10 @@ const WARMUP = 5000;
 export async function benchReservationLevels(o: ReservationLevels): Promise<ReservationRun[]> {
   const dir = mkdtempSync(join(tmpdir(), 'prism-bench-reserve-'));
   const forgetDir = onAbort(() => rmSync(dir, { recursive: true, force: true }));
-  const admin = await spawnAdmin(dir);
+  const admin = await spawnBenchAdmin(dir);
   const forgetAdmin = onAbort(() => process.kill(admin.pid, 'SIGKILL'));
   try {
-    const common = { http: admin.http, adminPid: admin.pid, capMs: o.capMs };
+    const common = { http: admin.http, token: admin.token, adminPid: admin.pid, capMs: o.capMs };
     await benchReservations({
       ...common,
       concurrency: o.levels[0],

@@ -118,14 +118,20 @@ export async function startBenchStack(log: (s: string) => void) {
       });
     }
     await until('4-proxy table', async () => {
-      const t = await (await fetch(`${admin.http}/v1/partition-table`)).json();
+      const t = await (
+        await fetch(`${admin.http}/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+      ).json();
       return t.proxies?.length === 4;
     });
     for (const p of proxies)
       await until(`proxy ${p.id}`, async () =>
         (await Promise.all(NAMESPACES.map((n) => answers(p.port, n)))).every(Boolean),
       );
-    const table = parseTable(await (await fetch(`${admin.http}/v1/partition-table`)).json());
+    const table = parseTable(
+      await (
+        await fetch(`${admin.http}/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+      ).json(),
+    );
     const router = compileRouter(table);
     const ownerId = router.route('bench-0').owner;
     const owner = proxies.find((p) => p.id === ownerId) ?? proxies[0];

@@ -141,6 +141,12 @@ export const ERROR_CATALOG = {
     action:
       "Send fewer or shorter headers and a shorter URL (both count), at most the admin's limits.maxHeaderBytes in all.",
   },
+  'PRISM-API-008': {
+    status: 429,
+    title: 'Too many requests from this principal or address.',
+    action:
+      "Wait the seconds Retry-After names, then retry at a slower pace; the admin's limits.operatorRequestsPerSecond and limits.operatorBurst (limits.expensivePerMinute and limits.expensiveBurst for key rotation, partition-table:apply and token creation) set the budget.",
+  },
   'PRISM-INTERNAL-001': {
     status: 500,
     title: 'Internal error.',
@@ -151,6 +157,58 @@ export const ERROR_CATALOG = {
     title: 'The admin cannot be reached.',
     action:
       'Check --admin (default http://127.0.0.1:8982) and that prism-admin is running; `curl <admin>/healthz` should answer.',
+  },
+  'PRISM-ACCESS-001': {
+    status: 401,
+    title: 'The operator API call carries no credential.',
+    action:
+      'Send Authorization: Bearer <operator token> (prismctl: --token-file FILE, $PRISM_TOKEN, or prism-local/operator.token after npm start; the first token is <dataDir>/operator-admin.token), or, when the admin serves HTTPS, present an operator client certificate (spiffe://prism/operator/<name>).',
+  },
+  'PRISM-ACCESS-002': {
+    status: 401,
+    title: 'The operator token is invalid.',
+    action:
+      'Use an operator token this admin issued, unmodified (prismctl auth token create); namespace tokens, tokens of another admin and unsigned or HMAC tokens are refused.',
+  },
+  'PRISM-ACCESS-003': {
+    status: 401,
+    title: 'The operator token has expired.',
+    action: 'Ask an admin for a new token: prismctl auth token create --role ROLE --name NAME --ttl 7d.',
+  },
+  'PRISM-ACCESS-004': {
+    status: 401,
+    title: 'The operator token was revoked.',
+    action: 'Ask an admin for a new token (prismctl auth token create); a revoked token never becomes valid again.',
+  },
+  'PRISM-ACCESS-005': {
+    status: 403,
+    title: "The caller's role does not allow this call.",
+    action:
+      'Use a credential with the role the message names (viewer < operator < admin): a token from prismctl auth token create --role ROLE, or a certificate mapped to that role in auth.operatorRoles.',
+  },
+  'PRISM-ACCESS-006': {
+    status: 403,
+    title: 'The operator certificate is valid but no role is assigned to its name.',
+    action:
+      'Map the name to a role in the admin configuration, e.g. {"auth": {"operatorRoles": {"alice": "operator"}}}, and restart the admin; or use a bearer token.',
+  },
+  'PRISM-ACCESS-007': {
+    status: 401,
+    title: 'The client certificate does not authenticate an operator.',
+    action:
+      'Present a certificate of the fleet CA made by prismctl certs issue --operator NAME (clientAuth, URI SAN spiffe://prism/operator/NAME), within its validity; or send a bearer token instead.',
+  },
+  'PRISM-ACCESS-008': {
+    status: 400,
+    title: 'Invalid operator token request.',
+    action:
+      'Give name as 1-63 characters of a-z, 0-9, ".", "-", "_", role as viewer, operator or admin, and a TTL within auth.maxTokenTtlSeconds; to revoke, give the jti the token was issued with.',
+  },
+  'PRISM-ACCESS-009': {
+    status: 401,
+    title: 'prismctl has no operator token for this admin.',
+    action:
+      'Give prismctl a token in one of three ways: --token-file FILE, the environment variable PRISM_TOKEN, or the file prism-local/operator.token (written by npm start) in the current directory. The admin wrote the first token to <dataDir>/operator-admin.token.',
   },
   'PRISM-FLEET-001': {
     status: 409,

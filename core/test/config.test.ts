@@ -102,6 +102,13 @@ describe('bad configuration gets a coded error naming the option, the value and 
     expect(err.action).toContain('transparent, redirect, client');
   });
 
+  it('a role that does not exist in auth.operatorRoles', () => {
+    const err = failure(() => loadConfig('admin', { values: { auth: { operatorRoles: { alice: 'root' } } } }));
+    expect(err.code).toBe('PRISM-CONFIG-001');
+    expect(err.message).toContain('auth.operatorRoles.alice = "root"');
+    expect(err.action).toContain('one of viewer, operator, admin');
+  });
+
   it('a port above 65535', () => {
     const err = failure(() => loadConfig('admin', { values: { grpcListen: '127.0.0.1:70000' } }));
     expect(err.code).toBe('PRISM-CONFIG-001');
@@ -128,6 +135,14 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [
       { limits: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 } },
       'limits.headersTimeoutMs = 20000 is above limits.requestTimeoutMs = 10000',
+    ],
+    [
+      { profile: 'production', insecure: true },
+      'insecure = true (--insecure) contradicts profile production: the operator API would accept anyone',
+    ],
+    [
+      { auth: { defaultTokenTtlSeconds: 7200, maxTokenTtlSeconds: 3600 } },
+      'auth.defaultTokenTtlSeconds = 7200 is above auth.maxTokenTtlSeconds = 3600',
     ],
   ])('admin contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('admin', { values }));

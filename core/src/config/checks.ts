@@ -37,6 +37,18 @@ const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
 
 export function checkAdminConfig(c: AdminConfig): void {
   checkPorts({ grpcListen: c.grpcListen, httpListen: c.httpListen });
+  if (c.insecure && c.profile === 'production') {
+    throw conflict(
+      'insecure = true (--insecure) contradicts profile production: the operator API would accept anyone',
+      'Drop --insecure and give operators tokens (prismctl auth token create) or certificates; --insecure is for throwaway experiments under profile development or staging.',
+    );
+  }
+  if (c.auth.defaultTokenTtlSeconds > c.auth.maxTokenTtlSeconds) {
+    throw conflict(
+      `auth.defaultTokenTtlSeconds = ${c.auth.defaultTokenTtlSeconds} is above auth.maxTokenTtlSeconds = ${c.auth.maxTokenTtlSeconds}`,
+      'Lower auth.defaultTokenTtlSeconds or raise auth.maxTokenTtlSeconds.',
+    );
+  }
   const l = c.leases;
   if (l.minTtlSeconds > l.maxTtlSeconds) {
     throw conflict(
@@ -159,6 +171,12 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
 
 export function checkPrismctlConfig(c: PrismctlConfig): void {
   checkPorts({ 'lb.listen': c.lb.listen });
+  if ((c.tls.certFile === '') !== (c.tls.keyFile === '')) {
+    throw conflict(
+      'tls.certFile (--cert) and tls.keyFile (--key) must be given together',
+      'Pass both --cert and --key (the pair prismctl certs issue --operator NAME wrote), or neither.',
+    );
+  }
   const f = c.lb.hashBalanceFactor;
   if (f > 0 && f < 100) {
     throw new PrismError(

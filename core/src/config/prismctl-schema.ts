@@ -13,6 +13,31 @@ export const prismctlConfigSchema = {
       default: 'http://127.0.0.1:8982',
       description: 'admin operator API base URL',
     },
+    tokenFile: {
+      type: 'string',
+      default: '',
+      description:
+        'file holding the operator token (--token-file); when empty: $PRISM_TOKEN, else prism-local/operator.token in the current directory (written by npm start)',
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        caFile: {
+          type: 'string',
+          default: '',
+          description:
+            "PEM CA the admin's HTTPS certificate must chain to (--ca, $PRISM_CA): the fleet CA; empty = the system's CAs",
+        },
+        certFile: {
+          type: 'string',
+          default: '',
+          description: 'operator client certificate (--cert, $PRISM_CERT) from prismctl certs issue --operator NAME',
+        },
+        keyFile: { type: 'string', default: '', description: 'PEM private key of certFile (--key, $PRISM_KEY)' },
+      },
+    },
     requestTimeoutMs: millis(10_000, 100, 600_000, 'timeout of each call to the admin'),
     lb: {
       type: 'object',

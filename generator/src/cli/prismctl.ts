@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { type Io, processIo, reportError } from '../../../core/src/cli-output.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerAuthCommands } from './auth-commands.js';
 import { registerCertsCommands } from './certs.js';
 import { registerLbCommands } from './lb.js';
 import { registerPartitionCommands } from './partitions.js';
@@ -18,6 +19,7 @@ export function buildPrismctl(io: Io = processIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerPartitionCommands(program, io);
   registerAdminCommands(program, io);
+  registerAuthCommands(program, io);
   registerLbCommands(program, io);
   registerCertsCommands(program, io);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
