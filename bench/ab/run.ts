@@ -125,6 +125,7 @@ try {
   for (const name of names) {
     await fetch(`${admin.http}/v1/namespaces`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name, backends: [`http://127.0.0.1:${backendPort}`] }),
     });
   }
