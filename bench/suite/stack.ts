@@ -114,6 +114,7 @@ export async function startBenchStack(log: (s: string) => void) {
     for (const name of NAMESPACES) {
       await fetch(`${admin.http}/v1/namespaces`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name, backends: [backendUrl] }),
       });
     }

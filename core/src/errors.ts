@@ -275,7 +275,13 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'The certificate lacks the identity or key usage its role needs.',
     action:
-      'Use the certificate `prismctl certs` made for this role and name: an admin needs serverAuth and URI spiffe://prism/admin/<name>, a proxy clientAuth and URI spiffe://prism/proxy/<its id>.',
+      'Use the certificate `prismctl certs` made for this role and name: an admin needs serverAuth and URI spiffe://prism/admin/<name>, a proxy clientAuth and serverAuth (it serves its peers) and URI spiffe://prism/proxy/<its id>.',
+  },
+  'PRISM-PEER-001': {
+    status: 403,
+    title: 'A forwarded request (X-Prism-Hops) did not come from a proxy of the fleet.',
+    action:
+      'Only prism-proxies forward to each other: over mTLS, with the certificate `prismctl certs` made for their id, and only proxies in the partition table. Clients must not send X-Prism-Hops. The message names what was missing: TLS, a client certificate, one from the fleet CA, a proxy identity, or a proxy in the table.',
   },
   'PRISM-STORE-001': {
     status: 503,

@@ -37,7 +37,7 @@ describe('golden-path defaults (development profile, nothing given)', () => {
 
   it('proxy: transparent forwarding, 1 hop, 30 s timeout, 30 s pulls, auth off, ports 8980/9980', () => {
     const c = loadConfig('proxy');
-    expect(c.forwarding).toEqual({ mode: 'transparent', maxHops: 1, timeoutMs: 30_000, h2c: false });
+    expect(c.forwarding).toEqual({ mode: 'transparent', maxHops: 1, timeoutMs: 30_000, h2: false, h2c: false });
     expect(c.controlPlane.tablePullSeconds).toBe(30);
     expect(c.controlPlane.heartbeatSeconds).toBe(30);
     expect(c.auth.required).toBe(false);
@@ -160,6 +160,8 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [{ tls: { certFile: 'cert.pem' } }, 'tls.certFile and tls.keyFile must be given together'],
     [{ listen: '127.0.0.1:9980' }, 'options listen and opsListen both bind'],
     [{ forwarding: { mode: 'client', h2c: true } }, 'forwarding.h2c = true has no effect'],
+    [{ forwarding: { mode: 'redirect', h2: true } }, 'forwarding.h2 = true has no effect'],
+    [{ tls: { cleartext: false } }, 'tls.cleartext = false leaves the data port nothing to serve'],
     [{ controlPlane: { tls: { caFile: 'ca.crt' } } }, 'neither controlPlane.tls.certFile nor tls.certFile'],
     [
       { controlPlane: { tls: { certFile: 'p.crt', keyFile: 'p.key' } } },

@@ -3,9 +3,11 @@ import { pathToFileURL } from 'node:url';
 import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
 import { type Forwarder, responseGone } from './forwarder.js';
+import { fleetTls } from './peer-tls.js';
 import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
 import { accessLogPlugin, metricsPlugin } from './plugins/observe.js';
+import { peerPlugin } from './plugins/peer.js';
 import { requestPlugin } from './plugins/request.js';
 import { forwardingPlugin, localPlugin, routingPlugin } from './plugins/routing.js';
 import {
@@ -27,6 +29,7 @@ function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
     namespacePlugin,
     ...(env.config.auth.required ? [authPlugin] : []),
     routingPlugin,
+    ...(fleetTls(env.config) ? [peerPlugin] : []),
     localPlugin(backends),
     forwardingPlugin,
     metricsPlugin,
@@ -217,6 +220,7 @@ class Context implements RequestContext {
   partition = -1;
   hops = 0;
   peerTableVersion = 0;
+  peer = '';
   owner = '';
   epoch = 0;
   claims?: RequestContext['claims'];

@@ -6,9 +6,11 @@ import { type Dispatcher, Pool } from 'undici';
 import { type BackendPolicy, describeRefusal, type Refusal } from '../../core/src/backend-policy.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { PrismError } from '../../core/src/errors.js';
+import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { Backends } from './backends.js';
 import { forwardRequestHeaders, forwardResponseHeaders, trailerFields } from './http-headers.js';
 import type { ProxyMetrics } from './metrics.js';
+import { isTlsFailure, peerConnectOptions } from './peer-tls.js';
 import type { ForwardTarget, Req, RequestContext, Res } from './plugins/types.js';
 import { sendError } from './respond.js';
 import type { RoutingState } from './state.js';
@@ -78,6 +80,8 @@ export interface ForwarderDeps {
   metrics: ProxyMetrics;
   /** Which backend addresses may be connected to (SSRF); checked on every new backend connection. */
   policy: BackendPolicy;
+  /** This proxy's fleet certificate and the fleet CA: set, peers are reached over mTLS (peer-tls.ts). */
+  fleet?: CertificateFiles;
 }
 
 /** What a backend connection fails with when the policy refuses the address it resolved to. */
@@ -119,8 +123,15 @@ function policyLookup(policy: BackendPolicy, port: number) {
  */
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
+  /** Per peer origin: the pool and the id it checks the peer's certificate against. */
+  private peerPools = new Map<string, { id: string; pool: Pool }>();
+  /** Peer pools replaced (new certificates, an id at another address) and closing once their requests end. */
+  private readonly retiring = new Set<Promise<void>>();
 
-  constructor(readonly deps: ForwarderDeps) {}
+  constructor(readonly deps: ForwarderDeps) {
+    // undici fixes a pool's TLS options when the pool is made: new files need new pools.
+    deps.fleet?.onChange(() => this.replacePeerPools());
+  }
 
   /** Per backend origin: the refusal of an IP literal the policy denies (net.connect skips lookup for those), or null. */
   private readonly refusedOrigins = new Map<string, Refusal | null>();
@@ -138,27 +149,68 @@ export class Forwarder {
   }
 
   private pool(target: ForwardTarget): Pool {
+    if (target.kind === 'peer') return this.peerPool(target);
     let pool = this.pools.get(target.origin);
     if (!pool) {
       const { pools, forwarding } = this.deps.config;
-      const h2c = target.kind === 'peer' && forwarding.h2c;
       const url = new URL(target.origin);
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-      const lookup = target.kind === 'backend' ? { lookup: policyLookup(this.deps.policy, port) } : {};
       pool = new Pool(url.origin, {
-        connections: target.kind === 'peer' ? pools.connectionsPerPeer : pools.connectionsPerBackend,
+        connections: pools.connectionsPerBackend,
         keepAliveTimeout: pools.keepAliveTimeoutMs,
         headersTimeout: forwarding.timeoutMs,
         bodyTimeout: forwarding.timeoutMs,
-        ...(h2c
-          ? { allowH2: true, connect: { useH2c: true, timeout: Math.min(forwarding.timeoutMs, 10_000) } }
-          : {
-              connect: { timeout: Math.min(forwarding.timeoutMs, 10_000), ...lookup },
-            }),
+        connect: { timeout: Math.min(forwarding.timeoutMs, 10_000), lookup: policyLookup(this.deps.policy, port) },
       } as Pool.Options);
       this.pools.set(target.origin, pool);
     }
     return pool;
+  }
+
+  /**
+   * A peer's pool: mTLS with this proxy's current fleet files when a fleet CA is set (h2 by ALPN
+   * with forwarding.h2), else cleartext (h2c with prior knowledge with forwarding.h2). The pool
+   * checks the peer's certificate against the id it was made for, so another id at the same
+   * address (a table change) gets a pool of its own.
+   */
+  private peerPool(target: ForwardTarget): Pool {
+    const found = this.peerPools.get(target.origin);
+    if (found?.id === target.name) return found.pool;
+    if (found) this.retire(found.pool);
+    const { pools, forwarding } = this.deps.config;
+    const h2 = forwarding.h2 || forwarding.h2c;
+    const fleet = this.deps.fleet?.current;
+    const timeout = Math.min(forwarding.timeoutMs, 10_000);
+    const connect = fleet
+      ? { timeout, ...peerConnectOptions(fleet, target.name) }
+      : { timeout, ...(h2 ? { useH2c: true } : {}) };
+    const pool = new Pool(target.origin, {
+      connections: pools.connectionsPerPeer,
+      keepAliveTimeout: pools.keepAliveTimeoutMs,
+      headersTimeout: forwarding.timeoutMs,
+      bodyTimeout: forwarding.timeoutMs,
+      allowH2: h2,
+      connect,
+    } as Pool.Options);
+    this.peerPools.set(target.origin, { id: target.name, pool });
+    return pool;
+  }
+
+  /**
+   * Certificate files changed: requests from now on go through new pools, which connect with the new
+   * files; the old pools finish the requests they carry (their connections keep the handshake they
+   * made) and close.
+   */
+  replacePeerPools(): void {
+    const old = this.peerPools;
+    this.peerPools = new Map();
+    for (const { pool } of old.values()) this.retire(pool);
+  }
+
+  private retire(pool: Pool): void {
+    const closing = pool.close().catch(ignore);
+    this.retiring.add(closing);
+    void closing.then(() => this.retiring.delete(closing));
   }
 
   /**
@@ -273,6 +325,13 @@ export class Forwarder {
         'PRISM-ROUTE-003',
         `${peer ? `owner ${target.name}` : `backend ${target.name}`} did not answer within ${this.deps.config.forwarding.timeoutMs} ms`,
       );
+    } else if (peer && isTlsFailure(err)) {
+      // Nothing was sent: the handshake failed before undici had a connection to write to.
+      reason = 'peer_tls';
+      error = new PrismError(
+        'PRISM-ROUTE-002',
+        `owner ${target.name} (${target.origin}) of namespace "${ctx.namespace}" failed the TLS check: ${(err as Error).message}${code && !(err as Error).message.includes(code) ? ` (${code})` : ''}`,
+      );
     } else if (peer) {
       reason = 'unreachable';
       error = new PrismError(
@@ -289,11 +348,12 @@ export class Forwarder {
     }
     metrics.failure(reason);
     ctx.outcome = 'failed';
-    sendError(ctx, error, peer ? { 'x-prism-owner': target.origin.replace(/^http:\/\//, '') } : undefined);
+    sendError(ctx, error, peer ? { 'x-prism-owner': target.origin.replace(/^https?:\/\//, '') } : undefined);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    const pools = [...this.pools.values(), ...[...this.peerPools.values()].map((p) => p.pool)];
+    await Promise.all([...pools.map((p) => p.close().catch(ignore)), ...this.retiring]);
   }
 }
 

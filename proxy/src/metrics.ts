@@ -1,5 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
+export type PeerRefusal = 'cleartext' | 'no_certificate' | 'untrusted_certificate' | 'not_a_proxy' | 'not_in_table';
+
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10, 30];
 
 type Labels = Record<string, string>;
@@ -107,7 +109,7 @@ export function buildProxyMetrics(proxyId: string) {
   );
   const failures = new Counter({
     name: 'prism_forwarding_failures_total',
-    help: 'Forwards that failed, by reason (unreachable, timeout, reset, hop_limit, backend_down, client_abort).',
+    help: 'Forwards that failed, by reason (unreachable, peer_tls, timeout, reset, hop_limit, backend_down, backend_reset, backend_policy, client_abort).',
     labelNames: ['reason'],
     registers,
   });
@@ -153,8 +155,21 @@ export function buildProxyMetrics(proxyId: string) {
   });
   const limitRejections = new Counter({
     name: 'prism_proxy_limit_rejections_total',
-    help: 'Connections and requests refused by a limit, by limit (connections, header_bytes, header_count).',
+    help: 'Connections and requests refused by a limit, by limit (connections, header_bytes, header_count; cleartext: a cleartext connection with tls.cleartext = false).',
     labelNames: ['limit'],
+    registers,
+  });
+  // Peer mTLS (proxy/src/peer-tls.ts): per TLS handshake and per refused forwarded request.
+  const tlsConnections = new Counter({
+    name: 'prism_proxy_tls_connections_total',
+    help: 'TLS connections accepted on the data port, by ALPN protocol (h2, http/1.1, none).',
+    labelNames: ['protocol'],
+    registers,
+  });
+  const peerRefusals = new Counter({
+    name: 'prism_proxy_peer_refusals_total',
+    help: 'Requests carrying X-Prism-Hops refused because they did not come from a fleet proxy, by reason (cleartext, no_certificate, untrusted_certificate, not_a_proxy, not_in_table).',
+    labelNames: ['reason'],
     registers,
   });
   let countConnections: (() => Promise<number>) | undefined;
@@ -210,8 +225,14 @@ export function buildProxyMetrics(proxyId: string) {
     goaway(reason: 'resets' | 'flood' | 'protocol_error' | 'idle' | 'shutdown') {
       goaways.labels(reason).inc();
     },
-    rejected(limit: 'connections' | 'header_bytes' | 'header_count') {
+    rejected(limit: 'connections' | 'header_bytes' | 'header_count' | 'cleartext') {
       limitRejections.labels(limit).inc();
+    },
+    tlsConnection(protocol: string | false | null) {
+      tlsConnections.labels(protocol || 'none').inc();
+    },
+    peerRefused(reason: PeerRefusal) {
+      peerRefusals.labels(reason).inc();
     },
     /** Where prism_proxy_open_connections reads from (the data server, once built). */
     countConnections(count: () => Promise<number>) {

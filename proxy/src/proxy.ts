@@ -1,10 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import {
-  createServer as createH2Server,
-  createSecureServer,
-  type Http2SecureServer,
-  type Http2Server,
-} from 'node:http2';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
@@ -13,14 +7,12 @@ import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { Backends } from './backends.js';
 import { buildChain } from './chain.js';
-import { guardHttp1, guardHttp2, guardRequests, limitConnections } from './connection-guard.js';
 import { adminChannelCredentials, ControlClient } from './control-client.js';
+import { buildDataPort } from './data-port.js';
 import { Forwarder } from './forwarder.js';
-import { type SniffingServer, sniffingServer } from './listeners.js';
 import { buildProxyMetrics } from './metrics.js';
 import { buildOpsServer } from './ops.js';
 import type { PluginEnv } from './plugins/types.js';
-import { connectListener } from './respond.js';
 import { RoutingState } from './state.js';
 
 export interface BuildProxyOptions {
@@ -58,7 +50,7 @@ export async function buildProxy(options: BuildProxyOptions) {
         log,
       })
     : undefined;
-  const controlCertificates = controlPlaneCertificates(config, log);
+  const fleet = fleetCertificates(config, log);
   const metrics = buildProxyMetrics(config.id);
   const backends = new Backends(config.pools.backendRetryMs);
   // No backend may reach this proxy's own ports, an admin's, or a peer's (the admin refuses such
@@ -76,69 +68,33 @@ export async function buildProxy(options: BuildProxyOptions) {
     return own;
   };
   const policy = new BackendPolicy(config.backendPolicy, reserved);
-  const forwarder = new Forwarder({ self: config.id, config, state, backends, metrics, policy });
+  const forwarder = new Forwarder({
+    self: config.id,
+    config,
+    state,
+    backends,
+    metrics,
+    policy,
+    fleet,
+  });
   const env: PluginEnv = { config, state, metrics, log, self: config.id };
   const handle = await buildChain(env, backends, forwarder);
 
-  const { limits } = config;
-  const guard = { limits, metrics, log };
-  const http1 = {
-    maxHeaderSize: limits.maxHeaderBytes,
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.idleTimeoutMs,
-    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-  };
-  const h1 = createHttpServer(http1, guardRequests(handle, guard));
-  // One more than allowed, so that guardRequests sees the excess instead of Node dropping it.
-  h1.maxHeadersCount = limits.maxHeadersCount + 1;
-  guardHttp1(h1, guard);
-  // The sniffing listener hands sockets to h1, which never listens itself; Node starts enforcing
-  // headersTimeout (slow clients) only on 'listening', so start it here.
-  h1.emit('listening');
-  const h2Options = {
-    settings: { maxHeaderListSize: limits.maxHeaderBytes, maxConcurrentStreams: limits.h2MaxConcurrentStreams },
-    // Pseudo-header fields (:method, :scheme, :authority, :path) count as pairs too.
-    maxHeaderListPairs: limits.maxHeadersCount + 4,
-  };
-  let h2: Http2Server | Http2SecureServer;
-  let data: SniffingServer | Http2SecureServer;
-  if (dataCertificates) {
-    const secure = createSecureServer(
-      {
-        ...h2Options,
-        allowHTTP1: true,
-        handshakeTimeout: limits.firstBytesTimeoutMs,
-        unknownProtocolTimeout: limits.firstBytesTimeoutMs,
-        cert: dataCertificates.current.cert,
-        key: dataCertificates.current.key,
-      },
-      guardRequests(handle, guard),
-    );
-    dataCertificates.onChange((c) => secure.setSecureContext({ cert: c.cert, key: c.key }));
-    // HTTP/1.1 over TLS is served by the http2 server itself, reading the http server's fields.
-    Object.assign(secure, http1, { maxHeadersCount: h1.maxHeadersCount });
-    guardHttp1(secure, guard);
-    h2 = secure;
-    data = secure;
-  } else {
-    h2 = createH2Server(h2Options, handle);
-    data = sniffingServer(h1, h2, {
-      firstBytesTimeoutMs: limits.firstBytesTimeoutMs,
-      onTimeout: () => metrics.timeout('sniff'),
-    });
-  }
-  const sessions = guardHttp2(h2, guard);
-  limitConnections(data, guard);
-  const onConnect = connectListener(handle);
-  h1.on('connect', onConnect);
-  h2.on('connect', onConnect);
+  const dataPort = buildDataPort({
+    config,
+    handle,
+    metrics,
+    log,
+    clientCertificates: dataCertificates,
+    fleetCertificates: fleet,
+  });
+  const data = dataPort.server;
 
   let control: ControlClient | undefined;
   const ops = buildOpsServer(state, metrics, () => control);
   let addresses: ProxyAddresses | undefined;
 
-  const bind = (server: NetServer | HttpServer | Http2SecureServer, address: string) =>
+  const bind = (server: NetServer | HttpServer, address: string) =>
     new Promise<number>((resolve, reject) => {
       const { host, port } = splitHostPort(address);
       server.once('error', reject);
@@ -152,13 +108,13 @@ export async function buildProxy(options: BuildProxyOptions) {
     log,
     addresses: () => addresses,
     control: () => control,
-    /** The files in use: the data port's and the control plane's certificates. */
-    certificates: () => ({ data: dataCertificates?.current, control: controlCertificates?.current }),
+    /** The files in use: the data port's certificate for clients, and the fleet identity (control plane and peers). */
+    certificates: () => ({ data: dataCertificates?.current, control: fleet?.current }),
 
     /** Re-reads the certificate files now (SIGHUP); they are also re-read on their reload intervals. */
     async reloadCertificates(): Promise<void> {
       await dataCertificates?.reload();
-      await controlCertificates?.reload();
+      await fleet?.reload();
     },
 
     async listen(): Promise<ProxyAddresses> {
@@ -168,7 +124,7 @@ export async function buildProxy(options: BuildProxyOptions) {
       const advertised = config.advertise ? splitHostPort(config.advertise) : { host: listenHost, port: dataPort };
       control = new ControlClient({
         endpoints: config.admin,
-        credentials: controlCertificates ? adminChannelCredentials(controlCertificates) : undefined,
+        credentials: fleet ? adminChannelCredentials(fleet) : undefined,
         self: { id: config.id, address: advertised.host, dataPort: advertised.port || dataPort, opsPort },
         state,
         config: config.controlPlane,
@@ -178,7 +134,7 @@ export async function buildProxy(options: BuildProxyOptions) {
       env.control = control;
       control.start();
       dataCertificates?.start();
-      controlCertificates?.start();
+      fleet?.start();
       const opsHost = splitHostPort(config.opsListen).host;
       addresses = { data: hostPort(listenHost, dataPort), ops: hostPort(opsHost, opsPort), dataPort, opsPort };
       log.info(
@@ -187,7 +143,8 @@ export async function buildProxy(options: BuildProxyOptions) {
           data: addresses.data,
           ops: addresses.ops,
           admin: config.admin,
-          mtls: controlCertificates ? controlCertificates.current.identity : false,
+          // With a fleet CA: mTLS to the admin and to peers, under this identity.
+          mtls: fleet ? fleet.current.identity : false,
         },
         'prism-proxy listening',
       );
@@ -196,16 +153,13 @@ export async function buildProxy(options: BuildProxyOptions) {
 
     async close(): Promise<void> {
       dataCertificates?.stop();
-      controlCertificates?.stop();
+      fleet?.stop();
       control?.stop();
       const closing = [data, ops].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-      if ('closeUndecided' in data) data.closeUndecided();
-      h1.closeAllConnections();
-      h1.close(() => undefined);
+      dataPort.drain();
       ops.closeAllConnections();
-      sessions.drainAll();
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1000))]);
-      sessions.destroyAll();
+      dataPort.destroy();
       await forwarder.close();
       try {
         state.save();
@@ -217,11 +171,13 @@ export async function buildProxy(options: BuildProxyOptions) {
 }
 
 /**
- * The proxy's identity towards the admin: controlPlane.tls, or the data port's pair when only the
- * CA is given there (one certificate per proxy serves both). Checked at start-up, so a proxy with
- * another proxy's certificate stops with PRISM-TLS-008 instead of being refused by the admin forever.
+ * The proxy's fleet identity, towards the admin and its peers: controlPlane.tls, or the data port's
+ * pair when only the CA is given there (one certificate per proxy serves both). It must allow
+ * clientAuth (it connects to the admin and to peers) and serverAuth (peers connect to it). Checked
+ * at start-up, so a proxy with another proxy's certificate stops with PRISM-TLS-008 instead of being
+ * refused by the admin forever.
  */
-function controlPlaneCertificates(config: Readonly<ProxyConfig>, log: Logger): CertificateFiles | undefined {
+function fleetCertificates(config: Readonly<ProxyConfig>, log: Logger): CertificateFiles | undefined {
   const tls = config.controlPlane.tls;
   if (!tls.caFile) return undefined;
   const own = tls.certFile !== '';
@@ -235,9 +191,9 @@ function controlPlaneCertificates(config: Readonly<ProxyConfig>, log: Logger): C
         : { option: 'tls.keyFile', path: config.tls.keyFile },
       ca: { option: 'controlPlane.tls.caFile', path: tls.caFile },
     },
-    role: { usage: 'clientAuth', role: 'proxy', name: config.id },
+    role: { usage: ['clientAuth', 'serverAuth'], role: 'proxy', name: config.id },
     reloadIntervalMs: tls.reloadIntervalMs,
-    purpose: 'proxy control plane',
+    purpose: 'proxy fleet identity (control plane and peers)',
     log,
   });
 }

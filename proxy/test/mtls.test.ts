@@ -203,17 +203,21 @@ describe('start-up checks of the control-plane certificate', () => {
     ['a certificate of another CA', 'PRISM-TLS-006', 'is not signed by a CA in controlPlane.tls.caFile'],
     ['a missing file', 'PRISM-TLS-004', 'cannot read controlPlane.tls.keyFile'],
     ['an admin certificate', 'PRISM-TLS-008', 'does not allow clientAuth'],
+    // Peers connect to a proxy with TLS too: its certificate must serve as well as connect.
+    ['an operator certificate (clientAuth only)', 'PRISM-TLS-008', 'does not allow serverAuth'],
   ])('stops with a coded error for %s', async (what, code, message) => {
     const a = await pki.files('proxy', 'proxy-a');
     const b = await pki.files('proxy', 'proxy-b');
     const other = await stranger.files('proxy', 'proxy-a');
     const admin = await pki.files('admin', 'admin');
+    const operator = await pki.files('operator', 'ops');
     const files = {
       'another proxy id': b,
       'a key of another certificate': { certFile: a.certFile, keyFile: b.keyFile },
       'a certificate of another CA': other,
       'a missing file': { certFile: a.certFile, keyFile: join(tmpdir(), 'prism-no-such-key.pem') },
       'an admin certificate': admin,
+      'an operator certificate (clientAuth only)': operator,
     }[what as 'another proxy id'];
     const err = await build(files);
     expect(err?.code).toBe(code);

@@ -161,10 +161,17 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
       'Raise limits.requestTimeoutMs or lower limits.headersTimeoutMs.',
     );
   }
-  if (c.forwarding.mode !== 'transparent' && c.forwarding.h2c) {
+  const h2 = c.forwarding.h2 ? 'h2' : c.forwarding.h2c ? 'h2c' : undefined;
+  if (c.forwarding.mode !== 'transparent' && h2) {
     throw conflict(
-      `forwarding.h2c = true has no effect with forwarding.mode = ${c.forwarding.mode}: the proxy never connects to peers`,
-      'Drop forwarding.h2c, or use forwarding.mode transparent.',
+      `forwarding.${h2} = true has no effect with forwarding.mode = ${c.forwarding.mode}: the proxy never connects to peers`,
+      `Drop forwarding.${h2}, or use forwarding.mode transparent.`,
+    );
+  }
+  if (!c.tls.cleartext && c.tls.certFile === '' && cp.tls.caFile === '') {
+    throw conflict(
+      'tls.cleartext = false leaves the data port nothing to serve: neither tls.certFile nor controlPlane.tls.caFile turns TLS on',
+      'Set tls.certFile and tls.keyFile (TLS for clients) or controlPlane.tls.caFile (the fleet CA), or drop tls.cleartext = false.',
     );
   }
 }

@@ -53,7 +53,13 @@ export const proxyConfigSchema = {
         },
         maxHops: count(1, 0, 8, 'proxy-to-proxy hops a request may take'),
         timeoutMs: millis(30_000, 100, 600_000, 'forward timeout before a 504'),
-        h2c: { type: 'boolean', default: false, description: 'speak h2c (prior knowledge) to peer proxies' },
+        h2: {
+          type: 'boolean',
+          default: false,
+          description:
+            'speak HTTP/2 to peer proxies: h2 over TLS (ALPN) with a fleet CA (controlPlane.tls.caFile), else h2c with prior knowledge',
+        },
+        h2c: { type: 'boolean', default: false, description: 'the former name of forwarding.h2, still accepted' },
       },
     },
     controlPlane: {
@@ -76,13 +82,13 @@ export const proxyConfigSchema = {
               type: 'string',
               default: '',
               description:
-                "PEM CA bundle the admin's certificate must chain to; set, the control stream uses mTLS with certFile/keyFile as this proxy's identity",
+                "the fleet CA (PEM): the admin's and peers' certificates must chain to it; set, the control stream and forwards to peers use mTLS with certFile/keyFile as this proxy's identity, and X-Prism-Hops is accepted only from peers' certificates",
             },
             certFile: {
               type: 'string',
               default: '',
               description:
-                'PEM certificate of this proxy (clientAuth, URI SAN spiffe://prism/proxy/<id>); default: tls.certFile, the data port certificate',
+                'PEM certificate of this proxy (clientAuth and serverAuth, URI SAN spiffe://prism/proxy/<id>), towards the admin and peers; default: tls.certFile, the data port certificate',
             },
             keyFile: { type: 'string', default: '', description: 'PEM private key of certFile; default: tls.keyFile' },
             reloadIntervalMs: millis(
@@ -210,8 +216,19 @@ export const proxyConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        certFile: { type: 'string', default: '', description: 'PEM certificate; enables TLS with ALPN h2/http1.1' },
+        certFile: {
+          type: 'string',
+          default: '',
+          description:
+            'PEM certificate the data port presents to clients; enables TLS with ALPN h2/http1.1 beside cleartext (peers get the fleet certificate)',
+        },
         keyFile: { type: 'string', default: '', description: 'PEM private key for certFile' },
+        cleartext: {
+          type: 'boolean',
+          default: true,
+          description:
+            'serve cleartext HTTP/1.1 and h2c on the data port besides TLS (a load balancer in front speaking plaintext); false closes cleartext connections (needs certFile or a fleet CA)',
+        },
         reloadIntervalMs: millis(
           60_000,
           100,

@@ -24,9 +24,11 @@ export interface CertificateSource {
   ca?: { option: string; path: string };
 }
 
+type KeyUsage = 'serverAuth' | 'clientAuth';
+
 export interface CertificateRole {
-  /** Extended key usage the certificate must allow (a certificate without the extension allows all). */
-  usage: 'serverAuth' | 'clientAuth';
+  /** Extended key usage(s) the certificate must allow (a certificate without the extension allows all). */
+  usage: KeyUsage | readonly KeyUsage[];
   /** The certificate must carry exactly one URI SAN spiffe://prism/<role>/<name>. */
   role: Role;
   /** ...with this name; any name when undefined. */
@@ -117,9 +119,11 @@ export function checkCertificates(
   let identity = leaf.subject.replaceAll('\n', ', ');
   if (role) {
     const usages = leaf.keyUsage;
-    const oid = role.usage === 'serverAuth' ? SERVER_AUTH : CLIENT_AUTH;
-    if (usages && !usages.includes(oid)) {
-      throw new PrismError('PRISM-TLS-008', `${where} does not allow ${role.usage} (extended key usage)`);
+    for (const usage of typeof role.usage === 'string' ? [role.usage] : role.usage) {
+      const oid = usage === 'serverAuth' ? SERVER_AUTH : CLIENT_AUTH;
+      if (usages && !usages.includes(oid)) {
+        throw new PrismError('PRISM-TLS-008', `${where} does not allow ${usage} (extended key usage)`);
+      }
     }
     const name = identityOf(leaf.subjectAltName, role.role);
     const wanted = role.name === undefined ? `spiffe://prism/${role.role}/<name>` : spiffeId(role.role, role.name);

@@ -1,5 +1,6 @@
 import { PrismError } from '../../../core/src/errors.js';
 import type { Backends } from '../backends.js';
+import { fleetTls } from '../peer-tls.js';
 import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, reject } from './types.js';
 
 const PEER_VERSION_WAIT_MS = 1_000;
@@ -83,6 +84,7 @@ export const localPlugin =
 export const forwardingPlugin: PluginFactory = (_options, env) => {
   const { state, config } = env;
   const { mode, maxHops } = config.forwarding;
+  const scheme = fleetTls(config) ? 'https' : 'http';
   let peersVersion = -1;
   // Per table version: each peer's address and the forward target, built once rather than per request.
   let peers = new Map<string, { address: string; target: ForwardTarget }>();
@@ -91,7 +93,7 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
       peers = new Map(
         (state.table?.proxies ?? []).map((p) => {
           const address = `${p.address}:${p.dataPort}`;
-          return [p.id, { address, target: { kind: 'peer', origin: `http://${address}`, name: p.id } }];
+          return [p.id, { address, target: { kind: 'peer', origin: `${scheme}://${address}`, name: p.id } }];
         }),
       );
       peersVersion = state.version;

@@ -24,8 +24,10 @@ export interface RequestContext {
   partition: number;
   /** X-Prism-Hops as received (0 when absent). */
   hops: number;
-  /** X-Prism-Table-Version as received (0 when absent). */
+  /** X-Prism-Table-Version as received (0 when absent; with a fleet CA, also when not from a peer). */
   peerTableVersion: number;
+  /** With a fleet CA: the proxy id of the peer that forwarded the request, from its certificate ('' otherwise). */
+  peer: string;
   owner: string;
   epoch: number;
   claims?: NamespaceClaims;
