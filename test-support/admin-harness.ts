@@ -111,7 +111,8 @@ export async function api(
     dispatcher: admin?.dispatcher,
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+  const isJson = (res.headers.get('content-type') ?? '').includes('json');
+  return { status: res.status, headers: res.headers, text, json: text && isJson ? JSON.parse(text) : undefined };
 }
 
 /** A simulated proxy: a real gRPC client holding the control stream, recording what the admin pushes. */

@@ -125,7 +125,7 @@ async function metric(p: StartedProxy, series: string): Promise<number> {
 }
 
 async function adminPulls(admin: StartedAdmin): Promise<number> {
-  const text = await (await fetch(`${admin.http}/metrics`)).text();
+  const { text } = await api(admin.http, 'GET', '/metrics');
   const line = text
     .split('\n')
     .find((l) => l.startsWith('prism_admin_grpc_requests_total{') && l.includes('method="GetPartitionTable"'));
