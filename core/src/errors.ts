@@ -475,6 +475,18 @@ export const ERROR_CATALOG = {
     title: 'The configuration file cannot be read.',
     action: 'Pass a readable JSON file whose keys are the program options.',
   },
+  'PRISM-CONFIG-005': {
+    status: 400,
+    title: 'prism-admin has no fleet certificates and was not started with --insecure.',
+    action:
+      'Make a fleet PKI with `prismctl certs init --out DIR --proxies ID,...` and give the admin tls.caFile = DIR/ca.crt, tls.certFile = DIR/admins/admin.crt and tls.keyFile = DIR/admins/admin.key (in its --config file); or pass --insecure for a throwaway experiment (no TLS, no authentication; refused with --profile production).',
+  },
+  'PRISM-CONFIG-006': {
+    status: 400,
+    title: 'prism-proxy has no TLS to the admin and was not started with --insecure.',
+    action:
+      'Give the proxy controlPlane.tls.caFile = DIR/ca.crt and its certificate controlPlane.tls.certFile = DIR/proxies/<id>.crt, controlPlane.tls.keyFile = DIR/proxies/<id>.key (in its --config file; `prismctl certs issue --ca DIR --proxy <id>` makes them); or pass --insecure for a throwaway experiment against an admin started with --insecure (refused with --profile production).',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
