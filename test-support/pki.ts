@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -39,15 +39,47 @@ export async function makeTestPki(options: { proxies?: string[]; operators?: str
     operators: options.operators,
     days: 2,
   });
+  return openTestPki(dir, dir);
+}
+
+/** Where the PKI made once per test run (vitest globalSetup) is: every test process reads it from here. */
+export const FLEET_PKI_ENV = 'PRISM_TEST_PKI';
+
+/** Proxy ids most test files use, made up front with the run's PKI; others are issued on first use. */
+export const PRE_MADE_PROXIES = ['proxy-a', 'proxy-b', 'proxy-1', 'proxy-2', 'proxy-3', 'guard', 'guarded', 'authed'];
+
+let fleet: Promise<TestPki> | undefined;
+
+/**
+ * The PKI the harnesses use by default (startAdmin, startProxy, FakeProxy, spawnAdmin, spawnProxy):
+ * the one globalSetup made for the whole run ($PRISM_TEST_PKI), or else one made for this process.
+ * Certificates of ids it lacks are issued into a folder of this process, so that parallel test
+ * processes never write the same file.
+ */
+export function fleetPki(): Promise<TestPki> {
+  fleet ??= (async () => {
+    const shared = process.env[FLEET_PKI_ENV];
+    if (shared && existsSync(caFiles(shared).certFile))
+      return openTestPki(shared, join(shared, `issued-${process.pid}`));
+    const own = await makeTestPki({ proxies: PRE_MADE_PROXIES });
+    process.once('exit', () => own.remove());
+    return own;
+  })();
+  return fleet;
+}
+
+function openTestPki(dir: string, out: string): TestPki {
   const caFile = caFiles(dir).certFile;
   const issued = new Map<string, Promise<unknown>>();
   const files = async (role: Role, name: string) => {
-    const target = leafFiles(dir, role, name);
+    const made = leafFiles(dir, role, name);
+    if (existsSync(made.keyFile)) return made;
+    const target = leafFiles(out, role, name);
     const key = `${role}/${name}`;
     if (!issued.has(key)) {
       issued.set(
         key,
-        issueCertificate({ ca: dir, role, name, days: 2 }).catch((err) => {
+        issueCertificate({ ca: dir, out, role, name, days: 2 }).catch((err) => {
           if (err.code !== 'PRISM-TLS-002') throw err;
         }),
       );
@@ -72,6 +104,7 @@ export async function makeTestPki(options: { proxies?: string[]; operators?: str
       return grpc.credentials.createSsl(readFileSync(caFile), readFileSync(own.keyFile), readFileSync(own.certFile));
     },
     async rotate(role, name) {
+      if (out !== dir) throw new Error('rotate certificates of a PKI of your own (makeTestPki), not the shared one');
       await files(role, name);
       const next = await issueCertificate({ ca: dir, role, name, days: 2, force: true });
       return { serial: next.serial };

@@ -156,7 +156,7 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
   if (c.insecure && c.profile === 'production') {
     throw conflict(
       'insecure = true (--insecure) contradicts profile production: the control stream would be plaintext and unauthenticated',
-      "Drop --insecure and give the proxy controlPlane.tls.caFile and its certificate (prismctl certs issue --ca DIR --proxy ID); --insecure is for throwaway experiments under profile development or staging.",
+      'Drop --insecure and give the proxy controlPlane.tls.caFile and its certificate (prismctl certs issue --ca DIR --proxy ID); --insecure is for throwaway experiments under profile development or staging.',
     );
   }
   if (c.insecure && c.controlPlane.tls.caFile !== '') {
