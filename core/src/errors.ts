@@ -156,7 +156,7 @@ export const ERROR_CATALOG = {
     status: 503,
     title: 'The admin cannot be reached.',
     action:
-      'Check --admin (default http://127.0.0.1:8982) and that prism-admin is running; `curl <admin>/healthz` should answer.',
+      'Check --admin (default https://127.0.0.1:8982; http:// for an admin started with --insecure) and that prism-admin is running; `curl --cacert CA <admin>/healthz` should answer.',
   },
   'PRISM-ACCESS-001': {
     status: 401,
