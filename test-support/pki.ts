@@ -63,6 +63,8 @@ export function fleetPki(): Promise<TestPki> {
       return openTestPki(shared, join(shared, `issued-${process.pid}`));
     const own = await makeTestPki({ proxies: PRE_MADE_PROXIES });
     process.once('exit', () => own.remove());
+    // Child processes (the bench's proxy swarm) use the same CA.
+    process.env[FLEET_PKI_ENV] = own.dir;
     return own;
   })();
   return fleet;
