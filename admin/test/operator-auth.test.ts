@@ -353,6 +353,7 @@ describe('--insecure', () => {
     const a = await admin({ values: { insecure: true }, logger, build: { insecureWarningMs: 50 } });
     const warnings = () => lines.filter((l) => l.level === 40 && l.msg.includes('--insecure'));
     expect(warnings().length).toBeGreaterThanOrEqual(1);
+    expect(warnings()[0].msg).toContain('the plaintext gRPC port lets any process register as any proxy');
     const deadline = Date.now() + 10_000;
     while (warnings().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(warnings().length).toBeGreaterThanOrEqual(3);
