@@ -10,7 +10,7 @@ import type { Clock } from '../core/src/clock.js';
 import { loadConfig } from '../core/src/config/load.js';
 import { type AdminMessage, ControlPlaneClient } from '../proto/gen/prism/admin/v1/control_plane.js';
 import type { PartitionTable } from '../proto/gen/prism/admin/v1/partition.js';
-import { fleetPki } from './pki.js';
+import { fleetPki, fleetPkiNow } from './pki.js';
 
 export interface StartedAdmin {
   admin: Admin;
@@ -170,12 +170,17 @@ export class FakeProxy {
     readonly id: string,
     options: { dataPort?: number; weight?: number; ackTables?: boolean; credentials?: grpc.ChannelCredentials } = {},
   ) {
-    const credentials = options.credentials
-      ? Promise.resolve(options.credentials)
-      : plaintextGrpc.has(address)
-        ? Promise.resolve(grpc.credentials.createInsecure())
-        : fleetPki().then((pki) => pki.credentials('proxy', id));
-    this.opened = credentials.then((c) => this.open(address, c, options));
+    // At once when the certificate exists (as the ids made up front do), so that proxies created
+    // together register together, as they did before the control plane needed certificates.
+    const now =
+      options.credentials ??
+      (plaintextGrpc.has(address) ? grpc.credentials.createInsecure() : fleetPkiNow()?.credentialsNow('proxy', id));
+    if (now) this.open(address, now, options);
+    this.opened = now
+      ? Promise.resolve()
+      : fleetPki()
+          .then((pki) => pki.credentials('proxy', id))
+          .then((c) => this.open(address, c, options));
     this.opened.catch((err) => {
       this.error = err;
       this.wake();
@@ -234,8 +239,9 @@ export class FakeProxy {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Waits (at most `ms`) until `predicate` holds. */
+  /** Waits (at most `ms`, counted once its stream is open) until `predicate` holds. */
   async until<T>(predicate: () => T | undefined | false, ms = 5000): Promise<T> {
+    await this.opened.catch(() => undefined);
     const deadline = Date.now() + ms;
     for (;;) {
       const v = predicate();

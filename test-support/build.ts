@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FLEET_PKI_ENV, makeTestPki, PRE_MADE_PROXIES } from './pki.js';
+import { FLEET_PKI_ENV, makeRunPki, PRE_MADE_PROXIES } from './pki.js';
 
 /**
  * Tests that run the executables need dist/ to match the sources. Every test starts its admins and
@@ -18,7 +18,7 @@ export default async function setup(): Promise<() => void> {
       stdio: 'inherit',
     },
   );
-  const pki = await makeTestPki({ proxies: PRE_MADE_PROXIES });
+  const pki = await makeRunPki(PRE_MADE_PROXIES);
   process.env[FLEET_PKI_ENV] = pki.dir;
   return () => pki.remove();
 }

@@ -26,6 +26,8 @@ export interface TestPki {
   files(role: Role, name: string): Promise<{ certFile: string; keyFile: string }>;
   /** gRPC credentials presenting `name`'s certificate, for hand-made clients (FakeProxy). */
   credentials(role: Role, name: string): Promise<grpc.ChannelCredentials>;
+  /** The same, at once, when `name`'s certificate exists already (made up front or issued before). */
+  credentialsNow(role: Role, name: string): grpc.ChannelCredentials | undefined;
   /** Issues a new certificate and key for `name` over the current files (a rotation). */
   rotate(role: Role, name: string): Promise<{ serial: string }>;
   remove(): void;
@@ -45,10 +47,29 @@ export async function makeTestPki(options: { proxies?: string[]; operators?: str
 /** Where the PKI made once per test run (vitest globalSetup) is: every test process reads it from here. */
 export const FLEET_PKI_ENV = 'PRISM_TEST_PKI';
 
-/** Proxy ids most test files use, made up front with the run's PKI; others are issued on first use. */
-export const PRE_MADE_PROXIES = ['proxy-a', 'proxy-b', 'proxy-1', 'proxy-2', 'proxy-3', 'guard', 'guarded', 'authed'];
+/**
+ * Proxy ids the test files use, made up front with the run's PKI (~70 ms each, in parallel); others
+ * are issued on first use, by each test process that needs them.
+ */
+export const PRE_MADE_PROXIES = [
+  ...['proxy-a', 'proxy-b', 'proxy-c', 'proxy-1', 'proxy-2', 'proxy-3', 'p1', 'p2', 'p3', 'p4', 's1', 's2'],
+  ...['guard', 'guard-2', 'guarded', 'authed', 'edge', 'edge-1', 'only', 'limits', 'strict', 'small', 'solo'],
+  ...['lonely', 'faults', 'acker', 'silent', 'keeps', 'quiet', 'first', 'late', 'one', 'two', 'ghost'],
+  'after-garbage',
+];
+
+/** A PKI with the admin's certificate and one for each of `proxies`, issued side by side. */
+export async function makeRunPki(proxies: string[]): Promise<TestPki> {
+  const pki = await makeTestPki();
+  await Promise.all(proxies.map((name) => issueCertificate({ ca: pki.dir, role: 'proxy', name, days: 2 })));
+  return pki;
+}
 
 let fleet: Promise<TestPki> | undefined;
+let fleetLoaded: TestPki | undefined;
+
+/** The harnesses' PKI when fleetPki() has resolved already (startAdmin awaits it), else undefined. */
+export const fleetPkiNow = (): TestPki | undefined => fleetLoaded;
 
 /**
  * The PKI the harnesses use by default (startAdmin, startProxy, FakeProxy, spawnAdmin, spawnProxy):
@@ -61,18 +82,25 @@ export function fleetPki(): Promise<TestPki> {
     const shared = process.env[FLEET_PKI_ENV];
     if (shared && existsSync(caFiles(shared).certFile))
       return openTestPki(shared, join(shared, `issued-${process.pid}`));
-    const own = await makeTestPki({ proxies: PRE_MADE_PROXIES });
+    const own = await makeRunPki(PRE_MADE_PROXIES);
     process.once('exit', () => own.remove());
     // Child processes (the bench's proxy swarm) use the same CA.
     process.env[FLEET_PKI_ENV] = own.dir;
     return own;
-  })();
+  })().then((pki) => {
+    fleetLoaded = pki;
+    return pki;
+  });
   return fleet;
 }
 
 function openTestPki(dir: string, out: string): TestPki {
   const caFile = caFiles(dir).certFile;
   const issued = new Map<string, Promise<unknown>>();
+  const existing = (role: Role, name: string) =>
+    [leafFiles(dir, role, name), leafFiles(out, role, name)].find(
+      (f) => existsSync(f.keyFile) && existsSync(f.certFile),
+    );
   const files = async (role: Role, name: string) => {
     const made = leafFiles(dir, role, name);
     if (existsSync(made.keyFile)) return made;
@@ -104,6 +132,12 @@ function openTestPki(dir: string, out: string): TestPki {
     async credentials(role, name) {
       const own = await files(role, name);
       return grpc.credentials.createSsl(readFileSync(caFile), readFileSync(own.keyFile), readFileSync(own.certFile));
+    },
+    credentialsNow(role, name) {
+      const own = existing(role, name);
+      return (
+        own && grpc.credentials.createSsl(readFileSync(caFile), readFileSync(own.keyFile), readFileSync(own.certFile))
+      );
     },
     async rotate(role, name) {
       if (out !== dir) throw new Error('rotate certificates of a PKI of your own (makeTestPki), not the shared one');
