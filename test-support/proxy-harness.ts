@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../core/src/config/load.js';
 import { buildProxy, type PrismProxy } from '../proxy/src/proxy.js';
+import { fleetPki } from './pki.js';
 
 export interface Backend {
   name: string;
@@ -63,13 +64,25 @@ export interface StartedProxy {
   stop(): Promise<void>;
 }
 
-/** A real prism-proxy on 127.0.0.1 with free ports, attached to the given admins. */
+/**
+ * The values that give proxy `id` mTLS to the admin with the run's fleet PKI, unless the test gives
+ * controlPlane.tls of its own or insecure: tests start with real credentials, as `npm start` does.
+ */
+export async function withProxyTls(id: string, values: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const controlPlane = values.controlPlane as Record<string, unknown> | undefined;
+  if (values.insecure === true || controlPlane?.tls !== undefined) return values;
+  const tls = ((await (await fleetPki()).proxy(id)).controlPlane as Record<string, unknown>).tls;
+  return { ...values, controlPlane: { ...controlPlane, tls } };
+}
+
+/** A real prism-proxy on 127.0.0.1 with free ports, attached to the given admins (mTLS by default). */
 export async function startProxy(
   id: string,
   admins: string[],
   values: Record<string, unknown> = {},
   stateDir = mkdtempSync(join(tmpdir(), `prism-proxy-${id}-`)),
 ): Promise<StartedProxy> {
+  values = await withProxyTls(id, values);
   const config = loadConfig('proxy', {
     values: {
       id,

@@ -1,5 +1,23 @@
+import { readFileSync } from 'node:fs';
 import { connect as h2connect, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+/** A port on 127.0.0.1 (plain TCP), or an HTTPS port and the CA its certificate chains to. */
+export type RawTarget = number | { port: number; ca: string | Buffer };
+
+/** The raw target of a base URL: its port, over TLS checked against `caFile` when it is https://. */
+export function rawTarget(url: string, caFile = ''): RawTarget {
+  const { protocol, port } = new URL(url);
+  return protocol === 'https:' ? { port: Number(port), ca: readFileSync(caFile) } : Number(port);
+}
+
+/** A fresh connection to the target; bytes written before the TLS handshake ends are sent after it. */
+export function openRaw(target: RawTarget): Socket {
+  return typeof target === 'number'
+    ? connect(target, '127.0.0.1')
+    : tlsConnect({ port: target.port, host: '127.0.0.1', ca: target.ca, servername: 'localhost' });
+}
 
 export interface RawAnswer {
   /** Everything the server sent, as latin1. */
@@ -18,9 +36,9 @@ export interface RawAnswer {
  * Sends exactly `bytes` on a fresh TCP connection and collects the answer until the server closes
  * the connection or `waitMs` passes. Ask for `Connection: close` in the bytes to get it promptly.
  */
-export function sendRaw(port: number, bytes: string | Buffer, waitMs = 3_000): Promise<RawAnswer> {
+export function sendRaw(port: RawTarget, bytes: string | Buffer, waitMs = 3_000): Promise<RawAnswer> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = openRaw(port);
     const chunks: Buffer[] = [];
     let closed = false;
     const done = () => {
@@ -44,13 +62,13 @@ export function sendRaw(port: number, bytes: string | Buffer, waitMs = 3_000): P
  * Content-Length), until the server closes (or, with `untilClosed`, only that), or for at most `waitMs`.
  */
 export function rawRequest(
-  port: number,
+  port: RawTarget,
   bytes: string | Buffer,
   { waitMs = 5_000, untilClosed = false } = {},
 ): Promise<RawAnswer & { bytes: string; elapsedMs: number }> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const socket = connect(port, '127.0.0.1');
+    const socket = openRaw(port);
     let received = Buffer.alloc(0);
     let settled = false;
     const finish = (closed: boolean) => {

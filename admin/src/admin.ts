@@ -5,7 +5,7 @@ import { type Logger, pino } from 'pino';
 import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
 import { type Clock, systemClock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
-import { splitHostPort } from '../../core/src/config/checks.js';
+import { requireAdminIdentity, splitHostPort } from '../../core/src/config/checks.js';
 import { PrismError } from '../../core/src/errors.js';
 import { partitionOf } from '../../core/src/partition.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
@@ -56,6 +56,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
       `etcd storage (--etcd ${config.etcd.join(',')}) is not available in this build yet; the embedded SQLite store in --data-dir is`,
     );
   }
+  requireAdminIdentity(config);
   const certificates = config.tls.certFile
     ? new CertificateFiles({
         source: {
@@ -195,8 +196,10 @@ export async function buildAdmin(options: BuildAdminOptions) {
   );
   const insecureWarning = () =>
     log.warn(
-      { insecure: true, httpListen: config.httpListen },
-      'prism-admin runs with --insecure: the operator API accepts every caller as an admin, without a credential; use it only for throwaway experiments',
+      { insecure: true, httpListen: config.httpListen, grpcListen: config.grpcListen, mtls: !!certificates },
+      certificates
+        ? 'prism-admin runs with --insecure: the operator API accepts every caller as an admin, without a credential; use it only for throwaway experiments'
+        : 'prism-admin runs with --insecure: the operator API accepts every caller as an admin, without a credential, and the plaintext gRPC port lets any process register as any proxy; use it only for throwaway experiments',
     );
 
   const timers: NodeJS.Timeout[] = [];

@@ -1,12 +1,11 @@
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
-import { rawRequest } from '../../test-support/raw-http.js';
+import { api, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { openRaw, rawRequest, rawTarget } from '../../test-support/raw-http.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
 
 // Issue 10: exact bytes an attacker on loopback sent to the admin's HTTP port, and what they got.
@@ -29,7 +28,7 @@ const admin = async (limits: Record<string, number> = {}) => {
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const a = await startAdmin({ logger, values: { limits } });
   started.push(a);
-  return { ...a, port: Number(new URL(a.http).port), lines };
+  return { ...a, port: rawTarget(a.http, a.caFile), lines };
 };
 const errorsIn = (lines: LogLine[]) => lines.filter((l) => l.level >= 50);
 /** The same bytes with the admin's bootstrap token after the Host header, as an operator would send them. */
@@ -46,12 +45,12 @@ describe('requests that crashed or confused the admin', () => {
       stdout += d;
     });
     try {
-      const port = Number(new URL(p.http).port);
+      const port = rawTarget(p.http, p.caFile);
       const r = await rawRequest(port, 'GET // HTTP/1.1\r\nHost: x\r\n\r\n');
       expect([r.status, code(r.body)]).toEqual([404, 'PRISM-API-003']);
       const again = await rawRequest(port, 'GET //v1/namespaces HTTP/1.1\r\nHost: x\r\n\r\n');
       expect(again.status).toBe(404);
-      expect((await fetch(`${p.http}/healthz`)).status).toBe(200);
+      expect((await api(p.http, 'GET', '/healthz')).status).toBe(200);
       expect(p.child.exitCode).toBeNull();
       const lines = stdout.split('\n').filter(Boolean);
       expect(lines.filter((l) => JSON.parse(l).level >= 50)).toEqual([]);
@@ -110,7 +109,7 @@ describe('requests that crashed or confused the admin', () => {
     expect(r.headers['content-type']).toBe('application/json');
     if (expected) expect(code(r.body)).toBe(expected);
     expect(errorsIn(a.lines)).toEqual([]);
-    expect((await fetch(`${a.http}/healthz`)).status).toBe(200);
+    expect((await api(a.http, 'GET', '/healthz')).status).toBe(200);
   });
 
   it.each([
@@ -169,8 +168,8 @@ describe('requests that crashed or confused the admin', () => {
 describe('clients that go away', () => {
   it('a client that leaves in the middle of its body costs no error line, and the admin keeps serving', async () => {
     const a = await admin();
-    const socket = connect(a.port, '127.0.0.1');
-    await once(socket, 'connect');
+    const socket = openRaw(a.port);
+    await once(socket, a.caFile ? 'secureConnect' : 'connect');
     socket.write(
       authed(
         a,
@@ -180,7 +179,7 @@ describe('clients that go away', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await fetch(`${a.http}/healthz`)).status).toBe(200);
+    expect((await api(a.http, 'GET', '/healthz')).status).toBe(200);
     expect(errorsIn(a.lines)).toEqual([]);
   });
 });
@@ -218,7 +217,7 @@ describe('connections that never finish', () => {
     expect([r.status, code(r.body)]).toEqual([408, 'PRISM-API-006']);
     expect(r.elapsedMs).toBeGreaterThanOrEqual(500);
     expect(errorsIn(a.lines)).toEqual([]);
-    expect((await fetch(`${a.http}/healthz`)).status).toBe(200);
+    expect((await api(a.http, 'GET', '/healthz')).status).toBe(200);
   });
 
   it('an idle keep-alive connection is closed after limits.keepAliveTimeoutMs', async () => {

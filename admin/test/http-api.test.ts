@@ -6,7 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildAdmin } from '../../admin/src/admin.js';
 import { loadConfig } from '../../core/src/config/load.js';
 import { partitionOf } from '../../core/src/partition.js';
-import { bootstrapToken, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import {
+  bootstrapToken,
+  FakeProxy,
+  type StartedAdmin,
+  startAdmin,
+  withFleetTls,
+} from '../../test-support/admin-harness.js';
 
 // The operator API through fastify's inject(): no socket, same routing, parsing and error mapping.
 
@@ -215,7 +221,7 @@ describe('a failure nobody foresaw', () => {
     const lines: { level: number; msg: string; reqId?: string; err?: { stack: string } }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const config = loadConfig('admin', {
-      values: { dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0' },
+      values: await withFleetTls({ dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0' }),
     });
     const built = await buildAdmin({ config, timers: false, logger });
     try {

@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildAdmin } from '../../admin/src/admin.js';
 import { BOOTSTRAP_TOKEN_FILE } from '../../admin/src/operator-tokens.js';
 import { loadConfig } from '../../core/src/config/load.js';
-import { api, bootstrapToken, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { api, bootstrapToken, type StartedAdmin, startAdmin, withFleetTls } from '../../test-support/admin-harness.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { removeDir, startBackend, startProxy, until } from '../../test-support/proxy-harness.js';
-import { rawRequest } from '../../test-support/raw-http.js';
+import { rawRequest, rawTarget } from '../../test-support/raw-http.js';
 import { runBin } from '../../test-support/run.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
 
@@ -97,7 +97,7 @@ describe('every route of the table declares its role, and is guarded by it', () 
   it('a route registered without a declared access is refused at registration', async () => {
     const dir = tempDir();
     const config = loadConfig('admin', {
-      values: { dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0' },
+      values: await withFleetTls({ dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0' }),
     });
     const built = await buildAdmin({ config, timers: false, logger: pino({ level: 'silent' }) });
     try {
@@ -110,7 +110,7 @@ describe('every route of the table declares its role, and is guarded by it', () 
   it('refuses an unauthenticated POST before reading its body, and closes the connection', async () => {
     const a = await admin();
     const r = await rawRequest(
-      Number(new URL(a.http).port),
+      rawTarget(a.http, a.caFile),
       'POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{',
     );
     expect([r.status, JSON.parse(r.body).error.code]).toEqual([401, 'PRISM-ACCESS-001']);
@@ -353,6 +353,7 @@ describe('--insecure', () => {
     const a = await admin({ values: { insecure: true }, logger, build: { insecureWarningMs: 50 } });
     const warnings = () => lines.filter((l) => l.level === 40 && l.msg.includes('--insecure'));
     expect(warnings().length).toBeGreaterThanOrEqual(1);
+    expect(warnings()[0].msg).toContain('the plaintext gRPC port lets any process register as any proxy');
     const deadline = Date.now() + 10_000;
     while (warnings().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(warnings().length).toBeGreaterThanOrEqual(3);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { adminFetch } from '../../test-support/admin-harness.js';
 import { type Spread, spread } from '../shared/stats.js';
 import { spawnBenchAdmin } from './bench-admin.js';
 import { Swarm } from './swarm.js';
@@ -37,7 +38,7 @@ const ACK_TIMEOUT_MS = 15_000;
 let authorization = '';
 
 async function listProxies(http: string): Promise<{ version: number; applied: Map<string, number> }> {
-  const res = await fetch(`${http}/v1/proxies`, { headers: { authorization } });
+  const res = await adminFetch(http, '/v1/proxies', { headers: { authorization } });
   if (res.status !== 200) throw new Error(`GET /v1/proxies answered ${res.status}`);
   const body = (await res.json()) as ProxyListing;
   return {

@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,8 +25,10 @@ export interface ReservationRun {
 }
 
 export interface ReservationOptions {
-  /** The admin's HTTP base URL, e.g. http://127.0.0.1:34567. */
+  /** The admin's HTTPS base URL, e.g. https://127.0.0.1:34567. */
   http: string;
+  /** The CA of its certificate. */
+  caFile: string;
   /** Operator token sent with every reservation. */
   token: string;
   adminPid: number;
@@ -68,7 +70,7 @@ function post(agent: Agent, base: URL, token: string, body: string): Promise<num
 /** Reserves up to `count` new namespaces with `concurrency` requests in flight, over keep-alive connections. */
 export async function benchReservations(o: ReservationOptions): Promise<ReservationRun> {
   const base = new URL(o.http);
-  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
+  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency, ca: readFileSync(o.caFile) });
   const latencies = new Float64Array(o.count);
   const failureKinds: Record<string, number> = {};
   let next = 0;
@@ -132,7 +134,13 @@ export async function benchReservationLevels(o: ReservationLevels): Promise<Rese
   const admin = await spawnBenchAdmin(dir);
   const forgetAdmin = onAbort(() => process.kill(admin.pid, 'SIGKILL'));
   try {
-    const common = { http: admin.http, token: admin.token, adminPid: admin.pid, capMs: o.capMs };
+    const common = {
+      http: admin.http,
+      caFile: admin.caFile,
+      token: admin.token,
+      adminPid: admin.pid,
+      capMs: o.capMs,
+    };
     await benchReservations({
       ...common,
       concurrency: o.levels[0],

@@ -156,7 +156,7 @@ export const ERROR_CATALOG = {
     status: 503,
     title: 'The admin cannot be reached.',
     action:
-      'Check --admin (default http://127.0.0.1:8982) and that prism-admin is running; `curl <admin>/healthz` should answer.',
+      'Check --admin (default https://127.0.0.1:8982; http:// for an admin started with --insecure) and that prism-admin is running; `curl --cacert CA <admin>/healthz` should answer.',
   },
   'PRISM-ACCESS-001': {
     status: 401,
@@ -480,6 +480,18 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'The configuration file cannot be read.',
     action: 'Pass a readable JSON file whose keys are the program options.',
+  },
+  'PRISM-CONFIG-005': {
+    status: 400,
+    title: 'prism-admin has no fleet certificates and was not started with --insecure.',
+    action:
+      'Make a fleet PKI with `prismctl certs init --out DIR --proxies ID,...` and give the admin tls.caFile = DIR/ca.crt, tls.certFile = DIR/admins/admin.crt and tls.keyFile = DIR/admins/admin.key (in its --config file); or pass --insecure for a throwaway experiment (no TLS, no authentication; refused with --profile production).',
+  },
+  'PRISM-CONFIG-006': {
+    status: 400,
+    title: 'prism-proxy has no TLS to the admin and was not started with --insecure.',
+    action:
+      'Give the proxy controlPlane.tls.caFile = DIR/ca.crt and its certificate controlPlane.tls.certFile = DIR/proxies/<id>.crt, controlPlane.tls.keyFile = DIR/proxies/<id>.key (in its --config file; `prismctl certs issue --ca DIR --proxy <id>` makes them); or pass --insecure for a throwaway experiment against an admin started with --insecure (refused with --profile production).',
   },
 } as const satisfies Record<string, CatalogEntry>;
 

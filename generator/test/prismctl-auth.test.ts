@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,12 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 const prismctl = (args: string[], env: Record<string, string> = {}, dir = cwd) =>
-  runBin('prismctl', [...args, '--admin', a.http], dir, cleanEnv(env));
+  runBin(
+    'prismctl',
+    [...args, '--admin', a.http, ...(args.includes('--ca') ? [] : ['--ca', a.caFile])],
+    dir,
+    cleanEnv(env),
+  );
 
 describe('prismctl finds its token', () => {
   it('with none, a coded error names the three ways to give one (exit 1)', async () => {
@@ -64,6 +69,17 @@ describe('prismctl finds its token', () => {
       1,
       expect.stringContaining('error PRISM-ACCESS-009: cannot read --token-file'),
     ]);
+  });
+
+  it('trusts prism-local/ca.crt in the current directory (what npm start writes) when no --ca or $PRISM_CA is given', async () => {
+    const dir = mkdtempSync(join(cwd, 'project-'));
+    mkdirSync(join(dir, 'prism-local'));
+    writeFileSync(join(dir, 'prism-local', 'operator.token'), `${a.token}\n`, { mode: 0o600 });
+    const bare = await runBin('prismctl', ['auth', 'whoami', '--admin', a.http], dir, cleanEnv());
+    expect([bare.code, bare.stderr]).toEqual([1, expect.stringContaining('Pass --ca FILE (or $PRISM_CA)')]);
+    writeFileSync(join(dir, 'prism-local', 'ca.crt'), readFileSync(a.caFile));
+    const found = await runBin('prismctl', ['auth', 'whoami', '--admin', a.http], dir, cleanEnv());
+    expect(found.stdout).toMatch(/^token:bootstrap role admin/);
   });
 });
 

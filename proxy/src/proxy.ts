@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
-import { splitHostPort } from '../../core/src/config/checks.js';
+import { requireProxyIdentity, splitHostPort } from '../../core/src/config/checks.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { Backends } from './backends.js';
@@ -18,6 +18,8 @@ import { RoutingState } from './state.js';
 export interface BuildProxyOptions {
   config: Readonly<ProxyConfig>;
   logger?: Logger;
+  /** How often --insecure is warned about after the start (default 60 s). */
+  insecureWarningMs?: number;
 }
 
 export interface ProxyAddresses {
@@ -32,6 +34,7 @@ const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}
 /** Builds a ready proxy that is not listening yet; `listen()` binds the ports and joins the admin. */
 export async function buildProxy(options: BuildProxyOptions) {
   const { config } = options;
+  requireProxyIdentity(config);
   const log = options.logger ?? pino({ name: 'prism-proxy', level: config.log.level });
   const state = new RoutingState(config.stateDir);
   if (state.load())
@@ -91,8 +94,9 @@ export async function buildProxy(options: BuildProxyOptions) {
   const data = dataPort.server;
 
   let control: ControlClient | undefined;
-  const ops = buildOpsServer(state, metrics, () => control);
+  const ops = buildOpsServer(state, metrics, () => control, { insecure: config.insecure });
   let addresses: ProxyAddresses | undefined;
+  let insecureWarning: NodeJS.Timeout | undefined;
 
   const bind = (server: NetServer | HttpServer, address: string) =>
     new Promise<number>((resolve, reject) => {
@@ -148,10 +152,21 @@ export async function buildProxy(options: BuildProxyOptions) {
         },
         'prism-proxy listening',
       );
+      if (config.insecure) {
+        const warn = () =>
+          log.warn(
+            { insecure: true, admin: config.admin },
+            'prism-proxy runs with --insecure: the control stream to the admin is plaintext and neither side is authenticated, so anything answering on the admin address can feed this proxy its table and keys; use it only for throwaway experiments',
+          );
+        warn();
+        insecureWarning = setInterval(warn, options.insecureWarningMs ?? 60_000);
+        insecureWarning.unref();
+      }
       return addresses;
     },
 
     async close(): Promise<void> {
+      clearInterval(insecureWarning);
       dataCertificates?.stop();
       fleet?.stop();
       control?.stop();

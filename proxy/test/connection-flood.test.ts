@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { type Socket, connect as tcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../test-support/proxy-harness.js';
-import { type ProgramProcess, spawnProgram } from '../../test-support/spawn-program.js';
+import { fleetConfigFile, type ProgramProcess, spawnProgram } from '../../test-support/spawn-program.js';
 
 // prism-proxy as its own process, so that its file descriptors can be counted in /proc/<pid>/fd.
 const FIRST_BYTES_MS = 3_000;
@@ -50,8 +50,7 @@ function connectSilently(): Promise<{ socket: Socket; openedAt: number; closedAt
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'prism-flood-'));
-  const config = join(dir, 'proxy.json');
-  writeFileSync(config, JSON.stringify({ limits: { firstBytesTimeoutMs: FIRST_BYTES_MS } }));
+  const config = await fleetConfigFile('proxy-1', dir, { limits: { firstBytesTimeoutMs: FIRST_BYTES_MS } });
   // No admin: requests get 503 PRISM-ROUTE-004, which shows the proxy serving.
   proxy = await spawnProgram(
     'prism-proxy.js',

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/src/config/load.js';
 import { api, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
-import { type Backend, removeDir, startBackend, until } from '../../test-support/proxy-harness.js';
+import { type Backend, removeDir, startBackend, until, withProxyTls } from '../../test-support/proxy-harness.js';
 import { h2Request } from '../../test-support/raw-http.js';
 import { buildProxy, type PrismProxy } from '../src/proxy.js';
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
   const plugin = join(stateDir, 'faulty.mjs');
   writeFileSync(plugin, FAULTY_PLUGIN);
   const config = loadConfig('proxy', {
-    values: {
+    values: await withProxyTls('faults', {
       id: 'faults',
       listen: '127.0.0.1:0',
       opsListen: '127.0.0.1:0',
@@ -66,7 +66,7 @@ beforeAll(async () => {
       stateDir,
       plugins: [{ module: plugin }],
       pools: { backendRetryMs: 600_000 },
-    },
+    }),
   });
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   proxy = await buildProxy({ config, logger });

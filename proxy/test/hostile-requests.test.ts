@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { adminFetch, api, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
 import { startFleet } from '../../test-support/lb-fleet.js';
 import {
   type Backend,
@@ -181,7 +181,7 @@ describe('fields only proxies set', () => {
 
 describe('a table version only peers should send', () => {
   const pulls = async () => {
-    const text = await (await fetch(`${admin.http}/metrics`)).text();
+    const text = await (await adminFetch(admin.http, '/metrics')).text();
     const m = /prism_admin_grpc_requests_total\{method="GetPartitionTable",status="OK"\} (\d+)/.exec(text);
     return Number(m?.[1] ?? 0);
   };

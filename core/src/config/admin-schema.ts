@@ -14,7 +14,7 @@ export const adminConfigSchema = {
       type: 'boolean',
       default: false,
       description:
-        'no authentication on the operator API (--insecure): for throwaway experiments only; warned about at start and every minute, shown in /healthz, refused with profile production',
+        'no authentication on the operator API and, without tls.*, a plaintext gRPC port any proxy may register on (--insecure): for throwaway experiments only; warned about at start and every minute, shown in /healthz, refused with profile production; without it the admin needs tls.caFile, certFile and keyFile',
     },
     etcd: {
       type: 'array',

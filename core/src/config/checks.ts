@@ -39,7 +39,7 @@ export function checkAdminConfig(c: AdminConfig): void {
   checkPorts({ grpcListen: c.grpcListen, httpListen: c.httpListen });
   if (c.insecure && c.profile === 'production') {
     throw conflict(
-      'insecure = true (--insecure) contradicts profile production: the operator API would accept anyone',
+      'insecure = true (--insecure) contradicts profile production: the operator API would accept anyone, and the gRPC port any proxy',
       'Drop --insecure and give operators tokens (prismctl auth token create) or certificates; --insecure is for throwaway experiments under profile development or staging.',
     );
   }
@@ -102,6 +102,29 @@ export function checkAdminConfig(c: AdminConfig): void {
   checkBackendPolicy(c.backendPolicy);
 }
 
+/**
+ * Secure by default (CONTRACT §9): an admin without its fleet certificates would let any process on
+ * the network register as any proxy, so it starts only with tls.* or an explicit --insecure. Checked
+ * when the admin is built, not when the configuration loads, so --print-config still shows it.
+ */
+export function requireAdminIdentity(c: AdminConfig): void {
+  if (c.insecure || (c.tls.caFile && c.tls.certFile && c.tls.keyFile)) return;
+  throw new PrismError(
+    'PRISM-CONFIG-005',
+    'prism-admin has no fleet certificates (tls.caFile, tls.certFile, tls.keyFile) and no --insecure: its gRPC port would let anyone register as a proxy',
+  );
+}
+
+/** The proxy's side of the same rule: mTLS to the admin (its CA and this proxy's certificate), or --insecure. */
+export function requireProxyIdentity(c: ProxyConfig): void {
+  const cp = c.controlPlane.tls;
+  if (c.insecure || (cp.caFile && (cp.certFile || c.tls.certFile))) return;
+  throw new PrismError(
+    'PRISM-CONFIG-006',
+    `prism-proxy ${c.id} has no TLS to the admin (controlPlane.tls.caFile and a certificate) and no --insecure: it would join whatever answers on ${c.admin.join(', ')}, in clear text`,
+  );
+}
+
 export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>): void {
   checkBackendPolicy(c.backendPolicy);
   checkPorts({ listen: c.listen, opsListen: c.opsListen });
@@ -128,6 +151,18 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
     throw conflict(
       'tls.certFile and tls.keyFile must be given together',
       'Set both tls.certFile and tls.keyFile, or neither.',
+    );
+  }
+  if (c.insecure && c.profile === 'production') {
+    throw conflict(
+      'insecure = true (--insecure) contradicts profile production: the control stream would be plaintext and unauthenticated',
+      'Drop --insecure and give the proxy controlPlane.tls.caFile and its certificate (prismctl certs issue --ca DIR --proxy ID); --insecure is for throwaway experiments under profile development or staging.',
+    );
+  }
+  if (c.insecure && c.controlPlane.tls.caFile !== '') {
+    throw conflict(
+      'insecure = true (--insecure) contradicts controlPlane.tls.caFile: the proxy would have to choose between mTLS and a plaintext control stream',
+      'Drop --insecure to use mTLS with the admin, or drop controlPlane.tls.* to join an admin started with --insecure.',
     );
   }
   const cp = c.controlPlane;

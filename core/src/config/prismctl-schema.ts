@@ -10,8 +10,9 @@ export const prismctlConfigSchema = {
     admin: {
       type: 'string',
       pattern: '^https?://[^\\s]+$',
-      default: 'http://127.0.0.1:8982',
-      description: 'admin operator API base URL',
+      default: 'https://127.0.0.1:8982',
+      description:
+        'admin operator API base URL (https:// as the admin serves it with its fleet certificates; http:// for an admin started with --insecure)',
     },
     tokenFile: {
       type: 'string',
@@ -28,7 +29,7 @@ export const prismctlConfigSchema = {
           type: 'string',
           default: '',
           description:
-            "PEM CA the admin's HTTPS certificate must chain to (--ca, $PRISM_CA): the fleet CA; empty = the system's CAs",
+            "PEM CA the admin's HTTPS certificate must chain to (--ca, $PRISM_CA): the fleet CA; empty = prism-local/ca.crt in the current directory when it exists (written by npm start), else the system's CAs",
         },
         certFile: {
           type: 'string',

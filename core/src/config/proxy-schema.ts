@@ -21,6 +21,12 @@ export const proxyConfigSchema = {
       default: '',
       description: 'HOST:PORT peers and load balancers reach the data port at (default: the listen address)',
     },
+    insecure: {
+      type: 'boolean',
+      default: false,
+      description:
+        'plaintext, unauthenticated control stream to an admin started with --insecure (--insecure): for throwaway experiments only; warned about at start and every minute, shown in /healthz, refused with profile production; without it the proxy needs controlPlane.tls',
+    },
     admin: {
       type: 'array',
       minItems: 1,

@@ -7,6 +7,8 @@ import { describe } from '../../../core/src/names.js';
 
 /** Where prismctl looks for a token last: the file `npm start` writes, relative to the current directory. */
 export const LOCAL_TOKEN_FILE = 'prism-local/operator.token';
+/** Where prismctl looks for the fleet CA last, for an https:// admin: the copy `npm start` writes. */
+export const LOCAL_CA_FILE = 'prism-local/ca.crt';
 
 /** The flags every command that talks to the admin takes. */
 export interface AdminFlags {
@@ -19,12 +21,18 @@ export interface AdminFlags {
 
 export const withAdminFlags = (cmd: Command) =>
   cmd
-    .option('--admin <url>', 'admin operator API (default $PRISM_ADMIN or http://127.0.0.1:8982; https:// with TLS)')
+    .option(
+      '--admin <url>',
+      'admin operator API (default $PRISM_ADMIN or https://127.0.0.1:8982; http:// for an admin started with --insecure)',
+    )
     .option(
       '--token-file <file>',
       `operator token (default $PRISM_TOKEN, else ${LOCAL_TOKEN_FILE} when it exists, as npm start writes it)`,
     )
-    .option('--ca <file>', "CA the admin's HTTPS certificate must chain to (default $PRISM_CA)")
+    .option(
+      '--ca <file>',
+      `CA the admin's HTTPS certificate must chain to (default $PRISM_CA, else ${LOCAL_CA_FILE} when it exists, as npm start writes it)`,
+    )
     .option('--cert <file>', 'operator client certificate, instead of or besides a token (default $PRISM_CERT)')
     .option('--key <file>', 'private key of --cert (default $PRISM_KEY)');
 
@@ -85,8 +93,9 @@ export class AdminClient {
   /** A client as the configuration says: token from findToken(), TLS files read now. */
   static fromConfig(config: Readonly<PrismctlConfig>, warn: (message: string) => void = () => undefined): AdminClient {
     const token = findToken(config);
-    const { caFile, certFile, keyFile } = config.tls;
+    const { certFile, keyFile } = config.tls;
     const url = new URL(config.admin);
+    const caFile = config.tls.caFile || (url.protocol === 'https:' && existsSync(LOCAL_CA_FILE) ? LOCAL_CA_FILE : '');
     if (token && url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
       warn(`sending an operator token to ${url.origin} in clear text; give the admin its tls.* files and use https://`);
     }
