@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // The main job: the local Prism Edge stack on the embedded default. An admin on SQLite, three
 // proxies, a demo backend, demo namespaces, load-balancer configs for HAProxy, NGINX and Envoy, and
-// HAProxy in front when it is installed. Prints what to curl; Ctrl-C stops everything.
+// HAProxy in front when it is installed. Secure by default, as in production: a fleet PKI in
+// prism-local/pki (made on the first start, reused after), mTLS between the admin and the proxies,
+// the operator API over HTTPS with a token. Prints what to curl; Ctrl-C stops everything.
 // Usage: npm start [-- --dir prism-local] [--no-haproxy]
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Agent } from 'undici';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -20,6 +23,26 @@ const show = (p) => relative(process.cwd(), p) || '.';
 
 const { generate } = await import(join(root, 'dist/generator/src/lb/generate.js'));
 const { parseTable } = await import(join(root, 'dist/core/src/table.js'));
+const { caFiles, initPki, issueCertificate, leafFiles } = await import(join(root, 'dist/generator/src/pki/pki.js'));
+const PROXY_IDS = ['proxy-a', 'proxy-b', 'proxy-c'];
+
+/** The fleet PKI in `pki`: made on the first start (prismctl certs init), reused after; missing leaves added. */
+async function fleetPki(pki) {
+  if (!existsSync(caFiles(pki).certFile)) {
+    await initPki({ out: pki, proxies: PROXY_IDS.map((id) => ({ id })) });
+    return { made: true };
+  }
+  for (const id of PROXY_IDS) {
+    if (!existsSync(leafFiles(pki, 'proxy', id).certFile)) await issueCertificate({ ca: pki, role: 'proxy', name: id });
+  }
+  return { made: false };
+}
+
+/** Writes `value` as a JSON config file and returns its path. */
+function configFile(path, value) {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  return path;
+}
 
 function freePort(preferred) {
   return new Promise((res) => {
@@ -54,11 +77,14 @@ function startProgram(name, argv, message) {
   });
 }
 
+let token = '';
+let dispatcher;
 async function api(base, method, path, body) {
   const r = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: body && JSON.stringify(body),
+    dispatcher,
   });
   return { status: r.status, json: await r.json() };
 }
@@ -66,7 +92,8 @@ async function api(base, method, path, body) {
 async function stop() {
   for (const c of children.reverse()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
-  backend.close();
+  backend?.close();
+  await dispatcher?.close();
 }
 
 let backend;
@@ -82,18 +109,56 @@ try {
   await new Promise((r) => backend.listen(0, '127.0.0.1', r));
   const backendUrl = `http://127.0.0.1:${backend.address().port}`;
 
+  // The admin writes its first admin token into its data directory on the first start; when that file
+  // is gone (deleted after a first run), it writes a new one and revokes the old.
+  const pki = join(dir, 'pki');
+  const { made } = await fleetPki(pki);
+  // Where prismctl looks for the CA when run from the project root: prism-local/ca.crt.
+  const caFile = join(dir, 'ca.crt');
+  copyFileSync(caFiles(pki).certFile, caFile);
+  dispatcher = new Agent({ connect: { ca: readFileSync(caFile) } });
+  const ca = caFiles(pki).certFile;
+  const adminCert = leafFiles(pki, 'admin', 'admin');
+  const adminConfig = configFile(join(dir, 'admin.json'), {
+    tls: { caFile: ca, certFile: adminCert.certFile, keyFile: adminCert.keyFile },
+  });
+  const adminData = join(dir, 'admin-data');
+  const bootstrap = join(adminData, 'operator-admin.token');
+  const adminPort = await freePort(8982);
   const admin = await startProgram(
     'prism-admin.js',
-    ['--data-dir', join(dir, 'admin-data'), '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'],
+    [
+      '--config',
+      adminConfig,
+      '--data-dir',
+      adminData,
+      '--grpc-listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      `127.0.0.1:${adminPort}`,
+      ...(existsSync(bootstrap) ? [] : ['--new-bootstrap-token']),
+    ],
     'prism-admin listening',
   );
-  const adminHttp = `http://${admin.http}`;
+  const adminHttp = admin.url ?? `http://${admin.http}`;
+  token = readFileSync(bootstrap, 'utf8').trim();
+  // Where prismctl looks when run from the project root: prism-local/operator.token (0600).
+  const tokenFile = join(dir, 'operator.token');
+  writeFileSync(`${tokenFile}.tmp`, `${token}\n`, { mode: 0o600 });
+  chmodSync(`${tokenFile}.tmp`, 0o600);
+  renameSync(`${tokenFile}.tmp`, tokenFile);
   const proxies = [];
-  for (const id of ['proxy-a', 'proxy-b', 'proxy-c']) {
+  for (const id of PROXY_IDS) {
+    const own = leafFiles(pki, 'proxy', id);
+    const proxyConfig = configFile(join(dir, `${id}.json`), {
+      controlPlane: { tls: { caFile: ca, certFile: own.certFile, keyFile: own.keyFile } },
+    });
     proxies.push(
       await startProgram(
         'prism-proxy.js',
         [
+          '--config',
+          proxyConfig,
           '--id',
           id,
           '--listen',
@@ -143,7 +208,7 @@ try {
       `${show(out)} (${result.check.skipped ? `not checked: ${result.check.skipped}` : `checked by ${target}`})`;
   }
   let front = `http://${proxies[0].data}`;
-  let haproxyNote = 'HAProxy is not installed (apt-get install haproxy): curl a proxy directly';
+  let haproxyNote = 'HAProxy is not installed (npm run setup installs it): curl a proxy directly';
   if (withHaproxy) {
     try {
       execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
@@ -159,10 +224,22 @@ try {
     } catch {}
   }
 
+  const local = resolve(dir) === resolve('prism-local');
+  const prismctlFlags = [
+    adminHttp === 'https://127.0.0.1:8982' ? '' : ` --admin ${adminHttp}`,
+    local ? '' : ` --ca ${show(caFile)} --token-file ${show(tokenFile)}`,
+  ].join('');
   console.log(`
 Prism Edge local stack is up (data in ${show(dir)})
 
-  admin       gRPC ${admin.grpc}   HTTP ${adminHttp}   (SQLite in ${show(join(dir, 'admin-data'))})
+  admin       gRPC ${admin.grpc} (mTLS)   HTTPS ${adminHttp}   (SQLite in ${show(adminData)})
+  token       ${show(tokenFile)}: an admin token for the operator API (0600); ${
+    local ? 'prismctl finds it when run from here' : `prismctl --token-file ${show(tokenFile)}`
+  }
+  CA          ${show(caFile)}: the fleet CA the admin's HTTPS certificate chains to; ${
+    local ? 'prismctl finds it when run from here' : `prismctl --ca ${show(caFile)}`
+  }
+  PKI         ${show(pki)} (${made ? 'made now' : 'reused'}): the CA and the admin's and proxies' certificates; ca.key stays here
 ${proxies.map((p) => `  ${p.id.padEnd(11)} data http://${p.data}   ops http://${p.ops}`).join('\n')}
   backend     ${backendUrl}
   ${haproxyNote}
@@ -175,9 +252,9 @@ ${Object.entries(written)
 Try:
   curl -si ${front}/hello -H 'X-Prism-Namespace: orders-prod'        # X-Prism-Served-By names the owner
   curl -si http://${proxies[0].data}/hello -H 'X-Prism-Namespace: eu-payments'   # any proxy forwards to the owner
-  curl -s ${adminHttp}/v1/partition-table | head -c 300
-  node bin/prismctl.js proxies --admin ${adminHttp}
-  node bin/prismctl.js namespace reserve my-ns --backend ${backendUrl} --admin ${adminHttp}
+  curl -s --cacert ${show(caFile)} ${adminHttp}/v1/partition-table -H "Authorization: Bearer $(cat ${show(tokenFile)})" | head -c 300
+  node bin/prismctl.js proxies${prismctlFlags}
+  node bin/prismctl.js namespace reserve my-ns --backend ${backendUrl}${prismctlFlags}
 
 Ctrl-C stops everything.`);
   await new Promise((r) => {

@@ -1,9 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FLEET_PKI_ENV, makeRunPki, PRE_MADE_PROXIES } from './pki.js';
 
-/** Tests that run the executables need dist/ to match the sources. */
-export default function setup(): void {
+/**
+ * Tests that run the executables need dist/ to match the sources. Every test starts its admins and
+ * proxies with real certificates: one PKI for the whole run (openssl takes ~0.3 s per PKI), whose
+ * folder the test processes find in $PRISM_TEST_PKI.
+ */
+export default async function setup(): Promise<() => void> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   execFileSync(
     process.execPath,
@@ -13,4 +18,7 @@ export default function setup(): void {
       stdio: 'inherit',
     },
   );
+  const pki = await makeRunPki(PRE_MADE_PROXIES);
+  process.env[FLEET_PKI_ENV] = pki.dir;
+  return () => pki.remove();
 }

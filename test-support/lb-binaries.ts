@@ -16,7 +16,7 @@ export function requireBinary(binary: string, versionArgs: string[], install: st
     missing = `${binary} is not installed`;
   }
   if (!missing) return true;
-  const message = `${missing}: run \`${install}\` to run these tests`;
+  const message = `${missing}: run \`npm run setup\` (or \`${install}\`) to run these tests`;
   if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing binary is a failure)`);
   console.warn(`\n*** SKIPPING: ${message} ***\n`);
   return false;

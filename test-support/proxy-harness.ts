@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { loadConfig } from '../core/src/config/load.js';
 import { buildProxy, type PrismProxy } from '../proxy/src/proxy.js';
+import { fleetPki } from './pki.js';
 
 export interface Backend {
   name: string;
@@ -63,7 +64,18 @@ export interface StartedProxy {
   stop(): Promise<void>;
 }
 
-/** A real prism-proxy on 127.0.0.1 with free ports, attached to the given admins. */
+/**
+ * The values that give proxy `id` mTLS to the admin with the run's fleet PKI, unless the test gives
+ * controlPlane.tls of its own or insecure: tests start with real credentials, as `npm start` does.
+ */
+export async function withProxyTls(id: string, values: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const controlPlane = values.controlPlane as Record<string, unknown> | undefined;
+  if (values.insecure === true || controlPlane?.tls !== undefined) return values;
+  const tls = ((await (await fleetPki()).proxy(id)).controlPlane as Record<string, unknown>).tls;
+  return { ...values, controlPlane: { ...controlPlane, tls } };
+}
+
+/** A real prism-proxy on 127.0.0.1 with free ports, attached to the given admins (mTLS by default). */
 export async function startProxy(
   id: string,
   admins: string[],
@@ -71,6 +83,7 @@ export async function startProxy(
   stateDir = mkdtempSync(join(tmpdir(), `prism-proxy-${id}-`)),
   logger: Logger = pino({ level: process.env.PRISM_TEST_LOG ?? 'silent' }),
 ): Promise<StartedProxy> {
+  values = await withProxyTls(id, values);
   const config = loadConfig('proxy', {
     values: {
       id,
@@ -78,9 +91,14 @@ export async function startProxy(
       opsListen: '127.0.0.1:0',
       admin: admins,
       stateDir,
-      controlPlane: { reconnectInitialMs: 50, reconnectMaxMs: 500, breakerHalfOpenMs: 500 },
       pools: { keepAliveTimeoutMs: 1_000 },
       ...values,
+      controlPlane: {
+        reconnectInitialMs: 50,
+        reconnectMaxMs: 500,
+        breakerHalfOpenMs: 500,
+        ...(values.controlPlane as Record<string, unknown> | undefined),
+      },
     },
   });
   const proxy = await buildProxy({ config, logger });

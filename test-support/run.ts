@@ -23,12 +23,13 @@ export function runBin(
   name: 'prismctl' | 'prism-admin' | 'prism-proxy',
   args: string[],
   cwd = ROOT,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(ROOT, 'bin', `${name}.js`), ...args],
-      { cwd, timeout: 20_000 },
+      { cwd, timeout: 20_000, env },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fleetPki } from './pki.js';
 import { ROOT } from './run.js';
 
 export interface ProgramProcess {
@@ -69,16 +71,21 @@ export interface ProxyProcess extends ProgramProcess {
   ops: string;
 }
 
-/** Starts bin/prism-proxy.js on loopback ports joined to one admin, and waits until it listens. */
+/**
+ * Starts bin/prism-proxy.js on loopback ports joined to one admin, and waits until it listens: with
+ * mTLS to the admin by the run's fleet PKI (a config file in its state directory), or `insecure`.
+ */
 export async function spawnProxy(
   id: string,
   adminGrpc: string,
   stateDir: string,
-  options: { root?: string; nodeArgs?: string[] } = {},
+  options: { root?: string; nodeArgs?: string[]; insecure?: boolean } = {},
 ): Promise<ProxyProcess> {
+  const security = options.insecure ? ['--insecure'] : ['--config', await fleetConfigFile(id, stateDir)];
   const p = await spawnProgram(
     'prism-proxy.js',
     [
+      ...security,
       '--id',
       id,
       '--listen',
@@ -94,4 +101,16 @@ export async function spawnProxy(
     options,
   );
   return Object.assign(p, { port: Number(String(p.ready.data).split(':')[1]), ops: `http://${p.ready.ops}` });
+}
+
+/** A config file in `stateDir` that gives proxy `id` the run's fleet certificates for the control plane. */
+export async function fleetConfigFile(
+  id: string,
+  stateDir: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const file = join(stateDir, 'fleet-tls.json');
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, JSON.stringify({ ...(await (await fleetPki()).proxy(id)), ...extra }));
+  return file;
 }

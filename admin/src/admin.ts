@@ -1,18 +1,23 @@
 import type { AddressInfo } from 'node:net';
+import type { Server as SecureServer } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, pino } from 'pino';
+import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
 import { type Clock, systemClock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
-import { splitHostPort } from '../../core/src/config/checks.js';
+import { requireAdminIdentity, splitHostPort } from '../../core/src/config/checks.js';
 import { PrismError } from '../../core/src/errors.js';
 import { partitionOf } from '../../core/src/partition.js';
+import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
+import { buildAccess } from './access.js';
 import { CleanupJob } from './cleanup.js';
 import { type Connection, Fleet } from './fleet.js';
 import { buildControlPlane, controlPlaneService } from './grpc-server.js';
 import { buildHttpApi } from './http-api.js';
 import { buildAdminMetrics } from './metrics.js';
 import { NamespaceService } from './namespaces.js';
+import { OperatorTokens } from './operator-tokens.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { AdminStore, NamespaceRecord } from './store.js';
 import { TokenIssuer } from './tokens.js';
@@ -25,11 +30,17 @@ export interface BuildAdminOptions {
   store?: AdminStore;
   /** Run the heartbeat check and cleanup job on timers (default true; tests drive them by hand). */
   timers?: boolean;
+  /** Write a new bootstrap token even though one was written before (prism-admin --new-bootstrap-token). */
+  newBootstrapToken?: boolean;
+  /** How often --insecure is warned about after the start (default 60 s). */
+  insecureWarningMs?: number;
 }
 
 export interface AdminAddresses {
   grpc: string;
   http: string;
+  /** The operator API's base URL: https:// when the admin has its tls.* files. */
+  httpUrl: string;
   grpcPort: number;
   httpPort: number;
 }
@@ -45,6 +56,20 @@ export async function buildAdmin(options: BuildAdminOptions) {
       `etcd storage (--etcd ${config.etcd.join(',')}) is not available in this build yet; the embedded SQLite store in --data-dir is`,
     );
   }
+  requireAdminIdentity(config);
+  const certificates = config.tls.certFile
+    ? new CertificateFiles({
+        source: {
+          cert: { option: 'tls.certFile', path: config.tls.certFile },
+          key: { option: 'tls.keyFile', path: config.tls.keyFile },
+          ca: { option: 'tls.caFile', path: config.tls.caFile },
+        },
+        role: { usage: 'serverAuth', role: 'admin' },
+        reloadIntervalMs: config.tls.reloadIntervalMs,
+        purpose: 'admin gRPC',
+        log,
+      })
+    : undefined;
   const store = options.store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous });
   const metrics = buildAdminMetrics();
   const issuer = await TokenIssuer.open({
@@ -53,7 +78,20 @@ export async function buildAdmin(options: BuildAdminOptions) {
     algorithm: config.tokens.algorithm,
     rotationDays: config.tokens.keyRotationDays,
     overlapDays: config.tokens.keyOverlapDays,
+    maxVerifyingKeys: config.tokens.maxVerifyingKeys,
   });
+  const operatorTokens = await OperatorTokens.open({ store, clock, algorithm: config.tokens.algorithm });
+  const bootstrap = await operatorTokens.bootstrap(
+    config.dataDir,
+    config.auth.bootstrapTokenTtlSeconds,
+    options.newBootstrapToken,
+  );
+  if (bootstrap) {
+    log.info(
+      { file: bootstrap.file, jti: bootstrap.jti, expiresAt: new Date(bootstrap.expiresAt).toISOString() },
+      'wrote the initial admin token for the operator API (mode 0600); prismctl --token-file reads it',
+    );
+  }
 
   const advertisement = (r: NamespaceRecord): NamespaceAdvertisement => {
     const table = fleet.currentTable();
@@ -84,10 +122,27 @@ export async function buildAdmin(options: BuildAdminOptions) {
     conn.send({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
   };
 
+  let addresses: AdminAddresses | undefined;
   const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome });
   await fleet.load();
 
+  // No backend may name the admin's own ports or a proxy's data or ops port: through the proxy, any
+  // client of the namespace could call the operator API, or make a proxy forward to itself forever.
+  const reserved = (): ReservedEndpoint[] => {
+    const own: ReservedEndpoint[] = addresses
+      ? [
+          { host: splitHostPort(config.grpcListen).host, port: addresses.grpcPort, what: 'the admin gRPC port' },
+          { host: splitHostPort(config.httpListen).host, port: addresses.httpPort, what: 'the admin HTTP port' },
+        ]
+      : [];
+    for (const p of fleet.list()) {
+      own.push({ host: p.address, port: p.dataPort, what: `the data port of proxy ${p.id}` });
+      own.push({ host: p.address, port: p.opsPort, what: `the ops port of proxy ${p.id}` });
+    }
+    return own;
+  };
   const namespaces = new NamespaceService({
+    backendPolicy: new BackendPolicy(config.backendPolicy, reserved),
     store,
     clock,
     config,
@@ -103,21 +158,51 @@ export async function buildAdmin(options: BuildAdminOptions) {
   issuer.onRotate = () => fleet.broadcast({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
   const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
 
+  // grpc-js (1.14) applies a certificate provider's updates with setSecureContext on the bound
+  // server: rotated files take effect for new connections without re-binding the port. The same
+  // provider serves as CA and identity source, which also makes the order of the arguments moot.
+  const grpcCredentials = certificates
+    ? grpc.experimental.createCertificateProviderServerCredentials(certificates, certificates, true)
+    : grpc.ServerCredentials.createInsecure();
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_permit_without_calls': 1 });
-  grpcServer.addService(controlPlaneService, buildControlPlane(fleet, metrics, log));
-  const http = buildHttpApi({
+  grpcServer.addService(controlPlaneService, buildControlPlane(fleet, metrics, log, { mtls: !!certificates }));
+  const { app: http, routeTable } = await buildHttpApi({
     namespaces,
     fleet,
     issuer,
     store,
     metrics,
     log,
-    maxBodyBytes: config.limits.maxBodyBytes,
+    limits: config.limits,
+    auth: config.auth,
+    access: buildAccess({
+      tokens: operatorTokens,
+      insecure: config.insecure,
+      operatorRoles: config.auth.operatorRoles,
+      now: () => clock.now(),
+    }),
+    tokens: operatorTokens,
+    insecure: config.insecure,
+    tls: certificates && {
+      cert: certificates.current.cert,
+      key: certificates.current.key,
+      ca: certificates.current.ca,
+    },
     countLive: () => store.countLive(clock.now()),
   });
+  // Rotated files apply to new HTTPS connections too, as on the gRPC port.
+  certificates?.onChange((c) =>
+    (http.server as unknown as SecureServer).setSecureContext({ cert: c.cert, key: c.key, ca: c.ca }),
+  );
+  const insecureWarning = () =>
+    log.warn(
+      { insecure: true, httpListen: config.httpListen, grpcListen: config.grpcListen, mtls: !!certificates },
+      certificates
+        ? 'prism-admin runs with --insecure: the operator API accepts every caller as an admin, without a credential; use it only for throwaway experiments'
+        : 'prism-admin runs with --insecure: the operator API accepts every caller as an admin, without a credential, and the plaintext gRPC port lets any process register as any proxy; use it only for throwaway experiments',
+    );
 
   const timers: NodeJS.Timeout[] = [];
-  let addresses: AdminAddresses | undefined;
 
   return {
     config,
@@ -126,24 +211,32 @@ export async function buildAdmin(options: BuildAdminOptions) {
     namespaces,
     cleanup,
     issuer,
+    operatorTokens,
     metrics,
     log,
+    /** The operator API (fastify): `inject()` serves a request without a socket. */
+    http,
+    /** Every operator API route with the role it needs. */
+    routeTable,
 
     async listen(): Promise<AdminAddresses> {
       const g = splitHostPort(config.grpcListen);
       const grpcPort = await new Promise<number>((resolve, reject) =>
         grpcServer.bindAsync(
           `${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}`,
-          grpc.ServerCredentials.createInsecure(),
+          grpcCredentials,
           (err, port) => (err ? reject(err) : resolve(port)),
         ),
       );
       const h = splitHostPort(config.httpListen);
+      // The node:http server directly, not fastify's listen(): its "Server listening" line would come
+      // before the one line that names both ports.
+      await http.ready();
       await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(h.port, h.host, () => resolve());
+        http.server.once('error', reject);
+        http.server.listen(h.port, h.host, () => resolve());
       });
-      const httpPort = (http.address() as AddressInfo).port;
+      const httpPort = (http.server.address() as AddressInfo).port;
       if (options.timers !== false) {
         const beat = config.proxies.heartbeatSeconds * 1000;
         timers.push(setInterval(() => void fleet.checkHealth(), Math.max(250, beat / 2)));
@@ -154,14 +247,42 @@ export async function buildAdmin(options: BuildAdminOptions) {
         cleanup.start();
         void cleanup.runOnce();
       }
-      addresses = { grpc: `${g.host}:${grpcPort}`, http: `${h.host}:${httpPort}`, grpcPort, httpPort };
-      log.info({ grpc: addresses.grpc, http: addresses.http, dataDir: config.dataDir }, 'prism-admin listening');
+      certificates?.start();
+      const authority = `${h.host.includes(':') ? `[${h.host}]` : h.host}:${httpPort}`;
+      addresses = {
+        grpc: `${g.host}:${grpcPort}`,
+        http: `${h.host}:${httpPort}`,
+        httpUrl: `${certificates ? 'https' : 'http'}://${authority}`,
+        grpcPort,
+        httpPort,
+      };
+      log.info(
+        {
+          grpc: addresses.grpc,
+          http: addresses.http,
+          url: addresses.httpUrl,
+          dataDir: config.dataDir,
+          mtls: certificates ? certificates.current.identity : false,
+          insecure: config.insecure,
+        },
+        'prism-admin listening',
+      );
+      if (config.insecure) {
+        insecureWarning();
+        const repeat = setInterval(insecureWarning, options.insecureWarningMs ?? 60_000);
+        repeat.unref();
+        timers.push(repeat);
+      }
       return addresses;
     },
 
     addresses: () => addresses,
 
+    /** Re-reads the certificate files now (SIGHUP); they are also re-read every tls.reloadIntervalMs. */
+    reloadCertificates: () => certificates?.reload() ?? Promise.resolve('unchanged' as const),
+
     async close(): Promise<void> {
+      certificates?.stop();
       for (const t of timers) clearInterval(t);
       cleanup.stop();
       fleet.closeAll();
@@ -175,8 +296,8 @@ export async function buildAdmin(options: BuildAdminOptions) {
           resolve();
         });
       });
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.server.closeAllConnections();
+      await http.close();
       await fleet.flush().catch(() => undefined);
       await store.close();
     },

@@ -33,6 +33,17 @@ interface ProxyState {
   joining?: boolean;
 }
 
+/** Who opened a control stream, as the transport saw it. */
+export interface StreamPeer {
+  /** Address the connection came from (used when Register names none). */
+  host: string;
+  /**
+   * The verified client certificate, when the gRPC port requires mTLS: the proxy id its URI SAN
+   * names (undefined for a certificate of another role), its identity for the audit log, its serial.
+   */
+  certificate?: { proxyId?: string; identity: string; serial: string };
+}
+
 export interface FleetDeps {
   store: AdminStore;
   clock: Clock;
@@ -118,7 +129,7 @@ export class Fleet {
     return next;
   }
 
-  register(conn: Connection, reg: Register, peerHost: string): Promise<void> {
+  register(conn: Connection, reg: Register, peer: StreamPeer): Promise<void> {
     return this.serial(async () => {
       let id: string;
       try {
@@ -126,6 +137,7 @@ export class Fleet {
       } catch (err) {
         throw new PrismError('PRISM-FLEET-002', (err as Error).message);
       }
+      if (peer.certificate && peer.certificate.proxyId !== id) await this.refuseIdentity(id, peer);
       for (const [what, port] of [
         ['dataPort', reg.dataPort],
         ['opsPort', reg.opsPort],
@@ -153,7 +165,7 @@ export class Fleet {
       const joining = !existing?.stored.member && this.table !== undefined;
       const stored: StoredProxy = {
         id,
-        address: reg.address || peerHost,
+        address: reg.address || peer.host,
         dataPort: reg.dataPort,
         opsPort: reg.opsPort,
         weight: reg.weight || 1,
@@ -170,7 +182,7 @@ export class Fleet {
         action: 'register',
         target: id,
         result: 'ok',
-        detail: `${stored.address}:${stored.dataPort}`,
+        detail: `${stored.address}:${stored.dataPort}${peer.certificate ? ` certificate ${peer.certificate.serial}` : ''}`,
       });
       this.deps.log.info({ proxy: id, address: stored.address, dataPort: stored.dataPort }, 'proxy registered');
       conn.send({
@@ -184,6 +196,32 @@ export class Fleet {
       if (this.table) conn.send({ table: this.table });
       if (!joining) this.scheduleRebalance();
     });
+  }
+
+  /**
+   * The certificate does not name the id being registered: refused before the id is looked up, so
+   * a certificate of one proxy can neither take another's id nor hold it against its owner.
+   */
+  private async refuseIdentity(id: string, peer: StreamPeer): Promise<never> {
+    const cert = peer.certificate!;
+    const error = cert.proxyId
+      ? new PrismError(
+          'PRISM-FLEET-003',
+          `register as proxy ${describe(id)} with the certificate of proxy ${describe(cert.proxyId)} (serial ${cert.serial})`,
+        )
+      : new PrismError(
+          'PRISM-FLEET-004',
+          `register as proxy ${describe(id)} with a certificate that names no proxy (${cert.identity}, serial ${cert.serial})`,
+        );
+    await this.deps.store.audit({
+      at: this.deps.clock.now(),
+      actor: cert.identity,
+      action: 'register',
+      target: id,
+      result: error.code,
+      detail: `from ${peer.host}: ${error.message}`,
+    });
+    throw error;
   }
 
   heartbeat(id: string, hb: Heartbeat): void {

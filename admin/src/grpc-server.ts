@@ -1,13 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { isPrismError, PrismError } from '../../core/src/errors.js';
+import { identitiesOf, identityOf, spiffeId } from '../../core/src/tls/identity.js';
 import {
   AdminMessage,
   type ControlPlaneServer,
   ControlPlaneService,
   ProxyMessage,
 } from '../../proto/gen/prism/admin/v1/control_plane.js';
-import type { Connection, Fleet } from './fleet.js';
+import type { Connection, Fleet, StreamPeer } from './fleet.js';
 import type { AdminMetrics } from './metrics.js';
 
 const REGISTER_TIMEOUT_MS = 10_000;
@@ -15,6 +16,7 @@ const PULL_WAIT_MAX_MS = 30_000;
 
 const GRPC_STATUS: Record<number, grpc.status> = {
   400: grpc.status.INVALID_ARGUMENT,
+  403: grpc.status.PERMISSION_DENIED,
   404: grpc.status.NOT_FOUND,
   409: grpc.status.ALREADY_EXISTS,
   503: grpc.status.UNAVAILABLE,
@@ -36,7 +38,33 @@ function peerHost(peer: string): string {
   return m ? m[1] : '';
 }
 
-export function buildControlPlane(fleet: Fleet, metrics: AdminMetrics, log: Logger): ControlPlaneServer {
+/**
+ * The certificate the TLS handshake verified (grpc-js reports one only for an authorized socket).
+ * With mTLS required there always is one; an empty identity would mean grpc-js stopped reporting it,
+ * and such a stream is refused rather than trusted.
+ */
+function verifiedCertificate(call: grpc.ServerDuplexStream<ProxyMessage, AdminMessage>): StreamPeer['certificate'] {
+  const cert = call.getAuthContext().sslPeerCertificate;
+  if (!cert) return { identity: 'no verified client certificate', serial: '' };
+  const uris = identitiesOf(cert.subjectaltname);
+  return {
+    proxyId: identityOf(cert.subjectaltname, 'proxy'),
+    identity: uris.length ? uris.map((u) => spiffeId(u.role, u.name)).join(' ') : `CN=${cert.subject?.CN ?? ''}`,
+    serial: cert.serialNumber,
+  };
+}
+
+export interface ControlPlaneOptions {
+  /** The gRPC port requires client certificates: a proxy registers only as the id its certificate names. */
+  mtls: boolean;
+}
+
+export function buildControlPlane(
+  fleet: Fleet,
+  metrics: AdminMetrics,
+  log: Logger,
+  options: ControlPlaneOptions = { mtls: false },
+): ControlPlaneServer {
   return {
     connect(call) {
       let id: string | undefined;
@@ -70,7 +98,10 @@ export function buildControlPlane(fleet: Fleet, metrics: AdminMetrics, log: Logg
           if (!message.register)
             throw new PrismError('PRISM-FLEET-002', 'the first message of a stream must be Register');
           clearTimeout(registerTimer);
-          await fleet.register(conn, message.register, peerHost(call.getPeer()));
+          await fleet.register(conn, message.register, {
+            host: peerHost(call.getPeer()),
+            certificate: options.mtls ? verifiedCertificate(call) : undefined,
+          });
           id = message.register.proxyId;
           metrics.grpcRequests.inc({ method: 'Connect/Register', status: 'OK' });
         } else if (message.heartbeat) {

@@ -17,6 +17,8 @@ interface AdminFlags {
   httpListen?: string;
   etcd?: string[];
   logLevel?: string;
+  insecure?: boolean;
+  newBootstrapToken?: boolean;
   printConfig?: boolean;
 }
 
@@ -28,6 +30,7 @@ export function adminFlagsToValues(f: AdminFlags): Record<string, unknown> {
     grpcListen: f.grpcListen,
     httpListen: f.httpListen,
     etcd: f.etcd,
+    insecure: f.insecure,
     log: f.logLevel === undefined ? undefined : { level: f.logLevel },
   };
 }
@@ -45,6 +48,14 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
     .option('--http-listen <host:port>', 'operator API, /metrics, JWKS (default 127.0.0.1:8982)')
     .option('--etcd <urls>', 'comma-separated etcd endpoints; several admins, one leader', list)
     .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+    .option(
+      '--insecure',
+      'no authentication on the operator API, for throwaway experiments (warned about; refused with --profile production)',
+    )
+    .option(
+      '--new-bootstrap-token',
+      'write a new admin token to <data-dir>/operator-admin.token (0600) and revoke the previous one, e.g. after losing it',
+    )
     .option('--print-config', 'print the effective configuration as JSON and exit');
   return runServerMain(
     'prism-admin',
@@ -53,8 +64,14 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
     io,
     (flags: AdminFlags) => loadConfig('admin', { file: flags.config, values: adminFlagsToValues(flags) }),
     async (config) => {
-      const admin = await buildAdmin({ config });
+      const admin = await buildAdmin({ config, newBootstrapToken: program.opts<AdminFlags>().newBootstrapToken });
       await admin.listen();
+      // SIGHUP re-reads the certificate files at once (they are also re-read on a timer).
+      const hangup = () => {
+        admin.log.info({ signal: 'SIGHUP' }, 're-reading certificate files');
+        void admin.reloadCertificates();
+      };
+      process.on('SIGHUP', hangup);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           admin.log.info({ signal }, 'prism-admin stopping');
@@ -63,6 +80,7 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      process.off('SIGHUP', hangup);
       return 0;
     },
   );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type BackendPolicy, describeRefusal } from '../../core/src/backend-policy.js';
 import type { Clock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { PrismError } from '../../core/src/errors.js';
@@ -35,6 +36,8 @@ export interface NamespaceServiceDeps {
   events: NamespaceEvents;
   /** Owner proxy id of a namespace under the current table, or '' when there is no table. */
   ownerOf(namespace: string): string;
+  /** Which backend addresses are allowed (SSRF defence); checked at reservation and restore. */
+  backendPolicy: BackendPolicy;
 }
 
 export function leaseState(r: NamespaceRecord, now: number): LeaseState {
@@ -96,6 +99,7 @@ export class NamespaceService {
     try {
       name = checkNamespace(req.name);
       validateFields(req);
+      checkBackends(req.backends ?? [], this.deps.backendPolicy);
       ttl = this.ttl(req.leaseTtlSeconds);
     } catch (err) {
       metrics.reservations.inc({ status: 'invalid' });
@@ -120,7 +124,15 @@ export class NamespaceService {
       lastTrafficAt: null,
     };
     const { record, token } = await this.newLease(draft, ttl);
-    const result = await this.deps.store.insertNamespace(record, this.audit(actor, 'reserve', name));
+    const quota = this.deps.config.limits.namespacesPerTeam;
+    const result = await this.deps.store.insertNamespace(record, this.audit(actor, 'reserve', name), quota);
+    if (!result.ok && 'quota' in result) {
+      metrics.reservations.inc({ status: 'quota' });
+      throw new PrismError(
+        'PRISM-NS-009',
+        `${record.team ? `team "${record.team}"` : 'namespaces without a team'} already hold ${quota} live namespaces, the quota (limits.namespacesPerTeam)`,
+      );
+    }
     if (!result.ok) {
       metrics.reservations.inc({ status: 'conflict' });
       throw new PrismError(
@@ -226,6 +238,8 @@ export class NamespaceService {
         action: 'Refresh its lease instead (POST /v1/namespaces/{name}:refresh).',
       });
     }
+    // The policy may have changed since the reservation.
+    checkBackends(current.backends, this.deps.backendPolicy);
     const base: NamespaceRecord = {
       ...current,
       revokedAt: null,
@@ -256,10 +270,23 @@ export class NamespaceService {
     await this.deps.store.purgeNamespace(name, this.audit(actor, 'purge', name, 'ok', force ? 'force' : ''));
   }
 
-  /** Ends a lease: stores the record, revokes its newest token and withdraws the advertisement. */
+  /**
+   * Ends a lease: stores the record, revokes the lease (every token issued for it, the newest and
+   * those from before a refresh) and withdraws the advertisement. A token issued before a refresh
+   * to a shorter TTL may outlive the lease's grace end, so the revocation is kept for the longest
+   * lease plus grace.
+   */
   async endLease(record: NamespaceRecord, audit: AuditEntry): Promise<void> {
     await this.deps.store.updateNamespace(record, audit);
-    const revocation = { jti: record.tokenJti, namespace: record.name, expiresAt: record.graceUntil };
+    const revocation = {
+      jti: record.tokenJti,
+      namespace: record.name,
+      expiresAt: Math.max(
+        record.graceUntil,
+        this.deps.clock.now() + (this.leases.maxTtlSeconds + this.leases.graceSeconds) * 1000,
+      ),
+      leaseId: record.leaseId,
+    };
     await this.deps.store.addRevocation(revocation);
     this.deps.events.revoked(revocation);
     this.deps.events.changed(record);
@@ -334,6 +361,14 @@ function conflictMessage(holder: NamespaceRecord, now: number, retentionSeconds:
   }
   const state = leaseState(holder, now) === LeaseState.LEASE_STATE_GRACE ? ' (in its grace period)' : '';
   return `namespace "${holder.name}" is held by ${who} until ${iso(holder.expiresAt)}${state}, grace until ${iso(holder.graceUntil)} (lease ${holder.leaseId})`;
+}
+
+/** Refuses a backend the policy does not allow, naming the rule (validateFields has checked the URL form). */
+function checkBackends(backends: readonly string[], policy: BackendPolicy): void {
+  for (const b of backends) {
+    const refusal = policy.checkUrl(new URL(b));
+    if (refusal) throw new PrismError('PRISM-NS-008', describeRefusal(describe(b), refusal));
+  }
 }
 
 function validateFields(req: ReserveNamespaceRequest): void {

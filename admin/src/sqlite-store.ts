@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS namespaces (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS namespaces_live_grace ON namespaces (grace_until) WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS namespaces_deleted ON namespaces (deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS namespaces_team ON namespaces (team) WHERE deleted_at IS NULL;
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
@@ -47,7 +48,8 @@ CREATE INDEX IF NOT EXISTS audit_target ON audit (target, id);
 CREATE TABLE IF NOT EXISTS revocations (
   jti TEXT PRIMARY KEY,
   namespace TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  lease_id TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY,
@@ -152,6 +154,11 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    // Data directories from before lease revocation: add the column (entries keep '' and revoke by jti only).
+    const columns = db.prepare('PRAGMA table_info(revocations)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'lease_id')) {
+      db.exec("ALTER TABLE revocations ADD COLUMN lease_id TEXT NOT NULL DEFAULT ''");
+    }
   } catch (err) {
     throw new PrismError(
       'PRISM-STORE-001',
@@ -165,6 +172,7 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
   const stmt = {
     insertNs: db.prepare(`INSERT INTO namespaces (${COLUMNS}) VALUES (${PARAMS}) ON CONFLICT(name) DO NOTHING`),
     getNs: db.prepare('SELECT * FROM namespaces WHERE name = ?'),
+    countTeam: db.prepare('SELECT count(*) AS n FROM namespaces WHERE team = ? AND deleted_at IS NULL'),
     updateNs: db.prepare(
       `UPDATE namespaces SET ${COLUMNS.split(', ')
         .slice(1)
@@ -190,9 +198,11 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       'SELECT at, actor, action, target, result, detail FROM audit WHERE target = ? ORDER BY id DESC LIMIT ?',
     ),
     addRevocation: db.prepare(
-      'INSERT INTO revocations (jti, namespace, expires_at) VALUES (@jti, @namespace, @expiresAt) ON CONFLICT(jti) DO NOTHING',
+      'INSERT INTO revocations (jti, namespace, expires_at, lease_id) VALUES (@jti, @namespace, @expiresAt, @leaseId) ON CONFLICT(jti) DO NOTHING',
     ),
-    listRevocations: db.prepare('SELECT jti, namespace, expires_at AS expiresAt FROM revocations ORDER BY jti'),
+    listRevocations: db.prepare(
+      'SELECT jti, namespace, expires_at AS expiresAt, lease_id AS leaseId FROM revocations ORDER BY jti',
+    ),
     pruneRevocations: db.prepare('DELETE FROM revocations WHERE expires_at <= ?'),
     listKeys: db.prepare(
       'SELECT kid, alg, private_jwk AS privateJwk, public_jwk AS publicJwk, created_at AS createdAt, retired_at AS retiredAt FROM signing_keys ORDER BY created_at, kid',
@@ -232,8 +242,14 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
   const putProxyRow = (p: StoredProxy) => stmt.putProxy.run({ ...p, member: p.member ? 1 : 0 });
 
   return {
-    insertNamespace: (record, audit) =>
+    insertNamespace: (record, audit, teamQuota) =>
+      // One synchronous step: no other reservation of this process runs between the count and the insert.
       run('reserving a namespace', (): InsertResult => {
+        const existing = stmt.getNs.get(record.name) as NamespaceRow | undefined;
+        if (!existing && (stmt.countTeam.get(record.team) as { n: number }).n >= teamQuota) {
+          stmt.audit.run({ ...audit, result: 'PRISM-NS-009' });
+          return { ok: false, quota: teamQuota };
+        }
         const { changes } = stmt.insertNs.run(toRow(record));
         if (changes === 1) {
           stmt.audit.run(audit);

@@ -58,6 +58,8 @@ export interface RevocationRecord {
   jti: string;
   namespace: string;
   expiresAt: number;
+  /** The lease whose every token is refused ('' in records older than lease revocation). */
+  leaseId: string;
 }
 
 export interface ListQuery {
@@ -68,15 +70,22 @@ export interface ListQuery {
   limit: number;
 }
 
-export type InsertResult = { ok: true } | { ok: false; holder: NamespaceRecord };
+export type InsertResult =
+  | { ok: true }
+  | { ok: false; holder: NamespaceRecord }
+  /** The team already holds `quota` live namespaces. */
+  | { ok: false; quota: number };
 
 /**
  * Everything the admin persists. Async so that an etcd-backed store can implement it; the SQLite
  * store answers synchronously inside the promise. Every method either applies fully or throws.
  */
 export interface AdminStore {
-  /** Atomic: a name that exists (live or soft-deleted) is never overwritten. Writes the audit entry too. */
-  insertNamespace(record: NamespaceRecord, audit: AuditEntry): Promise<InsertResult>;
+  /**
+   * Atomic: a name that exists (live or soft-deleted) is never overwritten, and a team never holds
+   * more than `teamQuota` live namespaces. Writes the audit entry too.
+   */
+  insertNamespace(record: NamespaceRecord, audit: AuditEntry, teamQuota: number): Promise<InsertResult>;
   getNamespace(name: string): Promise<NamespaceRecord | undefined>;
   listNamespaces(query: ListQuery): Promise<NamespaceRecord[]>;
   /** Replaces the row (matched by name) and writes the audit entry, in one transaction. */

@@ -29,6 +29,8 @@ export interface TokenIssuerOptions {
   algorithm: 'ES256' | 'EdDSA';
   rotationDays: number;
   overlapDays: number;
+  /** Most keys the JWKS holds (the signing key and the newest retired ones); default 4. */
+  maxVerifyingKeys?: number;
 }
 
 type SigningKey = Awaited<ReturnType<typeof importJWK>>;
@@ -103,13 +105,21 @@ export class TokenIssuer {
     return true;
   }
 
-  /** Keys that still verify: the signing key and retired keys within their overlap. */
+  /**
+   * Keys that still verify: the signing key and retired keys within their overlap, at most
+   * maxVerifyingKeys of them (the newest). Without the bound, a burst of rotations grows the JWKS
+   * every proxy receives and searches without limit; with it, tokens signed before the oldest
+   * rotations of a burst stop verifying and need a refresh.
+   */
   jwks(): JSONWebKeySet {
     const now = this.options.clock.now();
     const overlap = this.options.overlapDays * DAY;
     this.jwksCache ??= {
       keys: this.keys
         .filter((k) => k.retiredAt === null || now < k.retiredAt + overlap)
+        // Latest retired last, the signing key at the very end (keys made in one millisecond share createdAt).
+        .sort((a, b) => (a.retiredAt ?? Number.POSITIVE_INFINITY) - (b.retiredAt ?? Number.POSITIVE_INFINITY))
+        .slice(-(this.options.maxVerifyingKeys ?? 4))
         .map((k) => JSON.parse(k.publicJwk)),
     };
     return this.jwksCache;

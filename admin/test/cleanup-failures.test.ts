@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/src/config/load.js';
+import { withFleetTls } from '../../test-support/admin-harness.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { type Admin, buildAdmin } from '../src/admin.js';
 import { openSqliteStore } from '../src/sqlite-store.js';
@@ -36,12 +37,12 @@ describe('cleanup job failures', () => {
     const logged: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
     const config = loadConfig('admin', {
-      values: {
+      values: await withFleetTls({
         dataDir: dir,
         grpcListen: '127.0.0.1:0',
         httpListen: '127.0.0.1:0',
         leases: { cleanupRetryInitialMs: 10, cleanupRetryMaxMs: 20 },
-      },
+      }),
     });
     const admin = await buildAdmin({ config, clock, store: flaky, logger, timers: false });
     admins.push(admin);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyStatus } from '../../proto/gen/prism/admin/v1/partition.js';
 import { api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
+import { fleetPki } from '../../test-support/pki.js';
 
 const started: StartedAdmin[] = [];
 const proxies: FakeProxy[] = [];
@@ -49,8 +50,12 @@ describe('partition table push', () => {
 
   it('tracks acknowledged versions and who is behind', async () => {
     const a = await admin();
-    const acker = proxy(a, 'acker');
+    // The silent one first: a proxy that joins a fleet gets partitions only once it acks, and this one
+    // never does. (Both at once relied on their registrations landing in the same table; over mTLS the
+    // two handshakes take turns.)
     const silent = proxy(a, 'silent', { ackTables: false });
+    await silent.tableAt(1);
+    const acker = proxy(a, 'acker');
     const t = await acker.until(() => acker.tables.find((x) => x.proxies.length === 2));
     await silent.tableAt(t.version);
     await acker.until(() => a.admin.fleet.list().find((p) => p.id === 'acker')?.appliedTableVersion === t.version);
@@ -76,7 +81,8 @@ describe('partition table push', () => {
 
   it('refuses a stream that does not start with a valid Register', async () => {
     const a = await admin();
-    const bad = proxy(a, 'Not Valid!');
+    // A certificate of the fleet, so that the register message itself is what gets refused.
+    const bad = proxy(a, 'Not Valid!', { credentials: await (await fleetPki()).credentials('proxy', 'proxy-a') });
     await bad.until(() => bad.error ?? bad.ended);
     expect(bad.error?.details).toContain('PRISM-FLEET-002');
     expect(a.admin.fleet.currentTable()).toBeUndefined();
@@ -127,7 +133,7 @@ describe('partition table push', () => {
     const t1 = await p1.tableAt(1);
     const { ControlPlaneClient } = await import('../../proto/gen/prism/admin/v1/control_plane.js');
     const grpc = await import('@grpc/grpc-js');
-    const client = new ControlPlaneClient(a.grpc, grpc.credentials.createInsecure());
+    const client = new ControlPlaneClient(a.grpc, await (await fleetPki()).credentials('proxy', 'p1'));
     const pull = (afterVersion: number) =>
       new Promise<{ version: number }>((resolve, reject) =>
         client.getPartitionTable({ afterVersion }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, t) =>

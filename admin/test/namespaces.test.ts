@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTokenVerifier } from '../../core/src/tokens.js';
-import { api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { adminFetch, api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
+import { fleetPki } from '../../test-support/pki.js';
 
 const HOUR = 3_600_000;
 const started: StartedAdmin[] = [];
@@ -72,7 +73,7 @@ describe('reserving namespaces over the HTTP API', () => {
     }
     const list = await api(a.http, 'GET', '/v1/namespaces?pageSize=1000');
     expect(list.json.namespaces).toHaveLength(20);
-    const metrics = await (await fetch(`${a.http}/metrics`)).text();
+    const metrics = await (await adminFetch(a.http, '/metrics')).text();
     expect(metrics).toContain('prism_namespace_reservations_total{status="ok"} 20');
     expect(metrics).toContain('prism_namespace_reservations_total{status="conflict"} 80');
   });
@@ -250,7 +251,7 @@ describe('bad input gets a coded error', () => {
   it('malformed protobuf on the control stream is refused and the admin keeps working', async () => {
     const a = await admin();
     const grpc = await import('@grpc/grpc-js');
-    const client = new grpc.Client(a.grpc, grpc.credentials.createInsecure());
+    const client = new grpc.Client(a.grpc, await (await fleetPki()).credentials('proxy', 'proxy-a'));
     const call = client.makeBidiStreamRequest(
       '/prism.admin.v1.ControlPlane/Connect',
       (b: Buffer) => b,
@@ -276,7 +277,7 @@ describe('metrics', () => {
     await p.tableAt(1);
     await api(a.http, 'POST', '/v1/namespaces', { name: 'm' });
     await api(a.http, 'POST', '/v1/namespaces/m:refresh', {});
-    const text = await (await fetch(`${a.http}/metrics`)).text();
+    const text = await (await adminFetch(a.http, '/metrics')).text();
     for (const line of [
       'prism_namespace_reservations_total{status="ok"} 1',
       'prism_namespace_lease_refreshes_total{status="ok"} 1',

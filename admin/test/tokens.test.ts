@@ -127,6 +127,26 @@ describe('namespace JWTs', () => {
     expect(await code(buildTokenVerifier({ jwks: issuer.jwks(), clock: clockBefore })(old))).toBe('PRISM-AUTH-005');
   });
 
+  it('a burst of rotations keeps the JWKS bounded: the newest keys verify, the oldest stop early', async () => {
+    const issuer = await open();
+    const tokens: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      tokens.push((await issuer.issue(request())).token);
+      clock.advance(1000);
+      await issuer.rotate();
+    }
+    tokens.push((await issuer.issue(request())).token);
+    expect(issuer.jwks().keys).toHaveLength(4);
+    const verify = buildTokenVerifier({ jwks: issuer.jwks(), clock });
+    // The signing key and the three keys retired last.
+    for (const t of tokens.slice(-4)) expect(await code(verify(t))).toBe('verified');
+    expect(await code(verify(tokens[0]))).toBe('PRISM-AUTH-005');
+    expect(await code(verify(tokens.at(-5) as string))).toBe('PRISM-AUTH-005');
+    // The same four after a restart.
+    const again = await open();
+    expect(again.jwks().keys.map((k) => k.kid)).toEqual(issuer.jwks().keys.map((k) => k.kid));
+  });
+
   it('keeps its keys across a restart', async () => {
     const first = await open();
     const { token } = await first.issue(request());

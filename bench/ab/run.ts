@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
+import { adminFetch } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { ROOT } from '../../test-support/run.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
@@ -123,17 +124,26 @@ try {
   }
   const names = Array.from({ length: 16 }, (_, i) => `ab-${i}`);
   for (const name of names) {
-    await fetch(`${admin.http}/v1/namespaces`, {
+    await adminFetch(admin.http, `/v1/namespaces`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
       body: JSON.stringify({ name, backends: [`http://127.0.0.1:${backendPort}`] }),
     });
   }
   const deadline = Date.now() + 20_000;
-  let table = parseTable(await (await fetch(`${admin.http}/v1/partition-table`)).json());
+  let table = parseTable(
+    await (
+      await adminFetch(admin.http, `/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+    ).json(),
+  );
   while (table.proxies.length < 2) {
     if (Date.now() > deadline) throw new Error('the two proxies did not both join the table within 20 s');
     await new Promise((r) => setTimeout(r, 100));
-    table = parseTable(await (await fetch(`${admin.http}/v1/partition-table`)).json());
+    table = parseTable(
+      await (
+        await adminFetch(admin.http, `/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+      ).json(),
+    );
   }
   const router = compileRouter(table);
   const ownedBy = (id: string) => {

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnAdmin } from '../../test-support/spawn-admin.js';
+import { adminFetch } from '../../test-support/admin-harness.js';
 import { type Spread, spread } from '../shared/stats.js';
+import { spawnBenchAdmin } from './bench-admin.js';
 import { Swarm } from './swarm.js';
 import { onAbort } from './teardown.js';
 
@@ -33,8 +34,11 @@ const POLL_MS = 5;
 const SETTLE_TIMEOUT_MS = 30_000;
 const ACK_TIMEOUT_MS = 15_000;
 
+/** The bootstrap token of the admin under test, for /v1/proxies. */
+let authorization = '';
+
 async function listProxies(http: string): Promise<{ version: number; applied: Map<string, number> }> {
-  const res = await fetch(`${http}/v1/proxies`);
+  const res = await adminFetch(http, '/v1/proxies', { headers: { authorization } });
   if (res.status !== 200) throw new Error(`GET /v1/proxies answered ${res.status}`);
   const body = (await res.json()) as ProxyListing;
   return {
@@ -104,7 +108,8 @@ async function timeChange(
 export async function benchFleetChange(o: FleetChangeOptions): Promise<FleetChangeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'prism-bench-fleet-'));
   const forgetDir = onAbort(() => rmSync(dir, { recursive: true, force: true }));
-  const admin = await spawnAdmin(dir);
+  const admin = await spawnBenchAdmin(dir);
+  authorization = `Bearer ${admin.token}`;
   const forgetAdmin = onAbort(() => process.kill(admin.pid, 'SIGKILL'));
   const swarm = new Swarm();
   try {

@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { fleetPki } from '../../test-support/pki.js';
 import { SimulatedProxy } from './simulated-proxy.js';
 import type { SwarmCommand, SwarmReply } from './swarm-protocol.js';
 
@@ -41,16 +43,20 @@ function allAbove(above: number): Promise<number> {
   });
 }
 
-function add(id: string) {
-  proxies.set(id, new SimulatedProxy(address, id, onTable));
+/** Each proxy's certificate of the fleet PKI ($PRISM_TEST_PKI, which the parent made), read before any timing. */
+const credentials = async (id: string): Promise<ChannelCredentials> => (await fleetPki()).credentials('proxy', id);
+
+function add(id: string, own: ChannelCredentials) {
+  proxies.set(id, new SimulatedProxy(address, id, onTable, own));
 }
 
 async function handle(cmd: SwarmCommand): Promise<SwarmReply> {
   switch (cmd.op) {
     case 'start': {
+      const own = await Promise.all(cmd.ids.map(credentials));
       const started = performance.now();
       address = cmd.address;
-      for (const id of cmd.ids) add(id);
+      for (const [i, id] of cmd.ids.entries()) add(id, own[i]);
       await Promise.all([...proxies.values()].map((p) => p.registered));
       return { op: 'started', ms: performance.now() - started };
     }
@@ -67,9 +73,10 @@ async function handle(cmd: SwarmCommand): Promise<SwarmReply> {
     }
     case 'join':
     case 'leave': {
+      const own = cmd.op === 'join' ? await credentials(cmd.id) : undefined;
       const done = allAbove(cmd.above);
       const started = performance.now();
-      if (cmd.op === 'join') add(cmd.id);
+      if (own) add(cmd.id, own);
       else {
         proxies.get(cmd.id)?.cancel();
         proxies.delete(cmd.id);

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { processCpuMicros } from '../shared/proc-cpu.js';
 import { percentile } from '../shared/stats.js';
+import { spawnBenchAdmin } from './bench-admin.js';
 import { onAbort } from './teardown.js';
 
 export interface ReservationRun {
@@ -25,8 +25,12 @@ export interface ReservationRun {
 }
 
 export interface ReservationOptions {
-  /** The admin's HTTP base URL, e.g. http://127.0.0.1:34567. */
+  /** The admin's HTTPS base URL, e.g. https://127.0.0.1:34567. */
   http: string;
+  /** The CA of its certificate. */
+  caFile: string;
+  /** Operator token sent with every reservation. */
+  token: string;
   adminPid: number;
   concurrency: number;
   count: number;
@@ -38,7 +42,7 @@ export interface ReservationOptions {
 
 const BACKENDS = ['http://127.0.0.1:9000'];
 
-function post(agent: Agent, base: URL, body: string): Promise<number> {
+function post(agent: Agent, base: URL, token: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       base,
@@ -46,7 +50,11 @@ function post(agent: Agent, base: URL, body: string): Promise<number> {
         method: 'POST',
         path: '/v1/namespaces',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${token}`,
+        },
       },
       (res) => {
         res.resume();
@@ -62,7 +70,7 @@ function post(agent: Agent, base: URL, body: string): Promise<number> {
 /** Reserves up to `count` new namespaces with `concurrency` requests in flight, over keep-alive connections. */
 export async function benchReservations(o: ReservationOptions): Promise<ReservationRun> {
   const base = new URL(o.http);
-  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
+  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency, ca: readFileSync(o.caFile) });
   const latencies = new Float64Array(o.count);
   const failureKinds: Record<string, number> = {};
   let next = 0;
@@ -75,9 +83,11 @@ export async function benchReservations(o: ReservationOptions): Promise<Reservat
   const worker = async () => {
     while (next < o.count && performance.now() - started < o.capMs) {
       const n = next++;
-      const body = JSON.stringify({ name: `${o.prefix}${o.firstIndex + n}`, backends: BACKENDS });
+      // Spread over 64 teams, so a run of 10,000+ stays inside the default per-team quota.
+      const i = o.firstIndex + n;
+      const body = JSON.stringify({ name: `${o.prefix}${i}`, backends: BACKENDS, team: `bench-${i % 64}` });
       const sent = performance.now();
-      const status = await post(agent, base, body).catch(() => 'error' as const);
+      const status = await post(agent, base, o.token, body).catch(() => 'error' as const);
       latencies[done++] = performance.now() - sent;
       if (status !== 201) {
         failures++;
@@ -121,10 +131,16 @@ const WARMUP = 5000;
 export async function benchReservationLevels(o: ReservationLevels): Promise<ReservationRun[]> {
   const dir = mkdtempSync(join(tmpdir(), 'prism-bench-reserve-'));
   const forgetDir = onAbort(() => rmSync(dir, { recursive: true, force: true }));
-  const admin = await spawnAdmin(dir);
+  const admin = await spawnBenchAdmin(dir);
   const forgetAdmin = onAbort(() => process.kill(admin.pid, 'SIGKILL'));
   try {
-    const common = { http: admin.http, adminPid: admin.pid, capMs: o.capMs };
+    const common = {
+      http: admin.http,
+      caFile: admin.caFile,
+      token: admin.token,
+      adminPid: admin.pid,
+      capMs: o.capMs,
+    };
     await benchReservations({
       ...common,
       concurrency: o.levels[0],

@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { type AdminMessage, ControlPlaneClient } from '../../proto/gen/prism/admin/v1/control_plane.js';
 
 /**
@@ -19,10 +19,11 @@ export class SimulatedProxy {
     address: string,
     readonly id: string,
     onTable: (proxy: SimulatedProxy) => void,
+    credentials: grpc.ChannelCredentials,
   ) {
     // A subchannel pool of its own gives each proxy its own HTTP/2 connection, as separate proxy hosts would have;
     // by default grpc-js would multiplex all 200 streams over one connection.
-    this.client = new ControlPlaneClient(address, grpc.credentials.createInsecure(), {
+    this.client = new ControlPlaneClient(address, credentials, {
       'grpc.use_local_subchannel_pool': 1,
     });
     this.stream = this.client.connect() as grpc.ClientDuplexStream<unknown, AdminMessage>;

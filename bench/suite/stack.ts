@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
 import { generate } from '../../generator/src/lb/generate.js';
+import { adminFetch } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
@@ -112,20 +113,27 @@ export async function startBenchStack(log: (s: string) => void) {
       proxies.push({ id: `p${i}`, port: p.port, ops: p.ops, pid: p.pid });
     }
     for (const name of NAMESPACES) {
-      await fetch(`${admin.http}/v1/namespaces`, {
+      await adminFetch(admin.http, `/v1/namespaces`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name, backends: [backendUrl] }),
       });
     }
     await until('4-proxy table', async () => {
-      const t = await (await fetch(`${admin.http}/v1/partition-table`)).json();
+      const t = (await (
+        await adminFetch(admin.http, `/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+      ).json()) as { proxies?: unknown[] };
       return t.proxies?.length === 4;
     });
     for (const p of proxies)
       await until(`proxy ${p.id}`, async () =>
         (await Promise.all(NAMESPACES.map((n) => answers(p.port, n)))).every(Boolean),
       );
-    const table = parseTable(await (await fetch(`${admin.http}/v1/partition-table`)).json());
+    const table = parseTable(
+      await (
+        await adminFetch(admin.http, `/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
+      ).json(),
+    );
     const router = compileRouter(table);
     const ownerId = router.route('bench-0').owner;
     const owner = proxies.find((p) => p.id === ownerId) ?? proxies[0];

@@ -52,6 +52,18 @@ export const ERROR_CATALOG = {
     action:
       'Read the namespace (GET /v1/namespaces/{name}) to see its state; restore a deleted namespace before refreshing it.',
   },
+  'PRISM-NS-008': {
+    status: 400,
+    title: 'A backend address is refused by the backend policy.',
+    action:
+      'Name a backend the policy allows: not link-local or metadata addresses, not a port of prism-admin or of a proxy, not loopback outside the development profile, and inside backendPolicy.allow when it is set. The message names the rule.',
+  },
+  'PRISM-NS-009': {
+    status: 403,
+    title: "The team's namespace quota is used up.",
+    action:
+      'Delete namespaces the team no longer needs (soft-deleted ones do not count), or ask the operator to raise limits.namespacesPerTeam.',
+  },
   'PRISM-LEASE-001': {
     status: 400,
     title: 'Lease TTL out of bounds.',
@@ -111,6 +123,30 @@ export const ERROR_CATALOG = {
     title: 'Method not allowed on this endpoint.',
     action: 'Use the method the README lists for this path; the Allow header names the accepted ones.',
   },
+  'PRISM-API-005': {
+    status: 400,
+    title: 'The request is not well-formed: its URL cannot be decoded or its HTTP framing is broken.',
+    action:
+      'Percent-encode the path and query string (RFC 3986: "%" followed by two hex digits of UTF-8 bytes) and send one well-formed HTTP/1.1 request.',
+  },
+  'PRISM-API-006': {
+    status: 408,
+    title: 'The request did not arrive in time.',
+    action:
+      "Send the headers within the admin's limits.headersTimeoutMs and the whole request within limits.requestTimeoutMs, or raise them.",
+  },
+  'PRISM-API-007': {
+    status: 431,
+    title: 'The request headers are too large.',
+    action:
+      "Send fewer or shorter headers and a shorter URL (both count), at most the admin's limits.maxHeaderBytes in all.",
+  },
+  'PRISM-API-008': {
+    status: 429,
+    title: 'Too many requests from this principal or address.',
+    action:
+      "Wait the seconds Retry-After names, then retry at a slower pace; the admin's limits.operatorRequestsPerSecond and limits.operatorBurst (limits.expensivePerMinute and limits.expensiveBurst for key rotation, partition-table:apply and token creation) set the budget.",
+  },
   'PRISM-INTERNAL-001': {
     status: 500,
     title: 'Internal error.',
@@ -120,7 +156,59 @@ export const ERROR_CATALOG = {
     status: 503,
     title: 'The admin cannot be reached.',
     action:
-      'Check --admin (default http://127.0.0.1:8982) and that prism-admin is running; `curl <admin>/healthz` should answer.',
+      'Check --admin (default https://127.0.0.1:8982; http:// for an admin started with --insecure) and that prism-admin is running; `curl --cacert CA <admin>/healthz` should answer.',
+  },
+  'PRISM-ACCESS-001': {
+    status: 401,
+    title: 'The operator API call carries no credential.',
+    action:
+      'Send Authorization: Bearer <operator token> (prismctl: --token-file FILE, $PRISM_TOKEN, or prism-local/operator.token after npm start; the first token is <dataDir>/operator-admin.token), or, when the admin serves HTTPS, present an operator client certificate (spiffe://prism/operator/<name>).',
+  },
+  'PRISM-ACCESS-002': {
+    status: 401,
+    title: 'The operator token is invalid.',
+    action:
+      'Use an operator token this admin issued, unmodified (prismctl auth token create); namespace tokens, tokens of another admin and unsigned or HMAC tokens are refused.',
+  },
+  'PRISM-ACCESS-003': {
+    status: 401,
+    title: 'The operator token has expired.',
+    action: 'Ask an admin for a new token: prismctl auth token create --role ROLE --name NAME --ttl 7d.',
+  },
+  'PRISM-ACCESS-004': {
+    status: 401,
+    title: 'The operator token was revoked.',
+    action: 'Ask an admin for a new token (prismctl auth token create); a revoked token never becomes valid again.',
+  },
+  'PRISM-ACCESS-005': {
+    status: 403,
+    title: "The caller's role does not allow this call.",
+    action:
+      'Use a credential with the role the message names (viewer < operator < admin): a token from prismctl auth token create --role ROLE, or a certificate mapped to that role in auth.operatorRoles.',
+  },
+  'PRISM-ACCESS-006': {
+    status: 403,
+    title: 'The operator certificate is valid but no role is assigned to its name.',
+    action:
+      'Map the name to a role in the admin configuration, e.g. {"auth": {"operatorRoles": {"alice": "operator"}}}, and restart the admin; or use a bearer token.',
+  },
+  'PRISM-ACCESS-007': {
+    status: 401,
+    title: 'The client certificate does not authenticate an operator.',
+    action:
+      'Present a certificate of the fleet CA made by prismctl certs issue --operator NAME (clientAuth, URI SAN spiffe://prism/operator/NAME), within its validity; or send a bearer token instead.',
+  },
+  'PRISM-ACCESS-008': {
+    status: 400,
+    title: 'Invalid operator token request.',
+    action:
+      'Give name as 1-63 characters of a-z, 0-9, ".", "-", "_", role as viewer, operator or admin, and a TTL within auth.maxTokenTtlSeconds; to revoke, give the jti the token was issued with.',
+  },
+  'PRISM-ACCESS-009': {
+    status: 401,
+    title: 'prismctl has no operator token for this admin.',
+    action:
+      'Give prismctl a token in one of three ways: --token-file FILE, the environment variable PRISM_TOKEN, or the file prism-local/operator.token (written by npm start) in the current directory. The admin wrote the first token to <dataDir>/operator-admin.token.',
   },
   'PRISM-FLEET-001': {
     status: 409,
@@ -131,6 +219,69 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'Invalid control-plane message.',
     action: 'Open the stream with a Register message carrying a valid proxy id, address and ports.',
+  },
+  'PRISM-FLEET-003': {
+    status: 403,
+    title: "The proxy's client certificate is for another proxy id.",
+    action:
+      'Give the proxy the certificate made for its --id (`prismctl certs issue --ca DIR --proxy ID`); a proxy id registers only with its own certificate.',
+  },
+  'PRISM-FLEET-004': {
+    status: 403,
+    title: 'The client certificate is not a proxy certificate.',
+    action:
+      'Register with a proxy certificate (URI SAN spiffe://prism/proxy/<id>, from `prismctl certs`); admin and operator certificates cannot join the fleet.',
+  },
+  'PRISM-TLS-001': {
+    status: 500,
+    title: 'The openssl command is not available.',
+    action: 'Install OpenSSL (Debian/Ubuntu: apt-get install openssl) so that `openssl version` runs, then repeat.',
+  },
+  'PRISM-TLS-002': {
+    status: 409,
+    title: 'The output already holds a CA or the certificate to be written.',
+    action:
+      'Choose another --out, or pass --force to replace the files (replacing the CA makes every certificate it signed stop verifying).',
+  },
+  'PRISM-TLS-003': {
+    status: 500,
+    title: 'openssl failed to make a certificate.',
+    action: 'Read the openssl message quoted; check that ca.crt and ca.key are intact, readable and belong together.',
+  },
+  'PRISM-TLS-004': {
+    status: 400,
+    title: 'A certificate, key or CA file cannot be read or parsed.',
+    action:
+      'Check the path and permissions of the named file and that it holds PEM (BEGIN CERTIFICATE / BEGIN PRIVATE KEY), as `prismctl certs` writes it.',
+  },
+  'PRISM-TLS-005': {
+    status: 400,
+    title: 'The certificate does not match its private key.',
+    action: 'Configure the key written together with the certificate (the same base name under `prismctl certs`).',
+  },
+  'PRISM-TLS-006': {
+    status: 400,
+    title: 'The certificate is not signed by the configured CA, or is outside its validity period.',
+    action:
+      'Issue a new certificate from the fleet CA (`prismctl certs issue --ca DIR ...`), or point caFile at the CA that signed it.',
+  },
+  'PRISM-TLS-007': {
+    status: 400,
+    title: 'Invalid input to prismctl certs.',
+    action:
+      'Give proxy ids and names as 1-63 characters of a-z, 0-9, ".", "-", "_"; hosts as DNS names or IP addresses; --days as whole days within the CA validity.',
+  },
+  'PRISM-TLS-008': {
+    status: 400,
+    title: 'The certificate lacks the identity or key usage its role needs.',
+    action:
+      'Use the certificate `prismctl certs` made for this role and name: an admin needs serverAuth and URI spiffe://prism/admin/<name>, a proxy clientAuth and serverAuth (it serves its peers) and URI spiffe://prism/proxy/<its id>.',
+  },
+  'PRISM-PEER-001': {
+    status: 403,
+    title: 'A forwarded request (X-Prism-Hops) did not come from a proxy of the fleet.',
+    action:
+      'Only prism-proxies forward to each other: over mTLS, with the certificate `prismctl certs` made for their id, and only proxies in the partition table. Clients must not send X-Prism-Hops. The message names what was missing: TLS, a client certificate, one from the fleet CA, a proxy identity, or a proxy in the table.',
   },
   'PRISM-STORE-001': {
     status: 503,
@@ -172,6 +323,58 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'Invalid Prism routing header.',
     action: 'Send X-Prism-Hops and X-Prism-Table-Version only as non-negative integers, or not at all.',
+  },
+  'PRISM-REQ-001': {
+    status: 400,
+    title: 'The request target cannot be forwarded.',
+    action:
+      'Send a path starting with "/" (or an absolute http:// or https:// URL, which the proxy turns into a path); "*" (OPTIONS *) is not served: probe /healthz on the ops port instead.',
+  },
+  'PRISM-REQ-002': {
+    status: 400,
+    title: 'The request names its host more than once.',
+    action: 'Send one Host header; over HTTP/2 send :authority, and a host header only if it names the same host.',
+  },
+  'PRISM-REQ-003': {
+    status: 405,
+    title: 'CONNECT is not supported.',
+    action:
+      'prism-proxy forwards HTTP requests to namespaces and opens no tunnels; use one of the methods the Allow header names.',
+  },
+  'PRISM-REQ-004': {
+    status: 413,
+    title: 'The request body is too large.',
+    action:
+      'Send a smaller body (split the upload), or ask the operator to raise limits.maxBodyBytes on the proxies or the maxBodyBytes config value of the namespace.',
+  },
+  'PRISM-REQ-005': {
+    status: 400,
+    title: 'The request cannot be forwarded as it stands.',
+    action:
+      'Fix the method, path or header the message names: each must be valid HTTP syntax (RFC 9110), and a plugin that rewrites the request must keep it so.',
+  },
+  'PRISM-ROUTE-008': {
+    status: 502,
+    title: "The backend's address is refused by the proxy's backend policy.",
+    action:
+      'Point the namespace at a backend the policy allows (the message names the rule and the address its name resolved to), or change backendPolicy in the proxy configuration.',
+  },
+  'PRISM-CONN-001': {
+    status: 408,
+    title: 'The client did not send its request in time.',
+    action:
+      'Send the request headers within limits.headersTimeoutMs and the whole request within limits.requestTimeoutMs of the proxy; for large or slow uploads the operator can raise limits.requestTimeoutMs.',
+  },
+  'PRISM-CONN-002': {
+    status: 429,
+    title: 'The HTTP/2 client cancelled too many streams before their response started.',
+    action:
+      'Do not open streams only to reset them (CVE-2023-44487); open a new connection and cancel fewer requests. Sent in the debug data of a GOAWAY with ENHANCE_YOUR_CALM; the operator sets the budget with limits.h2MaxResetsPerSession.',
+  },
+  'PRISM-CONN-003': {
+    status: 431,
+    title: 'The request has too many header fields.',
+    action: 'Send at most limits.maxHeadersCount header fields (100 by default); merge or drop the others.',
   },
   'PRISM-PLUGIN-001': {
     status: 500,
@@ -277,6 +480,18 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'The configuration file cannot be read.',
     action: 'Pass a readable JSON file whose keys are the program options.',
+  },
+  'PRISM-CONFIG-005': {
+    status: 400,
+    title: 'prism-admin has no fleet certificates and was not started with --insecure.',
+    action:
+      'Make a fleet PKI with `prismctl certs init --out DIR --proxies ID,...` and give the admin tls.caFile = DIR/ca.crt, tls.certFile = DIR/admins/admin.crt and tls.keyFile = DIR/admins/admin.key (in its --config file); or pass --insecure for a throwaway experiment (no TLS, no authentication; refused with --profile production).',
+  },
+  'PRISM-CONFIG-006': {
+    status: 400,
+    title: 'prism-proxy has no TLS to the admin and was not started with --insecure.',
+    action:
+      'Give the proxy controlPlane.tls.caFile = DIR/ca.crt and its certificate controlPlane.tls.certFile = DIR/proxies/<id>.crt, controlPlane.tls.keyFile = DIR/proxies/<id>.key (in its --config file; `prismctl certs issue --ca DIR --proxy <id>` makes them); or pass --insecure for a throwaway experiment against an admin started with --insecure (refused with --profile production).',
   },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -37,7 +37,7 @@ describe('golden-path defaults (development profile, nothing given)', () => {
 
   it('proxy: transparent forwarding, 1 hop, 30 s timeout, 30 s pulls, auth off, ports 8980/9980', () => {
     const c = loadConfig('proxy');
-    expect(c.forwarding).toEqual({ mode: 'transparent', maxHops: 1, timeoutMs: 30_000, h2c: false });
+    expect(c.forwarding).toEqual({ mode: 'transparent', maxHops: 1, timeoutMs: 30_000, h2: false, h2c: false });
     expect(c.controlPlane.tablePullSeconds).toBe(30);
     expect(c.controlPlane.heartbeatSeconds).toBe(30);
     expect(c.auth.required).toBe(false);
@@ -102,6 +102,13 @@ describe('bad configuration gets a coded error naming the option, the value and 
     expect(err.action).toContain('transparent, redirect, client');
   });
 
+  it('a role that does not exist in auth.operatorRoles', () => {
+    const err = failure(() => loadConfig('admin', { values: { auth: { operatorRoles: { alice: 'root' } } } }));
+    expect(err.code).toBe('PRISM-CONFIG-001');
+    expect(err.message).toContain('auth.operatorRoles.alice = "root"');
+    expect(err.action).toContain('one of viewer, operator, admin');
+  });
+
   it('a port above 65535', () => {
     const err = failure(() => loadConfig('admin', { values: { grpcListen: '127.0.0.1:70000' } }));
     expect(err.code).toBe('PRISM-CONFIG-001');
@@ -121,6 +128,22 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [{ proxies: { staleAfterMissed: 4, disconnectedAfterMissed: 3 } }, 'proxies.disconnectedAfterMissed = 3'],
     [{ tokens: { keyOverlapDays: 3 } }, 'tokens.keyOverlapDays = 3 is shorter than leases.maxTtlSeconds = 604800'],
     [{ grpcListen: '127.0.0.1:9000', httpListen: '127.0.0.1:9000' }, 'options grpcListen and httpListen both bind'],
+    [
+      { tls: { certFile: 'a.crt', keyFile: 'a.key' } },
+      'tls.caFile, tls.certFile and tls.keyFile must be given together',
+    ],
+    [
+      { limits: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 } },
+      'limits.headersTimeoutMs = 20000 is above limits.requestTimeoutMs = 10000',
+    ],
+    [
+      { profile: 'production', insecure: true },
+      'insecure = true (--insecure) contradicts profile production: the operator API would accept anyone',
+    ],
+    [
+      { auth: { defaultTokenTtlSeconds: 7200, maxTokenTtlSeconds: 3600 } },
+      'auth.defaultTokenTtlSeconds = 7200 is above auth.maxTokenTtlSeconds = 3600',
+    ],
   ])('admin contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('admin', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');
@@ -137,6 +160,15 @@ describe('bad configuration gets a coded error naming the option, the value and 
     [{ tls: { certFile: 'cert.pem' } }, 'tls.certFile and tls.keyFile must be given together'],
     [{ listen: '127.0.0.1:9980' }, 'options listen and opsListen both bind'],
     [{ forwarding: { mode: 'client', h2c: true } }, 'forwarding.h2c = true has no effect'],
+    [{ forwarding: { mode: 'redirect', h2: true } }, 'forwarding.h2 = true has no effect'],
+    [{ tls: { cleartext: false } }, 'tls.cleartext = false leaves the data port nothing to serve'],
+    [{ controlPlane: { tls: { caFile: 'ca.crt' } } }, 'neither controlPlane.tls.certFile nor tls.certFile'],
+    [
+      { controlPlane: { tls: { certFile: 'p.crt', keyFile: 'p.key' } } },
+      'controlPlane.tls.certFile is set but controlPlane.tls.caFile is not',
+    ],
+    [{ controlPlane: { tls: { caFile: 'ca.crt', certFile: 'p.crt' } } }, 'must be given together'],
+    [{ limits: { requestTimeoutMs: 5_000 } }, 'limits.requestTimeoutMs = 5000 is below limits.headersTimeoutMs'],
   ])('proxy contradiction %j', (values, message) => {
     const err = failure(() => loadConfig('proxy', { values }));
     expect(err.code).toBe('PRISM-CONFIG-002');

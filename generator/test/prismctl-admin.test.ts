@@ -13,7 +13,8 @@ afterAll(async () => {
   for (const p of proxies) p.kill();
   await a.stop();
 });
-const prismctl = (...args: string[]) => runBin('prismctl', [...args, '--admin', a.http]);
+const prismctl = (...args: string[]) =>
+  runBin('prismctl', [...args, '--admin', a.http, '--ca', a.caFile, '--token-file', a.tokenFile]);
 
 describe('prismctl against a running admin', () => {
   it('namespace reserve prints partition, owner, lease and token; get and list show it', async () => {

@@ -2,10 +2,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
-import type { Forwarder } from './forwarder.js';
+import { type Forwarder, responseGone } from './forwarder.js';
+import { fleetTls } from './peer-tls.js';
 import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
 import { accessLogPlugin, metricsPlugin } from './plugins/observe.js';
+import { peerPlugin } from './plugins/peer.js';
+import { requestPlugin } from './plugins/request.js';
 import { forwardingPlugin, localPlugin, routingPlugin } from './plugins/routing.js';
 import {
   type Decision,
@@ -22,9 +25,11 @@ import { sendEmpty, sendError } from './respond.js';
 /** The plugin set in request order. Plugins that are off are simply not in the list. */
 function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
   return [
+    requestPlugin,
     namespacePlugin,
     ...(env.config.auth.required ? [authPlugin] : []),
     routingPlugin,
+    ...(fleetTls(env.config) ? [peerPlugin] : []),
     localPlugin(backends),
     forwardingPlugin,
     metricsPlugin,
@@ -110,24 +115,53 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
       try {
         hook(ctx);
       } catch (err) {
-        env.log.error({ err }, 'onResponse hook failed');
+        env.log.error({ err, requestId: ctx.requestId }, 'onResponse hook failed');
       }
     }
   };
 
+  /**
+   * The one rule for exceptions, from any hook (sync or async, built-in or user plugin) and from
+   * the forwarder's own code: an error-level log line with the request id, a coded 500 naming the
+   * id (or a cut response when its head went out), and nothing else. It never throws, tells the
+   * client no more than the code, and leaves backend health alone: the exception says nothing about
+   * the backend.
+   */
   const failed = (ctx: RequestContext, err: unknown) => {
-    for (const hook of onError) hook(ctx, err);
-    env.log.error({ err, namespace: ctx.namespace }, 'request failed');
-    ctx.outcome = 'failed';
-    sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'the proxy failed to handle the request'));
+    try {
+      for (const hook of onError) {
+        try {
+          hook(ctx, err);
+        } catch (hookErr) {
+          env.log.error({ err: hookErr, requestId: ctx.requestId }, 'onError hook failed');
+        }
+      }
+      env.log.error(
+        { err, requestId: ctx.requestId, method: ctx.req.method, path: ctx.req.url, namespace: ctx.namespace },
+        'request failed',
+      );
+      ctx.outcome = 'failed';
+      sendError(
+        ctx,
+        new PrismError('PRISM-INTERNAL-001', `the proxy failed to handle the request (request id ${ctx.requestId})`),
+      );
+    } catch (last) {
+      env.log.error({ err: last, requestId: ctx.requestId }, 'answering a failed request failed');
+      const { res } = ctx;
+      'stream' in res ? res.stream.destroy() : res.destroy();
+    }
   };
+  forwarder.onInternalError = failed;
 
   const act = (ctx: RequestContext, d: Decision | undefined) => {
     if (!d || d.type === 'continue') {
       ctx.outcome = 'failed';
       sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'no plugin decided what to do with the request'));
     } else if (d.type === 'forward') {
-      forwarder.forward(ctx, d.target);
+      // A client that reset its stream (or closed its connection) while a hook was deciding gets
+      // no upstream request: rapid reset (CVE-2023-44487) made every such stream cost one.
+      if (responseGone(ctx.res)) ctx.outcome = 'aborted';
+      else forwarder.forward(ctx, d.target);
     } else if (d.error) {
       if (ctx.outcome === 'rejected' && d.status >= 500) ctx.outcome = 'failed';
       sendError(ctx, d.error, d.headers);
@@ -159,22 +193,9 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
     }
   };
 
+  const self = env.self;
   return function handle(req: Req, res: Res): void {
-    const ctx: RequestContext = {
-      req,
-      res,
-      startedAt: performance.now(),
-      namespace: '',
-      partition: -1,
-      hops: 0,
-      peerTableVersion: 0,
-      owner: '',
-      epoch: 0,
-      outcome: 'rejected',
-      status: 0,
-      upstream: '',
-      errorCode: '',
-    };
+    const ctx = new Context(req, res, self);
     // 'close' comes exactly once per response, after 'finish' when it completed (HTTP/1.1 and HTTP/2).
     res.on('close', () => {
       if (!res.writableFinished && ctx.outcome !== 'failed') ctx.outcome = 'aborted';
@@ -183,6 +204,47 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
     res.on('error', ignore);
     run(ctx, 0);
   };
+}
+
+/** A request id a client or a load balancer sent: printable ASCII, bounded, so a log line stays one line. */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+let sequence = 0;
+
+/**
+ * The per-request context. A class rather than a literal so the request id can be made only when
+ * something asks for it (a log line on failure, a plugin): the common request pays one increment.
+ */
+class Context implements RequestContext {
+  readonly startedAt = performance.now();
+  namespace = '';
+  partition = -1;
+  hops = 0;
+  peerTableVersion = 0;
+  peer = '';
+  owner = '';
+  epoch = 0;
+  claims?: RequestContext['claims'];
+  outcome: RequestContext['outcome'] = 'rejected';
+  status = 0;
+  upstream = '';
+  errorCode = '';
+  private readonly seq = ++sequence;
+  private id?: string;
+
+  constructor(
+    readonly req: Req,
+    readonly res: Res,
+    private readonly self: string,
+  ) {}
+
+  /** The incoming X-Request-Id when it is one, else "<proxy id>-<n>" (n counts this process's requests). */
+  get requestId(): string {
+    if (this.id === undefined) {
+      const given = this.req.headers['x-request-id'];
+      this.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${this.self}-${this.seq}`;
+    }
+    return this.id;
+  }
 }
 
 const ignore = () => undefined;

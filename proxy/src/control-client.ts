@@ -1,7 +1,10 @@
+import { checkServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
+import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
+import { identityOf } from '../../core/src/tls/identity.js';
 import { type AdminMessage, ControlPlaneClient } from '../../proto/gen/prism/admin/v1/control_plane.js';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 import type { RoutingState } from './state.js';
@@ -15,6 +18,8 @@ export interface SelfDescription {
 
 export interface ControlClientOptions {
   endpoints: readonly string[];
+  /** Channel credentials for every admin endpoint (default: plaintext). */
+  credentials?: grpc.ChannelCredentials;
   self: SelfDescription;
   state: RoutingState;
   config: ProxyConfig['controlPlane'];
@@ -33,6 +38,25 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
+ * mTLS to the admins: this proxy's certificate and the CA come from `certificates` (re-read while the
+ * proxy runs; each new connection uses the newest files), and an admin must present a certificate of
+ * that CA for the address dialled that also carries an admin identity, so that a proxy certificate
+ * (which allows serverAuth too) cannot stand in for an admin.
+ */
+export function adminChannelCredentials(certificates: CertificateFiles): grpc.ChannelCredentials {
+  return grpc.experimental.createCertificateProviderChannelCredentials(certificates, certificates, {
+    checkServerIdentity(host, cert) {
+      const mismatch = checkServerIdentity(host, cert);
+      if (mismatch) return mismatch;
+      if (identityOf(cert.subjectaltname, 'admin') !== undefined) return undefined;
+      return new Error(
+        `the certificate of ${host} (${cert.subjectaltname ?? 'no subject alternative names'}) is not an admin certificate: it has no URI SAN spiffe://prism/admin/<name>`,
+      );
+    },
+  });
+}
+
+/**
  * Keeps this proxy attached to an admin: one control stream at a time, failing over through the
  * endpoint list with exponential backoff and full jitter, behind a circuit breaker that stops
  * hammering admins that keep failing. Tables are also pulled every tablePullSeconds and on demand
@@ -49,6 +73,8 @@ export class ControlClient {
   connected = false;
   /** Admin endpoint of the current stream. */
   current?: string;
+  /** Why the last attempt to reach an admin failed (a refused certificate, a refused registration...). */
+  lastError?: string;
 
   constructor(private readonly options: ControlClientOptions) {
     this.breaker = circuitBreaker(handleAll, {
@@ -60,7 +86,7 @@ export class ControlClient {
   private client(endpoint: string): ControlPlaneClient {
     let c = this.clients.get(endpoint);
     if (!c) {
-      c = new ControlPlaneClient(endpoint, grpc.credentials.createInsecure(), {
+      c = new ControlPlaneClient(endpoint, this.options.credentials ?? grpc.credentials.createInsecure(), {
         'grpc.keepalive_time_ms': 20_000,
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_reconnect_backoff_ms': 2_000,
@@ -100,6 +126,7 @@ export class ControlClient {
           await sleep(config.breakerHalfOpenMs, this.abort.signal);
           continue;
         }
+        this.lastError = `${endpoint}: ${(err as grpc.ServiceError).details ?? (err as Error).message}`;
         log.warn({ admin: endpoint, err: (err as Error).message }, 'control stream failed');
       }
       if (this.abort.signal.aborted) break;
@@ -138,6 +165,7 @@ export class ControlClient {
           registered = true;
           this.connected = true;
           this.current = endpoint;
+          this.lastError = undefined;
           log.info({ admin: endpoint, tableVersion: m.registered.tableVersion }, 'registered with admin');
           const every = m.registered.heartbeatIntervalMs || config.heartbeatSeconds * 1000;
           heartbeat = setInterval(

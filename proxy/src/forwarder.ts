@@ -1,27 +1,76 @@
+import { type LookupAddress, type LookupAllOptions, lookup } from 'node:dns';
 import type { Http2ServerRequest } from 'node:http2';
-import type { Writable } from 'node:stream';
+import { isIP } from 'node:net';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
+import { type BackendPolicy, describeRefusal, type Refusal } from '../../core/src/backend-policy.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { PrismError } from '../../core/src/errors.js';
+import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { Backends } from './backends.js';
 import { forwardRequestHeaders, forwardResponseHeaders, trailerFields } from './http-headers.js';
 import type { ProxyMetrics } from './metrics.js';
-import type { ForwardTarget, RequestContext, Res } from './plugins/types.js';
+import { isTlsFailure, peerConnectOptions } from './peer-tls.js';
+import type { ForwardTarget, Req, RequestContext, Res } from './plugins/types.js';
 import { sendError } from './respond.js';
 import type { RoutingState } from './state.js';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * undici refusing the request it was given (a target, method or field it will not send, a body
+ * shorter than its Content-Length): the request is at fault, not the upstream, so it is a 400 and
+ * never counts against the upstream's health.
+ */
+const REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 export function responseGone(res: Res): boolean {
   return 'stream' in res ? res.stream.destroyed || res.stream.closed : res.destroyed;
 }
 
-function hasBody(ctx: RequestContext): boolean {
-  const { req } = ctx;
-  if ('stream' in req) return !(req as Http2ServerRequest).stream.endAfterHeaders;
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+/** The client went away: its response or connection is gone (an upload cut mid-body fails the body first). */
+function clientLeft(ctx: RequestContext): boolean {
+  const { req, res } = ctx;
+  return responseGone(res) || ('stream' in req ? req.stream.destroyed : (req.socket?.destroyed ?? true));
 }
+
+const NO_BODY = -1;
+const UNKNOWN_LENGTH = -2;
+
+/** The declared body length, NO_BODY, or UNKNOWN_LENGTH (chunked, or HTTP/2 without content-length). */
+function bodyLength(req: Req): number {
+  const length = req.headers['content-length'];
+  if ('stream' in req) {
+    if ((req as Http2ServerRequest).stream.endAfterHeaders) return NO_BODY;
+  } else if (req.headers['transfer-encoding'] !== undefined) return UNKNOWN_LENGTH;
+  else if (length === undefined || length === '0') return NO_BODY;
+  if (length === undefined) return UNKNOWN_LENGTH;
+  // Node's parsers accept only digits here (llhttp; nghttp2 also holds DATA to the declared length).
+  const n = Number(length);
+  return Number.isSafeInteger(n) ? n : UNKNOWN_LENGTH;
+}
+
+/** A body of unknown length on its way upstream, cut with an error past the limit (before that chunk goes on). */
+class CappedBody extends Transform {
+  private bytes = 0;
+  exceeded = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes <= this.limit) {
+      done(null, chunk);
+      return;
+    }
+    this.exceeded = true;
+    done(new Error(`the request body exceeds ${this.limit} bytes`));
+  }
+}
+
+/** HTTP/1.1 answers to a request whose body is left unread: close, or Node would read the rest to discard it. */
+const CLOSE = Object.freeze({ connection: 'close' });
 
 export interface ForwarderDeps {
   self: string;
@@ -29,6 +78,42 @@ export interface ForwarderDeps {
   state: RoutingState;
   backends: Backends;
   metrics: ProxyMetrics;
+  /** Which backend addresses may be connected to (SSRF); checked on every new backend connection. */
+  policy: BackendPolicy;
+  /** This proxy's fleet certificate and the fleet CA: set, peers are reached over mTLS (peer-tls.ts). */
+  fleet?: CertificateFiles;
+}
+
+/** What a backend connection fails with when the policy refuses the address it resolved to. */
+class PolicyRefusal extends Error {
+  readonly code = 'PRISM_BACKEND_POLICY';
+  constructor(readonly refusal: Refusal) {
+    super(`backend address ${refusal.detail} refused by the backend policy (${refusal.rule})`);
+  }
+}
+
+/**
+ * A dns.lookup for net.connect that refuses addresses the policy denies: the check runs on what
+ * the connection will actually use, after DNS, so a name that changes its answer (DNS rebinding)
+ * cannot reach a denied address. net.connect does not call lookup for IP literals; those are
+ * checked once per backend in pool().
+ */
+function policyLookup(policy: BackendPolicy, port: number) {
+  return (
+    hostname: string,
+    options: LookupAllOptions | Record<string, unknown>,
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
+    lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      for (const a of addresses) {
+        const refusal = policy.checkAddress(a.address, port, hostname);
+        if (refusal) return callback(new PolicyRefusal(refusal), []);
+      }
+      if ((options as { all?: boolean }).all) callback(null, addresses);
+      else callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
 }
 
 /**
@@ -38,28 +123,94 @@ export interface ForwarderDeps {
  */
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
+  /** Per peer origin: the pool and the id it checks the peer's certificate against. */
+  private peerPools = new Map<string, { id: string; pool: Pool }>();
+  /** Peer pools replaced (new certificates, an id at another address) and closing once their requests end. */
+  private readonly retiring = new Set<Promise<void>>();
 
-  constructor(readonly deps: ForwarderDeps) {}
+  constructor(readonly deps: ForwarderDeps) {
+    // undici fixes a pool's TLS options when the pool is made: new files need new pools.
+    deps.fleet?.onChange(() => this.replacePeerPools());
+  }
+
+  /** Per backend origin: the refusal of an IP literal the policy denies (net.connect skips lookup for those), or null. */
+  private readonly refusedOrigins = new Map<string, Refusal | null>();
+
+  private refusedLiteral(target: ForwardTarget): Refusal | null {
+    if (target.kind === 'peer') return null;
+    let refusal = this.refusedOrigins.get(target.origin);
+    if (refusal === undefined) {
+      const url = new URL(target.origin);
+      const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0;
+      refusal = (literal && this.deps.policy.checkUrl(url)) || null;
+      this.refusedOrigins.set(target.origin, refusal);
+    }
+    return refusal;
+  }
 
   private pool(target: ForwardTarget): Pool {
+    if (target.kind === 'peer') return this.peerPool(target);
     let pool = this.pools.get(target.origin);
     if (!pool) {
       const { pools, forwarding } = this.deps.config;
-      const h2c = target.kind === 'peer' && forwarding.h2c;
-      pool = new Pool(new URL(target.origin).origin, {
-        connections: target.kind === 'peer' ? pools.connectionsPerPeer : pools.connectionsPerBackend,
+      const url = new URL(target.origin);
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      pool = new Pool(url.origin, {
+        connections: pools.connectionsPerBackend,
         keepAliveTimeout: pools.keepAliveTimeoutMs,
         headersTimeout: forwarding.timeoutMs,
         bodyTimeout: forwarding.timeoutMs,
-        ...(h2c
-          ? { allowH2: true, connect: { useH2c: true, timeout: Math.min(forwarding.timeoutMs, 10_000) } }
-          : {
-              connect: { timeout: Math.min(forwarding.timeoutMs, 10_000) },
-            }),
+        connect: { timeout: Math.min(forwarding.timeoutMs, 10_000), lookup: policyLookup(this.deps.policy, port) },
       } as Pool.Options);
       this.pools.set(target.origin, pool);
     }
     return pool;
+  }
+
+  /**
+   * A peer's pool: mTLS with this proxy's current fleet files when a fleet CA is set (h2 by ALPN
+   * with forwarding.h2), else cleartext (h2c with prior knowledge with forwarding.h2). The pool
+   * checks the peer's certificate against the id it was made for, so another id at the same
+   * address (a table change) gets a pool of its own.
+   */
+  private peerPool(target: ForwardTarget): Pool {
+    const found = this.peerPools.get(target.origin);
+    if (found?.id === target.name) return found.pool;
+    if (found) this.retire(found.pool);
+    const { pools, forwarding } = this.deps.config;
+    const h2 = forwarding.h2 || forwarding.h2c;
+    const fleet = this.deps.fleet?.current;
+    const timeout = Math.min(forwarding.timeoutMs, 10_000);
+    const connect = fleet
+      ? { timeout, ...peerConnectOptions(fleet, target.name) }
+      : { timeout, ...(h2 ? { useH2c: true } : {}) };
+    const pool = new Pool(target.origin, {
+      connections: pools.connectionsPerPeer,
+      keepAliveTimeout: pools.keepAliveTimeoutMs,
+      headersTimeout: forwarding.timeoutMs,
+      bodyTimeout: forwarding.timeoutMs,
+      allowH2: h2,
+      connect,
+    } as Pool.Options);
+    this.peerPools.set(target.origin, { id: target.name, pool });
+    return pool;
+  }
+
+  /**
+   * Certificate files changed: requests from now on go through new pools, which connect with the new
+   * files; the old pools finish the requests they carry (their connections keep the handshake they
+   * made) and close.
+   */
+  replacePeerPools(): void {
+    const old = this.peerPools;
+    this.peerPools = new Map();
+    for (const { pool } of old.values()) this.retire(pool);
+  }
+
+  private retire(pool: Pool): void {
+    const closing = pool.close().catch(ignore);
+    this.retiring.add(closing);
+    void closing.then(() => this.retiring.delete(closing));
   }
 
   /**
@@ -75,18 +226,64 @@ export class Forwarder {
     const { req, res } = ctx;
     const { state } = this.deps;
     const peer = target.kind === 'peer';
+    const refused = this.refusedLiteral(target);
+    if (refused) {
+      this.failed(ctx, target, new PolicyRefusal(refused), false);
+      return;
+    }
+    let body: Req | CappedBody | null = null;
+    const length = bodyLength(req);
+    if (length !== NO_BODY) {
+      const limit = state.bodyLimits.get(ctx.namespace) ?? this.deps.config.limits.maxBodyBytes;
+      if (limit > 0 && length > limit) {
+        this.tooLarge(ctx, `the request body of ${length} bytes exceeds the limit of ${limit} bytes`);
+        return;
+      }
+      body = limit > 0 && length === UNKNOWN_LENGTH ? req.pipe(new CappedBody(limit)) : req;
+      // undici destroys the body stream when the request is aborted; that error is handled below.
+      body.on('error', ignore);
+      if (body !== req) req.on('error', ignore);
+    }
     ctx.upstream = target.name;
     ctx.outcome = peer ? 'forwarded' : 'local';
-    const headers = forwardRequestHeaders(req.headers, req.socket?.remoteAddress, peer);
+    const headers = forwardRequestHeaders(req.headers, req.socket?.remoteAddress);
     if (peer) headers.push('x-prism-hops', String(ctx.hops + 1), 'x-prism-table-version', String(state.version));
     const base = peer ? '' : this.basePath(target.origin);
-    const body = hasBody(ctx) ? req : null;
-    // undici destroys the body stream when the request is aborted; that error is handled below.
-    body?.on('error', () => undefined);
-    const exchange = new Exchange(this, ctx, target);
+    const exchange = new Exchange(this, ctx, target, body instanceof CappedBody ? body : undefined);
     // The response (or h2 stream) lives for this request only, so the listener needs no removal.
     ('stream' in res ? res.stream : res).on('close', exchange.onClientClose);
     this.pool(target).dispatch({ method: req.method as 'GET', path: base + (req.url ?? '/'), headers, body }, exchange);
+  }
+
+  /**
+   * Where the forwarder's own code fails (an exception in a handler callback): the chain's one rule
+   * for exceptions. Set by the chain; until then, the failure is at least answered.
+   */
+  onInternalError = (ctx: RequestContext, _err: unknown): void => {
+    ctx.outcome = 'failed';
+    sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'the proxy failed to handle the request'));
+  };
+
+  /** @internal A 413 before the upstream answered (or a cut response after): never the upstream's fault. */
+  tooLarge(ctx: RequestContext, message: string): void {
+    this.refuse(ctx, new PrismError('PRISM-REQ-004', message));
+  }
+
+  /**
+   * A client error answered while the request body may still be arriving: on HTTP/1.1 the connection
+   * closes after the answer (or Node would read the rest of the body to discard it); on HTTP/2 the
+   * stream is reset with NO_ERROR once the answer is out, which tells the client to stop sending
+   * (RFC 9113 §8.1).
+   */
+  private refuse(ctx: RequestContext, error: PrismError): void {
+    const { req, res } = ctx;
+    ctx.outcome = 'rejected';
+    if (!('stream' in res)) {
+      sendError(ctx, error, CLOSE);
+      return;
+    }
+    sendError(ctx, error);
+    if (!req.readableEnded) res.stream.close();
   }
 
   private readonly basePaths = new Map<string, string>();
@@ -106,19 +303,34 @@ export class Forwarder {
   failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {
     const { metrics, backends } = this.deps;
     const code = (err as { code?: string }).code ?? '';
-    if (clientGone || code === 'UND_ERR_ABORTED') {
+    if (clientGone || code === 'UND_ERR_ABORTED' || clientLeft(ctx)) {
       ctx.outcome = 'aborted';
       metrics.failure('client_abort');
+      return;
+    }
+    if (REQUEST_CODES.has(code)) {
+      this.refuse(ctx, new PrismError('PRISM-REQ-005', `the request cannot be forwarded: ${(err as Error).message}`));
       return;
     }
     const peer = target.kind === 'peer';
     let error: PrismError;
     let reason: string;
-    if (TIMEOUT_CODES.has(code)) {
+    if (err instanceof PolicyRefusal) {
+      // The namespace's configuration, not the backend, is at fault: the backend is not marked down.
+      reason = 'backend_policy';
+      error = new PrismError('PRISM-ROUTE-008', describeRefusal(target.name, err.refusal));
+    } else if (TIMEOUT_CODES.has(code)) {
       reason = 'timeout';
       error = new PrismError(
         'PRISM-ROUTE-003',
         `${peer ? `owner ${target.name}` : `backend ${target.name}`} did not answer within ${this.deps.config.forwarding.timeoutMs} ms`,
+      );
+    } else if (peer && isTlsFailure(err)) {
+      // Nothing was sent: the handshake failed before undici had a connection to write to.
+      reason = 'peer_tls';
+      error = new PrismError(
+        'PRISM-ROUTE-002',
+        `owner ${target.name} (${target.origin}) of namespace "${ctx.namespace}" failed the TLS check: ${(err as Error).message}${code && !(err as Error).message.includes(code) ? ` (${code})` : ''}`,
       );
     } else if (peer) {
       reason = 'unreachable';
@@ -136,11 +348,12 @@ export class Forwarder {
     }
     metrics.failure(reason);
     ctx.outcome = 'failed';
-    sendError(ctx, error, peer ? { 'x-prism-owner': target.origin.replace(/^http:\/\//, '') } : undefined);
+    sendError(ctx, error, peer ? { 'x-prism-owner': target.origin.replace(/^https?:\/\//, '') } : undefined);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    const pools = [...this.pools.values(), ...[...this.peerPools.values()].map((p) => p.pool)];
+    await Promise.all([...pools.map((p) => p.close().catch(ignore)), ...this.retiring]);
   }
 }
 
@@ -156,11 +369,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   private clientGone = false;
   private started = false;
   private done = false;
+  /** An exception of this handler's own code, as opposed to an upstream or client failure. */
+  private internal?: unknown;
 
   constructor(
     private readonly forwarder: Forwarder,
     private readonly ctx: RequestContext,
     private readonly target: ForwardTarget,
+    private readonly capped: CappedBody | undefined,
   ) {}
 
   /** The client went away before the upstream answer was complete: cancel the upstream request. */
@@ -185,13 +401,19 @@ class Exchange implements Dispatcher.DispatchHandler {
       return false;
     }
     const { self, backends } = this.forwarder.deps;
-    const h = forwardResponseHeaders(rawHeaders);
-    if (target.kind === 'peer') h.push('x-prism-forwarded-by', self);
-    else {
-      backends.succeeded(target.name);
-      h.push('x-prism-served-by', self, 'x-prism-partition', String(ctx.partition));
+    try {
+      const h = forwardResponseHeaders(rawHeaders);
+      if (target.kind === 'peer') h.push('x-prism-forwarded-by', self);
+      else {
+        backends.succeeded(target.name);
+        h.push('x-prism-served-by', self, 'x-prism-partition', String(ctx.partition));
+      }
+      res.writeHead(statusCode, h as unknown as Record<string, string>);
+    } catch (err) {
+      // undici turns a throw here into onError(err), where `internal` tells it apart.
+      this.internal = err;
+      throw err;
     }
-    res.writeHead(statusCode, h as unknown as Record<string, string>);
     return true;
   }
 
@@ -204,21 +426,35 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(trailers: (Buffer | string)[] | null): void {
     const out = this.ctx.res as unknown as Out;
-    if (trailers && trailers.length > 0) out.addTrailers(trailerFields(trailers));
-    out.end();
-    this.done = true;
-  }
-
-  onError(err: Error): void {
-    const { ctx, target } = this;
-    const { res } = ctx;
-    if (!this.started) this.forwarder.failed(ctx, target, err, this.clientGone);
-    else {
-      ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
-      if (ctx.outcome === 'failed')
-        this.forwarder.deps.metrics.failure(target.kind === 'peer' ? 'reset' : 'backend_reset');
-      if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
+    try {
+      if (trailers && trailers.length > 0) out.addTrailers(trailerFields(trailers));
+      out.end();
+    } catch (err) {
+      this.internal = err;
+      throw err;
     }
     this.done = true;
   }
+
+  /** Called by undici, which does not expect it to throw: every path ends here without one. */
+  onError(err: Error): void {
+    const { ctx, target, forwarder } = this;
+    const { res } = ctx;
+    this.done = true;
+    try {
+      if (this.internal !== undefined) forwarder.onInternalError(ctx, this.internal);
+      else if (this.capped?.exceeded) forwarder.tooLarge(ctx, err.message);
+      else if (!this.started) forwarder.failed(ctx, target, err, this.clientGone);
+      else {
+        ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
+        if (ctx.outcome === 'failed')
+          forwarder.deps.metrics.failure(target.kind === 'peer' ? 'reset' : 'backend_reset');
+        if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
+      }
+    } catch (last) {
+      forwarder.onInternalError(ctx, last);
+    }
+  }
 }
+
+function ignore(): void {}

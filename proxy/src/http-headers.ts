@@ -55,25 +55,30 @@ function connectionTokens(value: HeaderValue, into?: Set<string>): Set<string> |
   return set;
 }
 
-/** Fields a proxy sets anew when it forwards to a peer (CONTRACT §3). */
-const PEER_FIELDS = new Set(['x-prism-hops', 'x-prism-table-version']);
+/**
+ * Request fields in the proxy's own `x-prism-` range that a client may send: the namespace. The
+ * others are set by proxies (X-Prism-Hops and X-Prism-Table-Version towards a peer, which the
+ * forwarder sets anew) or name proxies in responses; a backend gets none of them, so it cannot be
+ * fooled by a client spelling them, and a peer gets only what the forwarding proxy vouches for.
+ */
+const CLIENT_PRISM_FIELD = 'x-prism-namespace';
+
+/** A lower-case `x-prism-*` name other than the namespace; one char code decides for almost every field. */
+function isProxyField(key: string): boolean {
+  return key.charCodeAt(0) === 120 /* 'x' */ && key.startsWith('x-prism-') && key !== CLIENT_PRISM_FIELD;
+}
 
 /**
- * End-to-end request fields: no pseudo-headers, no hop-by-hop fields, none named in Connection; as a
- * flat [name, value, …] list, which undici takes as it is. `toPeer` leaves out the fields the caller
- * sets anew for a peer proxy.
+ * End-to-end request fields: no pseudo-headers, no hop-by-hop fields, none named in Connection, no
+ * proxy-set `x-prism-*` field; as a flat [name, value, …] list, which undici takes as it is.
  */
-export function forwardRequestHeaders(
-  headers: IncomingHttpHeaders,
-  remoteAddress: string | undefined,
-  toPeer = false,
-): string[] {
+export function forwardRequestHeaders(headers: IncomingHttpHeaders, remoteAddress: string | undefined): string[] {
   const named = connectionTokens(headers.connection);
   const out: string[] = [];
   for (const key in headers) {
     const value = headers[key];
     if (value === undefined || key.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(key) || named?.has(key)) continue;
-    if (key === 'x-forwarded-for' || (toPeer && PEER_FIELDS.has(key))) continue;
+    if (key === 'x-forwarded-for' || isProxyField(key)) continue;
     if (typeof value === 'string') out.push(key, value);
     else for (const v of value) out.push(key, v);
   }

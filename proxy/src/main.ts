@@ -20,6 +20,7 @@ interface ProxyFlags {
   stateDir?: string;
   forwarding?: string;
   logLevel?: string;
+  insecure?: boolean;
   printConfig?: boolean;
 }
 
@@ -34,6 +35,7 @@ export function proxyFlagsToValues(f: ProxyFlags): Record<string, unknown> {
     advertise: f.advertise,
     stateDir: f.stateDir,
     forwarding: f.forwarding === undefined ? undefined : { mode: f.forwarding },
+    insecure: f.insecure,
     log: f.logLevel === undefined ? undefined : { level: f.logLevel },
   };
 }
@@ -51,6 +53,10 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
     .option('--state-dir <dir>', 'where the last-known-good table is kept (default ./prism-proxy-state)')
     .option('--forwarding <mode>', 'transparent | redirect | client (default transparent)')
     .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+    .option(
+      '--insecure',
+      'plaintext, unauthenticated control stream to an admin started with --insecure, for throwaway experiments (warned about; refused with --profile production)',
+    )
     .option('--print-config', 'print the effective configuration as JSON and exit');
   return runServerMain(
     'prism-proxy',
@@ -61,6 +67,12 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
     async (config) => {
       const proxy = await buildProxy({ config });
       await proxy.listen();
+      // SIGHUP re-reads the certificate files at once (they are also re-read on a timer).
+      const hangup = () => {
+        proxy.log.info({ signal: 'SIGHUP' }, 're-reading certificate files');
+        void proxy.reloadCertificates();
+      };
+      process.on('SIGHUP', hangup);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           proxy.log.info({ signal }, 'prism-proxy stopping');
@@ -69,6 +81,7 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      process.off('SIGHUP', hangup);
       return 0;
     },
   );

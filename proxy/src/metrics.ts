@@ -1,5 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
+export type PeerRefusal = 'cleartext' | 'no_certificate' | 'untrusted_certificate' | 'not_a_proxy' | 'not_in_table';
+
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10, 30];
 
 type Labels = Record<string, string>;
@@ -107,7 +109,7 @@ export function buildProxyMetrics(proxyId: string) {
   );
   const failures = new Counter({
     name: 'prism_forwarding_failures_total',
-    help: 'Forwards that failed, by reason (unreachable, timeout, reset, hop_limit, backend_down, client_abort).',
+    help: 'Forwards that failed, by reason (unreachable, peer_tls, timeout, reset, hop_limit, backend_down, backend_reset, backend_policy, client_abort).',
     labelNames: ['reason'],
     registers,
   });
@@ -135,6 +137,49 @@ export function buildProxyMetrics(proxyId: string) {
     name: 'prism_proxy_admin_connected',
     help: '1 while a control stream to an admin is open.',
     registers,
+  });
+
+  // Connection defences (proxy/src/connection-guard.ts). They fire per connection or per abuse, not per
+  // request, so prom-client's own counters are cheap enough here.
+  const timeouts = new Counter({
+    name: 'prism_proxy_timeouts_total',
+    help: 'Client connections and requests cut by a timeout, by phase (sniff, headers, body, idle, send, h2_idle, goaway).',
+    labelNames: ['phase'],
+    registers,
+  });
+  const goaways = new Counter({
+    name: 'prism_proxy_h2_goaways_total',
+    help: 'HTTP/2 connections the proxy closed with GOAWAY, by reason (resets, flood, protocol_error, idle, shutdown).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const limitRejections = new Counter({
+    name: 'prism_proxy_limit_rejections_total',
+    help: 'Connections and requests refused by a limit, by limit (connections, header_bytes, header_count; cleartext: a cleartext connection with tls.cleartext = false).',
+    labelNames: ['limit'],
+    registers,
+  });
+  // Peer mTLS (proxy/src/peer-tls.ts): per TLS handshake and per refused forwarded request.
+  const tlsConnections = new Counter({
+    name: 'prism_proxy_tls_connections_total',
+    help: 'TLS connections accepted on the data port, by ALPN protocol (h2, http/1.1, none).',
+    labelNames: ['protocol'],
+    registers,
+  });
+  const peerRefusals = new Counter({
+    name: 'prism_proxy_peer_refusals_total',
+    help: 'Requests carrying X-Prism-Hops refused because they did not come from a fleet proxy, by reason (cleartext, no_certificate, untrusted_certificate, not_a_proxy, not_in_table).',
+    labelNames: ['reason'],
+    registers,
+  });
+  let countConnections: (() => Promise<number>) | undefined;
+  new Gauge({
+    name: 'prism_proxy_open_connections',
+    help: 'Client connections open on the data port.',
+    registers,
+    async collect() {
+      if (countConnections) this.set(await countConnections());
+    },
   });
 
   type Series = { inc(): void; observe(v: number): void };
@@ -173,6 +218,25 @@ export function buildProxyMetrics(proxyId: string) {
     },
     failure(reason: string) {
       failures.labels(reason).inc();
+    },
+    timeout(phase: 'sniff' | 'headers' | 'body' | 'idle' | 'send' | 'h2_idle' | 'goaway') {
+      timeouts.labels(phase).inc();
+    },
+    goaway(reason: 'resets' | 'flood' | 'protocol_error' | 'idle' | 'shutdown') {
+      goaways.labels(reason).inc();
+    },
+    rejected(limit: 'connections' | 'header_bytes' | 'header_count' | 'cleartext') {
+      limitRejections.labels(limit).inc();
+    },
+    tlsConnection(protocol: string | false | null) {
+      tlsConnections.labels(protocol || 'none').inc();
+    },
+    peerRefused(reason: PeerRefusal) {
+      peerRefusals.labels(reason).inc();
+    },
+    /** Where prism_proxy_open_connections reads from (the data server, once built). */
+    countConnections(count: () => Promise<number>) {
+      countConnections = count;
     },
   };
 }

@@ -10,6 +10,7 @@ export function buildOpsServer(
   state: RoutingState,
   metrics: ProxyMetrics,
   control: () => ControlClient | undefined,
+  health: { insecure: boolean } = { insecure: false },
 ): Server {
   const json = (
     res: import('node:http').ServerResponse,
@@ -45,7 +46,7 @@ export function buildOpsServer(
         return res.end(text);
       }
       case '/healthz':
-        return json(res, 200, { status: 'ok' });
+        return json(res, 200, { status: 'ok', insecure: health.insecure });
       case '/readyz':
         return state.table
           ? json(res, 200, {

@@ -1,20 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import {
-  createServer as createH2Server,
-  createSecureServer,
-  type Http2SecureServer,
-  type Http2Server,
-} from 'node:http2';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
-import { splitHostPort } from '../../core/src/config/checks.js';
+import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
+import { requireProxyIdentity, splitHostPort } from '../../core/src/config/checks.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
+import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { Backends } from './backends.js';
 import { buildChain } from './chain.js';
-import { ControlClient } from './control-client.js';
+import { adminChannelCredentials, ControlClient } from './control-client.js';
+import { buildDataPort } from './data-port.js';
 import { Forwarder } from './forwarder.js';
-import { sniffingServer } from './listeners.js';
 import { buildProxyMetrics } from './metrics.js';
 import { buildOpsServer } from './ops.js';
 import type { PluginEnv } from './plugins/types.js';
@@ -23,6 +18,8 @@ import { RoutingState } from './state.js';
 export interface BuildProxyOptions {
   config: Readonly<ProxyConfig>;
   logger?: Logger;
+  /** How often --insecure is warned about after the start (default 60 s). */
+  insecureWarningMs?: number;
 }
 
 export interface ProxyAddresses {
@@ -37,6 +34,7 @@ const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}
 /** Builds a ready proxy that is not listening yet; `listen()` binds the ports and joins the admin. */
 export async function buildProxy(options: BuildProxyOptions) {
   const { config } = options;
+  requireProxyIdentity(config);
   const log = options.logger ?? pino({ name: 'prism-proxy', level: config.log.level });
   const state = new RoutingState(config.stateDir);
   if (state.load())
@@ -44,55 +42,63 @@ export async function buildProxy(options: BuildProxyOptions) {
       { version: state.version, advertisements: state.advertisements.size },
       'serving from the last-known-good state',
     );
+  const dataCertificates = config.tls.certFile
+    ? new CertificateFiles({
+        source: {
+          cert: { option: 'tls.certFile', path: config.tls.certFile },
+          key: { option: 'tls.keyFile', path: config.tls.keyFile },
+        },
+        reloadIntervalMs: config.tls.reloadIntervalMs,
+        purpose: 'proxy data port',
+        log,
+      })
+    : undefined;
+  const fleet = fleetCertificates(config, log);
   const metrics = buildProxyMetrics(config.id);
   const backends = new Backends(config.pools.backendRetryMs);
-  const forwarder = new Forwarder({ self: config.id, config, state, backends, metrics });
+  // No backend may reach this proxy's own ports, an admin's, or a peer's (the admin refuses such
+  // reservations; this catches names that resolve there later).
+  const reserved = (): ReservedEndpoint[] => {
+    const own: ReservedEndpoint[] = config.admin.map((a) => ({ ...splitHostPort(a), what: `admin ${a}` }));
+    if (addresses) {
+      own.push({ host: splitHostPort(config.listen).host, port: addresses.dataPort, what: 'this proxy data port' });
+      own.push({ host: splitHostPort(config.opsListen).host, port: addresses.opsPort, what: 'this proxy ops port' });
+    }
+    for (const p of state.table?.proxies ?? []) {
+      own.push({ host: p.address, port: p.dataPort, what: `the data port of proxy ${p.id}` });
+      own.push({ host: p.address, port: p.opsPort, what: `the ops port of proxy ${p.id}` });
+    }
+    return own;
+  };
+  const policy = new BackendPolicy(config.backendPolicy, reserved);
+  const forwarder = new Forwarder({
+    self: config.id,
+    config,
+    state,
+    backends,
+    metrics,
+    policy,
+    fleet,
+  });
   const env: PluginEnv = { config, state, metrics, log, self: config.id };
   const handle = await buildChain(env, backends, forwarder);
 
-  const { limits } = config;
-  const h1 = createHttpServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: 0,
-      keepAliveTimeout: limits.idleTimeoutMs,
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-    },
+  const dataPort = buildDataPort({
+    config,
     handle,
-  );
-  // No socket inactivity timeout on HTTP/1.1: it would also cut a request waiting for a slow
-  // upstream, which forwarding.timeoutMs governs; idle keep-alive sockets close after keepAliveTimeout.
-  // The sniffing listener hands sockets to h1, which never listens itself; Node starts enforcing
-  // headersTimeout (slow clients) only on 'listening', so start it here.
-  h1.emit('listening');
-  const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderBytes } };
-  let h2: Http2Server | Http2SecureServer;
-  let data: NetServer | Http2SecureServer;
-  if (config.tls.certFile) {
-    h2 = createSecureServer(
-      {
-        ...h2Options,
-        allowHTTP1: true,
-        cert: readFileSync(config.tls.certFile),
-        key: readFileSync(config.tls.keyFile),
-      },
-      handle,
-    );
-    data = h2;
-  } else {
-    h2 = createH2Server(h2Options, handle);
-    data = sniffingServer(h1, h2);
-  }
-  // An HTTP/2 session times out on inactivity of the whole session, so give in-flight forwards room.
-  h2.setTimeout(Math.max(limits.idleTimeoutMs, config.forwarding.timeoutMs + 1_000));
-  h2.on('sessionError', () => undefined);
+    metrics,
+    log,
+    clientCertificates: dataCertificates,
+    fleetCertificates: fleet,
+  });
+  const data = dataPort.server;
 
   let control: ControlClient | undefined;
-  const ops = buildOpsServer(state, metrics, () => control);
+  const ops = buildOpsServer(state, metrics, () => control, { insecure: config.insecure });
   let addresses: ProxyAddresses | undefined;
+  let insecureWarning: NodeJS.Timeout | undefined;
 
-  const bind = (server: NetServer | HttpServer | Http2SecureServer, address: string) =>
+  const bind = (server: NetServer | HttpServer, address: string) =>
     new Promise<number>((resolve, reject) => {
       const { host, port } = splitHostPort(address);
       server.once('error', reject);
@@ -106,6 +112,14 @@ export async function buildProxy(options: BuildProxyOptions) {
     log,
     addresses: () => addresses,
     control: () => control,
+    /** The files in use: the data port's certificate for clients, and the fleet identity (control plane and peers). */
+    certificates: () => ({ data: dataCertificates?.current, control: fleet?.current }),
+
+    /** Re-reads the certificate files now (SIGHUP); they are also re-read on their reload intervals. */
+    async reloadCertificates(): Promise<void> {
+      await dataCertificates?.reload();
+      await fleet?.reload();
+    },
 
     async listen(): Promise<ProxyAddresses> {
       const dataPort = await bind(data, config.listen);
@@ -114,6 +128,7 @@ export async function buildProxy(options: BuildProxyOptions) {
       const advertised = config.advertise ? splitHostPort(config.advertise) : { host: listenHost, port: dataPort };
       control = new ControlClient({
         endpoints: config.admin,
+        credentials: fleet ? adminChannelCredentials(fleet) : undefined,
         self: { id: config.id, address: advertised.host, dataPort: advertised.port || dataPort, opsPort },
         state,
         config: config.controlPlane,
@@ -122,22 +137,44 @@ export async function buildProxy(options: BuildProxyOptions) {
       });
       env.control = control;
       control.start();
+      dataCertificates?.start();
+      fleet?.start();
       const opsHost = splitHostPort(config.opsListen).host;
       addresses = { data: hostPort(listenHost, dataPort), ops: hostPort(opsHost, opsPort), dataPort, opsPort };
       log.info(
-        { id: config.id, data: addresses.data, ops: addresses.ops, admin: config.admin },
+        {
+          id: config.id,
+          data: addresses.data,
+          ops: addresses.ops,
+          admin: config.admin,
+          // With a fleet CA: mTLS to the admin and to peers, under this identity.
+          mtls: fleet ? fleet.current.identity : false,
+        },
         'prism-proxy listening',
       );
+      if (config.insecure) {
+        const warn = () =>
+          log.warn(
+            { insecure: true, admin: config.admin },
+            'prism-proxy runs with --insecure: the control stream to the admin is plaintext and neither side is authenticated, so anything answering on the admin address can feed this proxy its table and keys; use it only for throwaway experiments',
+          );
+        warn();
+        insecureWarning = setInterval(warn, options.insecureWarningMs ?? 60_000);
+        insecureWarning.unref();
+      }
       return addresses;
     },
 
     async close(): Promise<void> {
+      clearInterval(insecureWarning);
+      dataCertificates?.stop();
+      fleet?.stop();
       control?.stop();
       const closing = [data, ops].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-      h1.closeAllConnections();
-      h1.close(() => undefined);
+      dataPort.drain();
       ops.closeAllConnections();
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1000))]);
+      dataPort.destroy();
       await forwarder.close();
       try {
         state.save();
@@ -146,6 +183,34 @@ export async function buildProxy(options: BuildProxyOptions) {
       }
     },
   };
+}
+
+/**
+ * The proxy's fleet identity, towards the admin and its peers: controlPlane.tls, or the data port's
+ * pair when only the CA is given there (one certificate per proxy serves both). It must allow
+ * clientAuth (it connects to the admin and to peers) and serverAuth (peers connect to it). Checked
+ * at start-up, so a proxy with another proxy's certificate stops with PRISM-TLS-008 instead of being
+ * refused by the admin forever.
+ */
+function fleetCertificates(config: Readonly<ProxyConfig>, log: Logger): CertificateFiles | undefined {
+  const tls = config.controlPlane.tls;
+  if (!tls.caFile) return undefined;
+  const own = tls.certFile !== '';
+  return new CertificateFiles({
+    source: {
+      cert: own
+        ? { option: 'controlPlane.tls.certFile', path: tls.certFile }
+        : { option: 'tls.certFile', path: config.tls.certFile },
+      key: own
+        ? { option: 'controlPlane.tls.keyFile', path: tls.keyFile }
+        : { option: 'tls.keyFile', path: config.tls.keyFile },
+      ca: { option: 'controlPlane.tls.caFile', path: tls.caFile },
+    },
+    role: { usage: ['clientAuth', 'serverAuth'], role: 'proxy', name: config.id },
+    reloadIntervalMs: tls.reloadIntervalMs,
+    purpose: 'proxy fleet identity (control plane and peers)',
+    log,
+  });
 }
 
 export type PrismProxy = Awaited<ReturnType<typeof buildProxy>>;

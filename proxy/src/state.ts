@@ -17,7 +17,11 @@ export class RoutingState {
   table?: PartitionTable;
   router?: Router;
   readonly advertisements = new Map<string, NamespaceAdvertisement>();
+  /** Request body limits set by a namespace's config value maxBodyBytes, parsed once per advertisement. */
+  readonly bodyLimits = new Map<string, number>();
+  /** Revoked token ids and revoked leases (every token of the lease), each until its expiry. */
   readonly revoked = new Map<string, number>();
+  readonly revokedLeases = new Map<string, number>();
   jwks?: JSONWebKeySet;
   /** Requests per namespace since the last heartbeat. */
   traffic = new Map<string, number>();
@@ -54,12 +58,23 @@ export class RoutingState {
   applyAdvertisement(ad: NamespaceAdvertisement): void {
     if (ad.removed) this.advertisements.delete(ad.namespace);
     else this.advertisements.set(ad.namespace, ad);
+    const limit = ad.removed ? undefined : ad.config?.maxBodyBytes;
+    // Only a plain non-negative integer overrides limits.maxBodyBytes; anything else keeps the default.
+    if (limit !== undefined && /^\d{1,15}$/.test(limit)) this.bodyLimits.set(ad.namespace, Number(limit));
+    else this.bodyLimits.delete(ad.namespace);
     this.changed(false);
   }
 
-  applyRevocations(full: boolean, entries: { jti: string; expiresAt?: Date }[]): void {
-    if (full) this.revoked.clear();
-    for (const r of entries) this.revoked.set(r.jti, r.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER);
+  applyRevocations(full: boolean, entries: { jti: string; leaseId?: string; expiresAt?: Date }[]): void {
+    if (full) {
+      this.revoked.clear();
+      this.revokedLeases.clear();
+    }
+    for (const r of entries) {
+      const until = r.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
+      this.revoked.set(r.jti, until);
+      if (r.leaseId) this.revokedLeases.set(r.leaseId, until);
+    }
     this.changed();
   }
 
@@ -90,6 +105,7 @@ export class RoutingState {
       table: PartitionTable.toJSON(this.table),
       advertisements: [...this.advertisements.values()].map((a) => NamespaceAdvertisement.toJSON(a)),
       revoked: [...this.revoked.entries()],
+      revokedLeases: [...this.revokedLeases.entries()],
       jwks: this.jwks ?? null,
     };
     const fd = openSync(tmp, 'w', 0o600);
@@ -109,6 +125,7 @@ export class RoutingState {
       table: unknown;
       advertisements: unknown[];
       revoked: [string, number][];
+      revokedLeases?: [string, number][];
       jwks: JSONWebKeySet | null;
     };
     try {
@@ -122,6 +139,7 @@ export class RoutingState {
     this.router = compileRouter(table);
     for (const a of snapshot.advertisements ?? []) this.applyAdvertisement(NamespaceAdvertisement.fromJSON(a));
     for (const [jti, exp] of snapshot.revoked ?? []) this.revoked.set(jti, exp);
+    for (const [lease, exp] of snapshot.revokedLeases ?? []) this.revokedLeases.set(lease, exp);
     this.jwks = snapshot.jwks ?? undefined;
     for (const l of this.listeners) l();
     return true;

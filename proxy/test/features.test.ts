@@ -10,7 +10,7 @@ import { loadConfig } from '../../core/src/config/load.js';
 import { PrismError } from '../../core/src/errors.js';
 import { compileRouter } from '../../core/src/route.js';
 import { startFleet } from '../../test-support/lb-fleet.js';
-import { removeDir } from '../../test-support/proxy-harness.js';
+import { removeDir, withProxyTls } from '../../test-support/proxy-harness.js';
 import { buildProxy } from '../src/proxy.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -100,7 +100,12 @@ describe('proxy features', () => {
     const file = join(dir, 'bad.mjs');
     writeFileSync(file, `export default () => ({ name: 'bad', hooks: { beforeEverything() {} } });\n`);
     const config = loadConfig('proxy', {
-      values: { listen: '127.0.0.1:0', opsListen: '127.0.0.1:0', stateDir: dir, plugins: [{ module: file }] },
+      values: await withProxyTls('proxy-1', {
+        listen: '127.0.0.1:0',
+        opsListen: '127.0.0.1:0',
+        stateDir: dir,
+        plugins: [{ module: file }],
+      }),
     });
     const err = await buildProxy({ config, logger: pino({ level: 'silent' }) }).catch((e) => e);
     expect(err).toBeInstanceOf(PrismError);

@@ -50,7 +50,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  for (const id of ['s1', 's2']) proxies.push(await startProxy(id, [admin.grpc]));
+  // Above the 100 MB upload, so its chunked body streams through the body-limit count on both hops.
+  const limits = { maxBodyBytes: 256 * (1 << 20) };
+  for (const id of ['s1', 's2']) proxies.push(await startProxy(id, [admin.grpc], { limits }));
   for (let i = 0; i < 8; i++) await api(admin.http, 'POST', '/v1/namespaces', { name: `stream-${i}`, backends: [url] });
   await until(
     () => proxies.every((p) => p.proxy.state.table?.proxies.length === 2 && p.proxy.state.advertisements.size === 8),

@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { count, listenAddress, log, millis, profile, seconds } from './fragments.js';
+import { backendPolicy, count, listenAddress, log, millis, profile, seconds } from './fragments.js';
 
 export const adminConfigSchema = {
   $id: 'prism-admin',
@@ -10,6 +10,12 @@ export const adminConfigSchema = {
     dataDir: { type: 'string', minLength: 1, default: './prism-data', description: 'SQLite data directory' },
     grpcListen: listenAddress('127.0.0.1:8981', 'gRPC control plane address proxies connect to'),
     httpListen: listenAddress('127.0.0.1:8982', 'HTTP/JSON operator API, /metrics, /healthz and JWKS address'),
+    insecure: {
+      type: 'boolean',
+      default: false,
+      description:
+        'no authentication on the operator API and, without tls.*, a plaintext gRPC port any proxy may register on (--insecure): for throwaway experiments only; warned about at start and every minute, shown in /healthz, refused with profile production; without it the admin needs tls.caFile, certFile and keyFile',
+    },
     etcd: {
       type: 'array',
       items: { type: 'string', pattern: '^https?://[^\\s]+$' },
@@ -84,6 +90,67 @@ export const adminConfigSchema = {
         },
         keyRotationDays: count(30, 1, 3_650, 'days between signing-key rotations'),
         keyOverlapDays: count(7, 0, 3_650, 'days a retired key still verifies old tokens'),
+        maxVerifyingKeys: count(
+          4,
+          2,
+          64,
+          'most keys in the JWKS (the signing key and the newest retired ones): a burst of rotations drops the oldest early',
+        ),
+      },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        caFile: {
+          type: 'string',
+          default: '',
+          description:
+            'PEM CA bundle that proxy and operator client certificates must chain to; with certFile and keyFile the gRPC port requires mTLS (a proxy registers only under the id of its certificate) and the HTTP port serves HTTPS only',
+        },
+        certFile: {
+          type: 'string',
+          default: '',
+          description:
+            'PEM certificate of this admin (serverAuth, URI SAN spiffe://prism/admin/<name>), presented on the gRPC and the HTTPS port',
+        },
+        keyFile: { type: 'string', default: '', description: 'PEM private key of certFile' },
+        reloadIntervalMs: millis(
+          60_000,
+          100,
+          86_400_000,
+          'how often the three files are re-read; changed, valid files apply to new connections (also on SIGHUP)',
+        ),
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        defaultTokenTtlSeconds: seconds(
+          86_400,
+          60,
+          31_536_000,
+          'lifetime of an operator token when its creator names none',
+        ),
+        maxTokenTtlSeconds: seconds(7_776_000, 60, 31_536_000, 'longest lifetime an operator token may be given'),
+        bootstrapTokenTtlSeconds: seconds(
+          31_536_000,
+          3_600,
+          315_360_000,
+          'lifetime of the admin token written to <dataDir>/operator-admin.token on first start',
+        ),
+        operatorRoles: {
+          type: 'object',
+          maxProperties: 10_000,
+          propertyNames: { pattern: '^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$' },
+          additionalProperties: { type: 'string', enum: ['viewer', 'operator', 'admin'] },
+          default: {},
+          description:
+            'role of each operator client certificate by name (spiffe://prism/operator/<name>), e.g. {"alice": "admin"}; a certificate whose name is not listed authenticates but may call nothing',
+        },
       },
     },
     limits: {
@@ -91,9 +158,81 @@ export const adminConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        maxBodyBytes: count(1_048_576, 1_024, 67_108_864, 'largest operator API request body, in bytes'),
+        maxBodyBytes: count(
+          1_048_576,
+          1_024,
+          67_108_864,
+          'largest operator API request body, in bytes, on routes that take large messages (reserve, plan, apply)',
+        ),
+        smallBodyBytes: count(
+          16_384,
+          1_024,
+          1_048_576,
+          'largest request body, in bytes, on every other route (refresh, revoke, restore, purge, keys, tokens, reads)',
+        ),
+        operatorRequestsPerSecond: count(
+          50,
+          1,
+          1_000_000,
+          'sustained operator API requests per second per principal (per client address when unauthenticated): a token bucket refilled at this rate',
+        ),
+        operatorBurst: count(
+          200,
+          1,
+          1_000_000,
+          'operator API requests a principal may send at once before the rate applies (token bucket size); more gets 429',
+        ),
+        expensivePerMinute: count(
+          6,
+          1,
+          1_000_000,
+          'sustained key rotations, partition-table:apply and token creations per minute per principal',
+        ),
+        expensiveBurst: count(
+          10,
+          1,
+          1_000_000,
+          'key rotations, partition-table:apply and token creations a principal may send at once before that rate applies',
+        ),
+        namespacesPerTeam: count(
+          10_000,
+          1,
+          10_000_000,
+          'live namespaces one team may hold (namespaces without a team count as one team)',
+        ),
+        maxHeaderBytes: count(
+          16_384,
+          1_024,
+          1_048_576,
+          'largest request line plus headers of an operator API request, in bytes; larger gets 431',
+        ),
+        headersTimeoutMs: millis(
+          10_000,
+          100,
+          600_000,
+          'time a client has to send its request line and headers (counted from connecting, or from the first byte of a request) before it gets 408',
+        ),
+        requestTimeoutMs: millis(
+          30_000,
+          100,
+          3_600_000,
+          'time a client has to send its whole request, headers and body (no less than headersTimeoutMs), before it gets 408',
+        ),
+        keepAliveTimeoutMs: millis(
+          5_000,
+          100,
+          600_000,
+          'idle time between two requests on a keep-alive connection before the admin closes it',
+        ),
+        idleTimeoutMs: millis(
+          60_000,
+          100,
+          3_600_000,
+          'time a connection may carry no bytes at all, e.g. a client that stops reading its answer, before it is closed',
+        ),
       },
     },
+    backendPolicy,
     log,
   },
 } as const;

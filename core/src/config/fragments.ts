@@ -37,3 +37,41 @@ export const log = {
     },
   },
 } as const;
+
+/** Which backend addresses namespaces may name (SSRF defence, core/src/backend-policy.ts). */
+export const backendPolicy = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    allow: {
+      type: 'array',
+      maxItems: 1_000,
+      items: { type: 'string', minLength: 1, maxLength: 255 },
+      default: [],
+      description:
+        'CIDRs and host names (".example.com" for every name under it) backends must be in; empty: any address not denied',
+    },
+    deny: {
+      type: 'array',
+      maxItems: 1_000,
+      items: { type: 'string', minLength: 1, maxLength: 64 },
+      default: [
+        '169.254.0.0/16', // IPv4 link-local, including the cloud metadata address 169.254.169.254
+        'fe80::/10', // IPv6 link-local
+        'fd00:ec2::254/128', // AWS metadata over IPv6
+        '100.100.100.200/32', // Alibaba Cloud metadata
+        '0.0.0.0/8', // "this network": connecting to 0.0.0.0 reaches the local host on Linux
+        '::/128',
+        '224.0.0.0/4', // multicast
+        'ff00::/8',
+      ],
+      description: 'CIDRs no backend may resolve to (default: link-local and cloud metadata, unspecified, multicast)',
+    },
+    allowLoopback: {
+      type: 'boolean',
+      default: true,
+      description: 'allow loopback backends (127.0.0.0/8, ::1, localhost); off in the staging and production profiles',
+    },
+  },
+} as const;

@@ -89,6 +89,7 @@ interface SchemaNode {
   default?: unknown;
   description?: string;
   properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
   items?: SchemaNode;
 }
 
@@ -100,7 +101,9 @@ function configError(schema: SchemaNode, error: ErrorObject | undefined | null, 
   let parent: SchemaNode | undefined;
   for (const s of segments) {
     parent = node;
-    node = /^\d+$/.test(s) ? node?.items : node?.properties?.[s];
+    const map: SchemaNode | undefined =
+      typeof node?.additionalProperties === 'object' ? node.additionalProperties : undefined;
+    node = /^\d+$/.test(s) ? node?.items : (node?.properties?.[s] ?? map);
   }
   if (error?.keyword === 'additionalProperties') {
     const known = Object.keys(parent?.properties ?? {}).join(', ');

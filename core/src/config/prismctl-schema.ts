@@ -10,8 +10,34 @@ export const prismctlConfigSchema = {
     admin: {
       type: 'string',
       pattern: '^https?://[^\\s]+$',
-      default: 'http://127.0.0.1:8982',
-      description: 'admin operator API base URL',
+      default: 'https://127.0.0.1:8982',
+      description:
+        'admin operator API base URL (https:// as the admin serves it with its fleet certificates; http:// for an admin started with --insecure)',
+    },
+    tokenFile: {
+      type: 'string',
+      default: '',
+      description:
+        'file holding the operator token (--token-file); when empty: $PRISM_TOKEN, else prism-local/operator.token in the current directory (written by npm start)',
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        caFile: {
+          type: 'string',
+          default: '',
+          description:
+            "PEM CA the admin's HTTPS certificate must chain to (--ca, $PRISM_CA): the fleet CA; empty = prism-local/ca.crt in the current directory when it exists (written by npm start), else the system's CAs",
+        },
+        certFile: {
+          type: 'string',
+          default: '',
+          description: 'operator client certificate (--cert, $PRISM_CERT) from prismctl certs issue --operator NAME',
+        },
+        keyFile: { type: 'string', default: '', description: 'PEM private key of certFile (--key, $PRISM_KEY)' },
+      },
     },
     requestTimeoutMs: millis(10_000, 100, 600_000, 'timeout of each call to the admin'),
     lb: {

@@ -9,17 +9,28 @@ export const PROFILES = {
     prismctl: {},
   },
   staging: {
-    admin: { grpcListen: '0.0.0.0:8981', httpListen: '0.0.0.0:8982' },
-    proxy: { listen: '0.0.0.0:8980', opsListen: '0.0.0.0:9980', auth: { required: true } },
+    admin: { grpcListen: '0.0.0.0:8981', httpListen: '0.0.0.0:8982', backendPolicy: { allowLoopback: false } },
+    proxy: {
+      listen: '0.0.0.0:8980',
+      opsListen: '0.0.0.0:9980',
+      auth: { required: true },
+      backendPolicy: { allowLoopback: false },
+    },
     prismctl: { lb: { listen: '0.0.0.0:8080' } },
   },
   production: {
-    admin: { grpcListen: '0.0.0.0:8981', httpListen: '0.0.0.0:8982', dataDir: '/var/lib/prism-admin' },
+    admin: {
+      grpcListen: '0.0.0.0:8981',
+      httpListen: '0.0.0.0:8982',
+      dataDir: '/var/lib/prism-admin',
+      backendPolicy: { allowLoopback: false },
+    },
     proxy: {
       listen: '0.0.0.0:8980',
       opsListen: '0.0.0.0:9980',
       stateDir: '/var/lib/prism-proxy',
       auth: { required: true },
+      backendPolicy: { allowLoopback: false },
     },
     prismctl: { lb: { listen: '0.0.0.0:8080' } },
   },

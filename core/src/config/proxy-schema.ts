@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { count, listenAddress, log, millis, profile, seconds } from './fragments.js';
+import { backendPolicy, count, listenAddress, log, millis, profile, seconds } from './fragments.js';
 
 export const proxyConfigSchema = {
   $id: 'prism-proxy',
@@ -20,6 +20,12 @@ export const proxyConfigSchema = {
       pattern: '^$|^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
       default: '',
       description: 'HOST:PORT peers and load balancers reach the data port at (default: the listen address)',
+    },
+    insecure: {
+      type: 'boolean',
+      default: false,
+      description:
+        'plaintext, unauthenticated control stream to an admin started with --insecure (--insecure): for throwaway experiments only; warned about at start and every minute, shown in /healthz, refused with profile production; without it the proxy needs controlPlane.tls',
     },
     admin: {
       type: 'array',
@@ -53,7 +59,13 @@ export const proxyConfigSchema = {
         },
         maxHops: count(1, 0, 8, 'proxy-to-proxy hops a request may take'),
         timeoutMs: millis(30_000, 100, 600_000, 'forward timeout before a 504'),
-        h2c: { type: 'boolean', default: false, description: 'speak h2c (prior knowledge) to peer proxies' },
+        h2: {
+          type: 'boolean',
+          default: false,
+          description:
+            'speak HTTP/2 to peer proxies: h2 over TLS (ALPN) with a fleet CA (controlPlane.tls.caFile), else h2c with prior knowledge',
+        },
+        h2c: { type: 'boolean', default: false, description: 'the former name of forwarding.h2, still accepted' },
       },
     },
     controlPlane: {
@@ -67,6 +79,32 @@ export const proxyConfigSchema = {
         reconnectMaxMs: millis(30_000, 100, 600_000, 'largest reconnect delay'),
         breakerFailures: count(5, 1, 1_000, 'consecutive admin failures that open the circuit breaker'),
         breakerHalfOpenMs: millis(10_000, 100, 600_000, 'time the breaker stays open before a trial call'),
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            caFile: {
+              type: 'string',
+              default: '',
+              description:
+                "the fleet CA (PEM): the admin's and peers' certificates must chain to it; set, the control stream and forwards to peers use mTLS with certFile/keyFile as this proxy's identity, and X-Prism-Hops is accepted only from peers' certificates",
+            },
+            certFile: {
+              type: 'string',
+              default: '',
+              description:
+                'PEM certificate of this proxy (clientAuth and serverAuth, URI SAN spiffe://prism/proxy/<id>), towards the admin and peers; default: tls.certFile, the data port certificate',
+            },
+            keyFile: { type: 'string', default: '', description: 'PEM private key of certFile; default: tls.keyFile' },
+            reloadIntervalMs: millis(
+              60_000,
+              100,
+              86_400_000,
+              'how often the files are re-read; changed, valid files apply to the next connection (also on SIGHUP)',
+            ),
+          },
+        },
       },
     },
     auth: {
@@ -90,7 +128,66 @@ export const proxyConfigSchema = {
       properties: {
         maxHeaderBytes: count(16_384, 1_024, 1_048_576, 'largest request header block; larger gets 431'),
         headersTimeoutMs: millis(10_000, 100, 600_000, 'time a client has to send its request headers'),
-        idleTimeoutMs: millis(60_000, 100, 3_600_000, 'idle time before a client connection is closed'),
+        idleTimeoutMs: millis(
+          60_000,
+          100,
+          3_600_000,
+          'HTTP/1.1: time a keep-alive connection may sit idle, and a response may go unread by its client, before the connection is closed',
+        ),
+        firstBytesTimeoutMs: millis(
+          10_000,
+          100,
+          600_000,
+          'time a new connection has to send its first bytes (with TLS: to finish the handshake) before it is closed',
+        ),
+        requestTimeoutMs: millis(
+          300_000,
+          100,
+          3_600_000,
+          'time a client has to send a whole request, headers and body; past it the client gets 408 (at least headersTimeoutMs)',
+        ),
+        h2IdleTimeoutMs: millis(
+          60_000,
+          100,
+          3_600_000,
+          'time an HTTP/2 connection without open streams stays open (then GOAWAY), and a connection may go unread by its client (then it is closed)',
+        ),
+        goawayTimeoutMs: millis(
+          5_000,
+          100,
+          600_000,
+          'time an HTTP/2 connection that got GOAWAY from the proxy (idle, abuse, protocol error) stays open for its last streams and for the client to close it',
+        ),
+        maxHeadersCount: count(
+          100,
+          1,
+          10_000,
+          'most request header fields; more gets 431 (HTTP/2: the stream is reset with ENHANCE_YOUR_CALM)',
+        ),
+        h2MaxConcurrentStreams: count(
+          128,
+          1,
+          10_000,
+          'streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS)',
+        ),
+        h2MaxResetsPerSession: count(
+          100,
+          1,
+          1_000,
+          'streams an HTTP/2 client may cancel before their response starts (CVE-2023-44487) once they are over half of its streams; then GOAWAY ENHANCE_YOUR_CALM',
+        ),
+        maxConnections: count(
+          10_000,
+          1,
+          1_000_000,
+          'client connections open at once in one process (keep it below ulimit -n); more are closed at accept',
+        ),
+        maxBodyBytes: count(
+          67_108_864,
+          0,
+          1_099_511_627_776,
+          'largest request body, in bytes (0: no limit); larger gets 413, checked on Content-Length up front and counted while streaming; a namespace overrides it with its config value maxBodyBytes',
+        ),
       },
     },
     accessLog: { type: 'boolean', default: false, description: 'log one line per request (pino, info level)' },
@@ -125,10 +222,28 @@ export const proxyConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        certFile: { type: 'string', default: '', description: 'PEM certificate; enables TLS with ALPN h2/http1.1' },
+        certFile: {
+          type: 'string',
+          default: '',
+          description:
+            'PEM certificate the data port presents to clients; enables TLS with ALPN h2/http1.1 beside cleartext (peers get the fleet certificate)',
+        },
         keyFile: { type: 'string', default: '', description: 'PEM private key for certFile' },
+        cleartext: {
+          type: 'boolean',
+          default: true,
+          description:
+            'serve cleartext HTTP/1.1 and h2c on the data port besides TLS (a load balancer in front speaking plaintext); false closes cleartext connections (needs certFile or a fleet CA)',
+        },
+        reloadIntervalMs: millis(
+          60_000,
+          100,
+          86_400_000,
+          'how often certFile and keyFile are re-read; changed, valid files apply to new connections (also on SIGHUP)',
+        ),
       },
     },
+    backendPolicy,
     log,
   },
 } as const;

@@ -11,24 +11,22 @@ import {
   ReserveNamespaceResponse,
 } from '../../../proto/gen/prism/admin/v1/operator.js';
 import { PartitionTable, ProxyStatus } from '../../../proto/gen/prism/admin/v1/partition.js';
-import { AdminClient } from './admin-client.js';
+import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-interface AdminOption {
-  admin?: string;
+export interface AdminOption extends AdminFlags {
   json?: boolean;
 }
 
-function client(opts: AdminOption): AdminClient {
-  const config = loadConfig('prismctl', { values: { admin: opts.admin ?? process.env.PRISM_ADMIN } });
-  return new AdminClient(config.admin, config.requestTimeoutMs);
+/** A client of the admin the flags and environment name, with the operator credentials they give. */
+export function adminClient(opts: AdminFlags, io: Io): AdminClient {
+  const config = loadConfig('prismctl', { values: adminValues(opts) });
+  return AdminClient.fromConfig(config, (message) => io.err(`prismctl: warning: ${message}\n`));
 }
 
-const withAdmin = (cmd: Command) =>
-  cmd
-    .option('--admin <url>', 'admin operator API (default $PRISM_ADMIN or http://127.0.0.1:8982)')
-    .option('--json', 'print the proto3 JSON the admin returned');
+export const withAdmin = (cmd: Command) =>
+  withAdminFlags(cmd).option('--json', 'print the proto3 JSON the admin returned');
 
 const status = (s: ProxyStatus) => ProxyStatus[s]?.replace('PROXY_STATUS_', '').toLowerCase() ?? 'unknown';
 
@@ -69,7 +67,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
         team: opts.team,
         leaseTtlSeconds: opts.ttl ? Number(opts.ttl) : undefined,
       };
-      const json = await client(opts).call('POST', '/v1/namespaces', body);
+      const json = await adminClient(opts, io).call('POST', '/v1/namespaces', body);
       reservation(ReserveNamespaceResponse.fromJSON(json), json, opts);
     });
 
@@ -77,7 +75,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .description('show a namespace')
     .action(async (name: string, opts: AdminOption) => {
       checkNamespace(name);
-      const json = await client(opts).call('GET', `/v1/namespaces/${name}`);
+      const json = await adminClient(opts, io).call('GET', `/v1/namespaces/${name}`);
       io.out(opts.json ? `${JSON.stringify(json, null, 2)}\n` : describeNamespace(Namespace.fromJSON(json)));
     });
 
@@ -86,7 +84,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option('--prefix <prefix>', 'only names starting with this')
     .option('--deleted', 'include soft-deleted namespaces')
     .action(async (opts: AdminOption & { prefix?: string; deleted?: boolean }) => {
-      const c = client(opts);
+      const c = adminClient(opts, io);
       const all: Namespace[] = [];
       let token = '';
       do {
@@ -112,7 +110,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option('--ttl <seconds>', 'new TTL in seconds (default: keep the current one)')
     .action(async (name: string, opts: AdminOption & { ttl?: string }) => {
       checkNamespace(name);
-      const json = await client(opts).call('POST', `/v1/namespaces/${name}:refresh`, {
+      const json = await adminClient(opts, io).call('POST', `/v1/namespaces/${name}:refresh`, {
         leaseTtlSeconds: opts.ttl ? Number(opts.ttl) : undefined,
       });
       reservation(ReserveNamespaceResponse.fromJSON(json), json, opts);
@@ -123,7 +121,9 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option('--reason <text>', 'why, for the audit log')
     .action(async (name: string, opts: AdminOption & { reason?: string }) => {
       checkNamespace(name);
-      const json = await client(opts).call('POST', `/v1/namespaces/${name}:revoke`, { reason: opts.reason ?? '' });
+      const json = await adminClient(opts, io).call('POST', `/v1/namespaces/${name}:revoke`, {
+        reason: opts.reason ?? '',
+      });
       io.out(opts.json ? `${JSON.stringify(json, null, 2)}\n` : describeNamespace(Namespace.fromJSON(json)));
     });
 
@@ -132,7 +132,10 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .option('--force', 'delete even while it receives traffic')
     .action(async (name: string, opts: AdminOption & { force?: boolean }) => {
       checkNamespace(name);
-      const json = await client(opts).call('DELETE', `/v1/namespaces/${name}${opts.force ? '?force=true' : ''}`);
+      const json = await adminClient(opts, io).call(
+        'DELETE',
+        `/v1/namespaces/${name}${opts.force ? '?force=true' : ''}`,
+      );
       io.out(opts.json ? `${JSON.stringify(json, null, 2)}\n` : describeNamespace(Namespace.fromJSON(json)));
     });
 
@@ -140,14 +143,14 @@ export function registerAdminCommands(program: Command, io: Io): void {
     .description('restore a soft-deleted namespace with a fresh lease and token')
     .action(async (name: string, opts: AdminOption) => {
       checkNamespace(name);
-      const json = await client(opts).call('POST', `/v1/namespaces/${name}:restore`, {});
+      const json = await adminClient(opts, io).call('POST', `/v1/namespaces/${name}:restore`, {});
       reservation(ReserveNamespaceResponse.fromJSON(json), json, opts);
     });
 
   withAdmin(program.command('proxies'))
     .description('list the proxies the admin knows, with health and the table version each applied')
     .action(async (opts: AdminOption) => {
-      const json = await client(opts).call('GET', '/v1/proxies');
+      const json = await adminClient(opts, io).call('GET', '/v1/proxies');
       if (opts.json) return io.out(`${JSON.stringify(json, null, 2)}\n`);
       const list = ListProxiesResponse.fromJSON(json);
       const rows = list.proxies.map((p) => [
@@ -168,7 +171,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
     withAdmin(partitions.command('show'))
       .description("show the admin's live partition table: partitions per proxy, or the table with --json")
       .action(async (opts: AdminOption) => {
-        const table = PartitionTable.fromJSON(await client(opts).call('GET', '/v1/partition-table'));
+        const table = PartitionTable.fromJSON(await adminClient(opts, io).call('GET', '/v1/partition-table'));
         if (opts.json) return io.out(tableToJson(table));
         const { counts, imbalance } = tableBalance(table);
         const rows = table.proxies.map((p) => [p.id, `${p.address}:${p.dataPort}`, p.weight, counts.get(p.id) ?? 0]);

@@ -6,11 +6,10 @@ import { generate, TARGETS } from '../lb/generate.js';
 import { fromAdmin, fromFiles, type LbInput } from '../lb/sources.js';
 import type { TargetName } from '../lb/target.js';
 import { runWatch } from '../lb/watch.js';
-import { AdminClient } from './admin-client.js';
+import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
 
-interface LbOptions {
+interface LbOptions extends AdminFlags {
   target: string;
-  admin?: string;
   fromFile?: string;
   namespaces?: string;
   out: string;
@@ -30,7 +29,7 @@ function target(name: string): TargetName {
 function settings(opts: LbOptions) {
   const config = loadConfig('prismctl', {
     values: {
-      admin: opts.admin ?? process.env.PRISM_ADMIN,
+      ...adminValues(opts),
       lb: {
         listen: opts.listen,
         missingNamespace: opts.missingNamespace,
@@ -52,16 +51,12 @@ function settings(opts: LbOptions) {
 }
 
 export function registerLbCommands(program: Command, io: Io): void {
+  const warn = (message: string) => io.err(`prismctl: warning: ${message}\n`);
   const lb = program
     .command('lb')
     .description('render and keep live the HAProxy, NGINX and Envoy configs that route namespaces to owners');
   const common = (cmd: Command) =>
-    cmd
-      .requiredOption('--target <name>', 'haproxy | nginx | envoy')
-      .option(
-        '--admin <url>',
-        'admin operator API to read the live table from (default $PRISM_ADMIN or http://127.0.0.1:8982)',
-      )
+    withAdminFlags(cmd.requiredOption('--target <name>', 'haproxy | nginx | envoy'))
       .requiredOption(
         '--out <dir>',
         'output folder; it runs as it is (haproxy -f DIR/haproxy.cfg, nginx -p DIR -c nginx.conf, envoy -c DIR/envoy.yaml)',
@@ -90,7 +85,7 @@ export function registerLbCommands(program: Command, io: Io): void {
       const { config, model } = settings(opts);
       let input: LbInput;
       if (opts.fromFile) input = fromFiles(opts.fromFile, opts.namespaces);
-      else input = await fromAdmin(new AdminClient(config.admin, config.requestTimeoutMs));
+      else input = await fromAdmin(AdminClient.fromConfig(config, warn));
       const result = await generate({ ...model, ...input, target: name, outDir: opts.out, checkOnly: opts.check });
       if (result.check.skipped) io.err(`prismctl: warning: not checked: ${result.check.skipped}\n`);
       const checked = result.check.skipped ? 'not checked' : `checked by ${name}`;
@@ -109,7 +104,7 @@ export function registerLbCommands(program: Command, io: Io): void {
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
-      const client = new AdminClient(config.admin, config.requestTimeoutMs);
+      const client = AdminClient.fromConfig(config, warn);
       await runWatch({
         target: name,
         outDir: opts.out,

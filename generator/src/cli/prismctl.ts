@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { type Io, processIo, reportError } from '../../../core/src/cli-output.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerAuthCommands } from './auth-commands.js';
+import { registerCertsCommands } from './certs.js';
 import { registerLbCommands } from './lb.js';
 import { registerPartitionCommands } from './partitions.js';
 
@@ -8,14 +10,18 @@ export const VERSION = '0.1.0';
 
 export function buildPrismctl(io: Io = processIo): Command {
   const program = new Command('prismctl')
-    .description('Prism Edge operator CLI: partitions, namespaces, proxies and load-balancer configs')
+    .description(
+      'Prism Edge operator CLI: partitions, namespaces, proxies, load-balancer configs and fleet certificates',
+    )
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerPartitionCommands(program, io);
   registerAdminCommands(program, io);
+  registerAuthCommands(program, io);
   registerLbCommands(program, io);
+  registerCertsCommands(program, io);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const sub of all(program)) sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;

@@ -2,6 +2,15 @@ import { PrismError } from '../../../core/src/errors.js';
 import { buildTokenVerifier, type NamespaceClaims } from '../../../core/src/tokens.js';
 import { CONTINUE, type Decision, type PluginFactory, type RequestContext, reject } from './types.js';
 
+const BEARER = 'bearer';
+
+/** `Bearer <token>` with the scheme in any case (RFC 9110 §11.1: "bearer", "BEARER"), without allocating. */
+function isBearer(header: string): boolean {
+  if (header.length <= BEARER.length + 1 || header.charCodeAt(BEARER.length) !== 32) return false;
+  for (let i = 0; i < BEARER.length; i++) if ((header.charCodeAt(i) | 0x20) !== BEARER.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Checks the namespace JWT at request start against the admin's keys and revocation list. Verified
  * tokens are cached, so a hot token costs a map lookup, an expiry check and a revocation check.
@@ -21,7 +30,7 @@ export const authPlugin: PluginFactory = (_options, env) => {
   const check = (ctx: RequestContext, claims: NamespaceClaims): Decision => {
     if (claims.exp * 1000 <= Date.now())
       return reject(new PrismError('PRISM-AUTH-003', 'the namespace token has expired'));
-    if (state.revoked.has(claims.jti)) {
+    if (state.revoked.has(claims.jti) || state.revokedLeases.has(claims.leaseId)) {
       return reject(new PrismError('PRISM-AUTH-004', `the token for namespace "${claims.namespace}" was revoked`));
     }
     if (claims.namespace !== ctx.namespace) {
@@ -39,7 +48,7 @@ export const authPlugin: PluginFactory = (_options, env) => {
     hooks: {
       authenticate(ctx) {
         const header = ctx.req.headers.authorization;
-        if (!header?.startsWith('Bearer ')) {
+        if (header === undefined || !isBearer(header)) {
           return reject(new PrismError('PRISM-AUTH-001', 'the request has no Authorization: Bearer token'), {
             'www-authenticate': 'Bearer realm="prism"',
           });

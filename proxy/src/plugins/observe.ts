@@ -22,6 +22,7 @@ export const accessLogPlugin: PluginFactory = (_options, env) => {
     hooks: {
       onResponse(ctx) {
         log.info({
+          requestId: ctx.requestId,
           method: ctx.req.method,
           path: ctx.req.url,
           namespace: ctx.namespace,

@@ -1,12 +1,30 @@
 import { PrismError } from '../../../core/src/errors.js';
 import type { Backends } from '../backends.js';
+import { fleetTls } from '../peer-tls.js';
 import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, reject } from './types.js';
 
 const PEER_VERSION_WAIT_MS = 1_000;
+/**
+ * X-Prism-Table-Version comes from peers, but nothing stops a client from sending a huge one on every
+ * request: without a gap, each would make the proxy fetch the whole table from the admin.
+ */
+const PEER_VERSION_PULL_GAP_MS = 1_000;
 
 /** Looks up the owner in the cached table; refreshes the table first when a peer has a newer one. */
 export const routingPlugin: PluginFactory = (_options, env) => {
   const { state } = env;
+  let pulling: Promise<void> | undefined;
+  let pulledAt = Number.NEGATIVE_INFINITY;
+  /** The pull in flight, or a new one unless the last ended within the gap. */
+  const pull = (control: NonNullable<typeof env.control>) => {
+    if (!pulling && performance.now() - pulledAt >= PEER_VERSION_PULL_GAP_MS) {
+      pulling = control.pullNow(PEER_VERSION_WAIT_MS).finally(() => {
+        pulling = undefined;
+        pulledAt = performance.now();
+      });
+    }
+    return pulling;
+  };
   return {
     name: 'routing',
     dependencies: ['namespace'],
@@ -26,10 +44,8 @@ export const routingPlugin: PluginFactory = (_options, env) => {
           ctx.epoch = route.epoch;
           return CONTINUE;
         };
-        if (ctx.peerTableVersion > state.version && env.control) {
-          return env.control.pullNow(PEER_VERSION_WAIT_MS).then(decide, decide);
-        }
-        return decide();
+        const pending = ctx.peerTableVersion > state.version && env.control ? pull(env.control) : undefined;
+        return pending ? pending.then(decide, decide) : decide();
       },
     },
   };
@@ -68,6 +84,7 @@ export const localPlugin =
 export const forwardingPlugin: PluginFactory = (_options, env) => {
   const { state, config } = env;
   const { mode, maxHops } = config.forwarding;
+  const scheme = fleetTls(config) ? 'https' : 'http';
   let peersVersion = -1;
   // Per table version: each peer's address and the forward target, built once rather than per request.
   let peers = new Map<string, { address: string; target: ForwardTarget }>();
@@ -76,7 +93,7 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
       peers = new Map(
         (state.table?.proxies ?? []).map((p) => {
           const address = `${p.address}:${p.dataPort}`;
-          return [p.id, { address, target: { kind: 'peer', origin: `http://${address}`, name: p.id } }];
+          return [p.id, { address, target: { kind: 'peer', origin: `${scheme}://${address}`, name: p.id } }];
         }),
       );
       peersVersion = state.version;

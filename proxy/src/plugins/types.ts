@@ -18,12 +18,16 @@ export interface RequestContext {
   readonly req: Req;
   readonly res: Res;
   readonly startedAt: number;
+  /** For log lines: the client's X-Request-Id when it is printable ASCII of at most 128 chars, else "<proxy id>-<n>". */
+  readonly requestId: string;
   namespace: string;
   partition: number;
   /** X-Prism-Hops as received (0 when absent). */
   hops: number;
-  /** X-Prism-Table-Version as received (0 when absent). */
+  /** X-Prism-Table-Version as received (0 when absent; with a fleet CA, also when not from a peer). */
   peerTableVersion: number;
+  /** With a fleet CA: the proxy id of the peer that forwarded the request, from its certificate ('' otherwise). */
+  peer: string;
   owner: string;
   epoch: number;
   claims?: NamespaceClaims;

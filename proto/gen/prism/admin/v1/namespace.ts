@@ -154,7 +154,14 @@ export interface Revocation {
   /** Namespace the token was for. */
   namespace: string;
   /** The token's exp; the entry may be dropped after it. */
-  expiresAt?: Date | undefined;
+  expiresAt?:
+    | Date
+    | undefined;
+  /**
+   * Lease the token belonged to: every token of that lease is refused, whatever its jti (a token
+   * issued before a refresh included). Empty in entries written before lease revocation existed.
+   */
+  leaseId: string;
 }
 
 function createBaseLease(): Lease {
@@ -991,7 +998,7 @@ export const NamespaceAdvertisement_ConfigEntry: MessageFns<NamespaceAdvertiseme
 };
 
 function createBaseRevocation(): Revocation {
-  return { jti: "", namespace: "", expiresAt: undefined };
+  return { jti: "", namespace: "", expiresAt: undefined, leaseId: "" };
 }
 
 export const Revocation: MessageFns<Revocation> = {
@@ -1004,6 +1011,9 @@ export const Revocation: MessageFns<Revocation> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    if (message.leaseId !== "") {
+      writer.uint32(34).string(message.leaseId);
     }
     return writer;
   },
@@ -1045,6 +1055,14 @@ export const Revocation: MessageFns<Revocation> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leaseId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1066,6 +1084,11 @@ export const Revocation: MessageFns<Revocation> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      leaseId: isSet(object.leaseId)
+        ? globalThis.String(object.leaseId)
+        : isSet(object.lease_id)
+        ? globalThis.String(object.lease_id)
+        : "",
     };
   },
 
@@ -1080,6 +1103,9 @@ export const Revocation: MessageFns<Revocation> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.leaseId !== "") {
+      obj.leaseId = message.leaseId;
+    }
     return obj;
   },
 
@@ -1091,6 +1117,7 @@ export const Revocation: MessageFns<Revocation> = {
     message.jti = object.jti ?? "";
     message.namespace = object.namespace ?? "";
     message.expiresAt = object.expiresAt ?? undefined;
+    message.leaseId = object.leaseId ?? "";
     return message;
   },
 };

@@ -51,7 +51,7 @@ export interface AuditEntry {
   at?:
     | Date
     | undefined;
-  /** Who did it (X-Prism-Actor header, or the client address). */
+  /** The verified principal: token:NAME, cert:NAME, insecure:ADDRESS (--insecure), proxy:ID, cleanup. */
   actor: string;
   /** reserve, refresh, revoke, delete, restore, expire, purge, ... */
   action: string;
