@@ -5,7 +5,13 @@ import { ProxyMessage } from '../../proto/gen/prism/admin/v1/control_plane.js';
 import { closeGrpcClients, controlStream } from '../../test-support/fuzz/grpc.js';
 import { KNOWN_FAILURES } from '../../test-support/fuzz/known.js';
 import { failureMessage, fuzz, memoryFindings, replayCorpus, summary } from '../../test-support/fuzz/property.js';
-import { type AdminEnv, adminTarget, grpcTarget, startAdminEnv } from '../../test-support/fuzz/targets.js';
+import {
+  type AdminEnv,
+  adminTarget,
+  GRPC_FUZZ_ID,
+  grpcTarget,
+  startAdminEnv,
+} from '../../test-support/fuzz/targets.js';
 import { memory, ProcessWatch } from '../../test-support/fuzz/watch.js';
 import { ROOT } from '../../test-support/run.js';
 
@@ -80,14 +86,14 @@ describe('found by the fuzzer: undecodable control-stream messages', () => {
   const garbage = Buffer.from('08ffffffffff', 'hex');
 
   it('a registered stream that sends undecodable bytes gets PRISM-FLEET-002 instead of hanging without a status', async () => {
-    const r = await controlStream(env.admin.grpc, [register('zombie-1'), garbage]);
+    const r = await controlStream(env.admin.grpc, [register(GRPC_FUZZ_ID), garbage], env.credentials);
     expect(r.registered).toBe(true);
     expect(r.status?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(r.status?.metadata.get('prism-error-code')).toEqual(['PRISM-FLEET-002']);
   });
 
   it('undecodable bytes as the first message are PRISM-FLEET-002, not INTERNAL', async () => {
-    const r = await controlStream(env.admin.grpc, [garbage]);
+    const r = await controlStream(env.admin.grpc, [garbage], env.credentials);
     expect(r.status?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(r.status?.details).toMatch(/^PRISM-FLEET-002: a ProxyMessage could not be decoded/);
   });

@@ -154,7 +154,9 @@ const port = fc.oneof(
   fc.bigInt({ min: 0n, max: 70_000n }),
 );
 const proxyId = fc.oneof(
-  { weight: 3, arbitrary: fc.stringMatching(PROXY_ID_PATTERN) },
+  // The client certificate names fuzz-grpc: with mTLS only that id can register.
+  { weight: 3, arbitrary: fc.constant('fuzz-grpc') },
+  { weight: 2, arbitrary: fc.stringMatching(PROXY_ID_PATTERN) },
   fc.constantFrom('fuzz-proxy', '', 'UPPER', 'a\0b', '../x', 'x'.repeat(100_000)),
   fc.string({ maxLength: 10 }),
 );
@@ -244,10 +246,10 @@ const identity = (b: Buffer) => b;
 const clients = new Map<string, ControlPlaneClient>();
 
 /** The admin still answers a well-formed unary call on its gRPC port. */
-async function answersUnary(address: string): Promise<string | undefined> {
+async function answersUnary(address: string, credentials: grpc.ChannelCredentials): Promise<string | undefined> {
   let client = clients.get(address);
   if (!client) {
-    client = new ControlPlaneClient(address, grpc.credentials.createInsecure());
+    client = new ControlPlaneClient(address, credentials);
     clients.set(address, client);
   }
   const c = client;
@@ -279,9 +281,10 @@ export interface StreamResult {
 export async function controlStream(
   address: string,
   chunks: Buffer[],
+  credentials: grpc.ChannelCredentials,
   end: 'end' | 'cancel' = 'end',
 ): Promise<StreamResult> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const client = new grpc.Client(address, credentials);
   const call = client.makeBidiStreamRequest(CONNECT, identity, identity);
   const result: StreamResult = { registered: false, undecodable: [] };
   call.on('data', (b: Buffer) => {
@@ -311,10 +314,14 @@ export async function controlStream(
  * One case: the admin owes a status after a half-close whatever came before (a stream that
  * registered ends OK, anything else with a coded error), and still answers a unary call afterwards.
  */
-export async function runGrpcCase(address: string, input: FuzzInput): Promise<Finding[]> {
+export async function runGrpcCase(
+  address: string,
+  input: FuzzInput,
+  credentials: grpc.ChannelCredentials,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const end = input.end ?? 'end';
-  const r = await controlStream(address, input.chunks, end);
+  const r = await controlStream(address, input.chunks, credentials, end);
   for (const hex of r.undecodable)
     findings.push({ property: 'answers are well-formed protobuf', signature: 'undecodable AdminMessage', detail: hex });
   const s = r.status;
@@ -338,7 +345,7 @@ export async function runGrpcCase(address: string, input: FuzzInput): Promise<Fi
       });
     }
   }
-  const unary = await answersUnary(address);
+  const unary = await answersUnary(address, credentials);
   if (unary && !unary.includes('PRISM-TABLE-004')) {
     findings.push({
       property: 'the admin keeps serving gRPC',

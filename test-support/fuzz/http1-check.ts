@@ -11,9 +11,10 @@ import type { Finding } from './findings.js';
  * - `optional`: the request is incomplete (no end of the head yet, or fewer body bytes than declared).
  *   The server is waiting for the rest: silence, a 408 or a close are all correct, and so is an early
  *   400 when what arrived is already malformed.
- * - `h2`: the connection starts with the HTTP/2 preface; it is the h2 target's business.
+ * - `other`: on the proxy's port, whose first bytes pick the protocol, the connection starts with the
+ *   HTTP/2 preface or a TLS handshake record (0x16); not HTTP/1.1 (the h2 target covers h2c).
  */
-export type Owed = 'required' | 'optional' | 'h2';
+export type Owed = 'required' | 'optional' | 'other';
 
 export interface RequestAnalysis {
   owed: Owed;
@@ -58,9 +59,10 @@ function chunkedEnd(text: string, from: number): number | 'incomplete' | 'invali
 }
 
 /** Reads the requests in `bytes` as a strict HTTP/1.1 server would delimit them. */
-export function analyzeRequests(bytes: Buffer, h2Sniffing: boolean): RequestAnalysis {
+export function analyzeRequests(bytes: Buffer, sniffing: boolean): RequestAnalysis {
   const text = bytes.toString('latin1');
-  if (h2Sniffing && text.startsWith('PRI ')) return { owed: 'h2', methods: [], hosts: 0, why: 'h2 preface' };
+  if (sniffing && (text.startsWith('PRI ') || bytes[0] === 0x16))
+    return { owed: 'other', methods: [], hosts: 0, why: 'another protocol' };
   const methods: string[] = [];
   let owed: Owed | undefined;
   let hosts = -1;
@@ -188,6 +190,13 @@ export function parseResponses(bytes: Buffer, methods: string[], closed: boolean
       if (!closed) return { responses, complete: false };
       bodyEnd = text.length;
     }
+    if (
+      method === 'HEAD' &&
+      bodyEnd < text.length &&
+      !text.startsWith('HTTP/1.', bodyEnd) &&
+      !'HTTP/1.'.startsWith(text.slice(bodyEnd, bodyEnd + 7))
+    )
+      return { responses, complete: false, error: 'a body after the answer to HEAD' };
     let body = bytes.subarray(bodyStart, bodyEnd);
     if (te.length > 0) body = dechunk(text.slice(bodyStart, bodyEnd));
     responses.push({ status, headers, body });

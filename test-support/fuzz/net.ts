@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { openRaw, type RawTarget } from '../raw-http.js';
 import type { ProcessWatch } from './watch.js';
 
 export interface ExchangeResult {
@@ -24,10 +24,13 @@ export interface ExchangeOptions {
   maxBytes?: number;
 }
 
-/** Writes `chunks` on a fresh connection to 127.0.0.1:`port` and collects what comes back. */
-export function exchange(port: number, chunks: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
+/**
+ * Writes `chunks` on a fresh connection to `target` (a port on 127.0.0.1, or an HTTPS port and its
+ * CA) and collects what comes back.
+ */
+export function exchange(target: RawTarget, chunks: Buffer[], o: ExchangeOptions): Promise<ExchangeResult> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = openRaw(target);
     socket.setNoDelay(true);
     const received: Buffer[] = [];
     let size = 0;
@@ -69,12 +72,13 @@ export function exchange(port: number, chunks: Buffer[], o: ExchangeOptions): Pr
     socket.on('error', (err: NodeJS.ErrnoException) => {
       error = err.code ?? err.message;
     });
-    socket.on('connect', async () => {
+    // Written at once: a TLS socket sends what was written before its handshake ends after it.
+    void (async () => {
       for (const chunk of chunks) {
         if (socket.destroyed || !socket.writable) break;
         await new Promise<void>((r) => socket.write(chunk, () => r()));
       }
       if (!finished) wait = setTimeout(finish, o.waitMs);
-    });
+    })();
   });
 }

@@ -1,6 +1,9 @@
+import type * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { api, type StartedAdmin, startAdmin } from '../admin-harness.js';
+import { adminFetch, api, type StartedAdmin, startAdmin } from '../admin-harness.js';
+import { fleetPki } from '../pki.js';
 import { type Backend, removeDir, type StartedProxy, startBackend, startProxy, until } from '../proxy-harness.js';
+import { type RawTarget, rawTarget } from '../raw-http.js';
 import { type Body, operatorBody, validName } from './body.js';
 import type { Finding } from './findings.js';
 import { type GrpcCase, grpcCase, grpcInput, runGrpcCase } from './grpc.js';
@@ -56,17 +59,18 @@ const methodLabel = (m: string | undefined) =>
 
 /** Sends raw HTTP/1.1 bytes and judges the answer (see http1-check.ts for what a server owes). */
 export async function runHttp1(
-  port: number,
+  port: RawTarget,
   input: FuzzInput,
   watch: ProcessWatch,
-  h2Sniffing: boolean,
+  /** The port picks the protocol by the first bytes (the proxy's data port). */
+  sniffing: boolean,
   inspect: (r: Http1Response) => Finding[] = () => [],
   oneHost = false,
 ): Promise<Finding[]> {
   const bytes = Buffer.concat(input.chunks);
   const size = bytes.length;
-  const a = analyzeRequests(bytes, h2Sniffing);
-  if (a.owed === 'h2') return [];
+  const a = analyzeRequests(bytes, sniffing);
+  if (a.owed === 'other') return [];
   const result = await exchange(port, input.chunks, {
     done: (bytes) => {
       const p = parseResponses(bytes, a.methods, false);
@@ -277,22 +281,42 @@ export interface AdminEnv {
   admin: StartedAdmin;
   backend: Backend;
   proxy: StartedProxy;
-  port: number;
+  /** The operator API's port, over TLS checked against the fleet CA. */
+  http: RawTarget;
+  /** A client certificate of the fleet for proxy id GRPC_FUZZ_ID, for the control stream. */
+  credentials: grpc.ChannelCredentials;
   stop(): Promise<void>;
 }
 
+/** The proxy id the control-stream cases hold a certificate for: only its Register can succeed. */
+export const GRPC_FUZZ_ID = 'fuzz-grpc';
+
+/**
+ * Stands for the admin's bootstrap token in the cases' bytes, and is replaced by it when a case is
+ * sent: a replay file then works against any admin.
+ */
+export const TOKEN_PLACEHOLDER = 'PRISM-FUZZ-TOKEN';
+
 export async function startAdminEnv(watch: ProcessWatch): Promise<AdminEnv> {
-  const admin = await startAdmin({ logger: watch.logger('prism-admin') });
+  // Rate limits far above the cases' pace: the cases are to reach the routes, not the 429.
+  const many = 1_000_000;
+  const admin = await startAdmin({
+    logger: watch.logger('prism-admin'),
+    values: {
+      limits: { operatorRequestsPerSecond: many, operatorBurst: many, expensivePerMinute: many, expensiveBurst: many },
+    },
+  });
   const backend = await startBackend('fuzz');
   const proxy = await startProxy('fuzz-proxy', [admin.grpc]);
   await until(() => proxy.proxy.state.version > 0, 10_000, 'table');
   const r = await api(admin.http, 'POST', '/v1/namespaces', { name: 'fuzz-a', backends: [backend.url] });
-  if (r.status !== 201) throw new Error(`reserving fuzz-a: ${r.status}`);
+  if (r.status !== 201) throw new Error(`reserving fuzz-a: ${r.status} ${r.text}`);
   return {
     admin,
     backend,
     proxy,
-    port: Number(new URL(admin.http).port),
+    http: rawTarget(admin.http, admin.caFile),
+    credentials: await (await fleetPki()).credentials('proxy', GRPC_FUZZ_ID),
     async stop() {
       await proxy.stop();
       removeDir(proxy.stateDir);
@@ -374,6 +398,24 @@ const pathName = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('Bad_Name', '%zz', '%2F', 'a%00', '..', '%E2%82', 'x'.repeat(300), '%61') },
 );
 
+/** Mostly the bootstrap token (an admin), so that cases reach the routes; sometimes a broken credential. */
+const authorization = fc.oneof(
+  { weight: 12, arbitrary: fc.constant(`Bearer ${TOKEN_PLACEHOLDER}`) },
+  fc.constantFrom<string | null>(
+    null,
+    '',
+    'Bearer',
+    'Bearer ',
+    `bearer ${TOKEN_PLACEHOLDER}`,
+    `Bearer  ${TOKEN_PLACEHOLDER}`,
+    `Bearer ${TOKEN_PLACEHOLDER}x`,
+    `Basic ${TOKEN_PLACEHOLDER}`,
+    'Bearer e30.e30.',
+    'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+    `Bearer ${'a'.repeat(9_000)}`,
+  ),
+);
+
 const adminRequest: fc.Arbitrary<Http1Request> = fc.constantFrom(...ROUTES).chain((route) =>
   fc
     .record({
@@ -381,13 +423,15 @@ const adminRequest: fc.Arbitrary<Http1Request> = fc.constantFrom(...ROUTES).chai
       query: route.query ? query : fc.constant(''),
       body: route.fields ? operatorBody(route.fields) : fc.constant<Body | null>(null),
       framing: fc.constantFrom<'length' | 'chunked'>('length', 'length', 'length', 'chunked'),
+      authorization,
     })
-    .map(({ name, query: q, body, framing }) => ({
+    .map(({ name, query: q, body, framing, authorization }) => ({
       method: route.method,
       target: route.path.replace('{name}', name) + q,
       version: 'HTTP/1.1',
       headers: [
         ['Host', 'admin.example'],
+        ...(authorization === null ? [] : [['Authorization', authorization] as [string, string]]),
         ['X-Prism-Actor', 'fuzz'],
         ...(body?.contentType ? [['Content-Type', body.contentType] as [string, string]] : []),
       ] as [string, string][],
@@ -403,8 +447,8 @@ export function adminTarget(env: AdminEnv, watch: ProcessWatch): Target<Http1Cas
     input: (c) => ({ chunks: caseChunks(c) }),
     async run(input) {
       const mark = watch.mark();
-      const findings = await runHttp1(env.port, input, watch, false);
-      const res = await probe(`${env.admin.http}/healthz`);
+      const findings = await runHttp1(env.http, withToken(input, env.admin.token), watch, false);
+      const res = await adminProbe(env, '/healthz');
       if (res.status !== 200)
         findings.push({
           property: 'the admin keeps serving',
@@ -417,6 +461,31 @@ export function adminTarget(env: AdminEnv, watch: ProcessWatch): Target<Http1Cas
   };
 }
 
+function withToken(input: FuzzInput, token: string): FuzzInput {
+  return {
+    ...input,
+    chunks: input.chunks.map((c) => {
+      const text = c.toString('latin1');
+      return text.includes(TOKEN_PLACEHOLDER) ? Buffer.from(text.replaceAll(TOKEN_PLACEHOLDER, token), 'latin1') : c;
+    }),
+  };
+}
+
+/** An operator API call as an admin, over TLS; never waits longer than PROBE_TIMEOUT_MS (status 0 then). */
+async function adminProbe(env: AdminEnv, path: string, init: { method?: string; body?: unknown } = {}) {
+  try {
+    const res = await adminFetch(env.admin.http, path, {
+      method: init.method,
+      headers: { authorization: `Bearer ${env.admin.token}`, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    return { status: res.status, text: await res.text() };
+  } catch (err) {
+    return { status: 0, text: `no answer in ${PROBE_TIMEOUT_MS} ms (${(err as Error).name})` };
+  }
+}
+
 let afterCount = 0;
 
 /** A reservation, a read and a request through the real proxy still work. */
@@ -425,13 +494,12 @@ async function adminHealthy(env: AdminEnv): Promise<Finding[]> {
   const fail = (signature: string, detail: string): Finding[] => [
     { property: 'a normal request succeeds afterwards', signature, detail },
   ];
-  const reserved = await probe(`${env.admin.http}/v1/namespaces`, {
+  const reserved = await adminProbe(env, '/v1/namespaces', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name, backends: [env.backend.url] }),
+    body: { name, backends: [env.backend.url] },
   });
   if (reserved.status !== 201) return fail(`reserve ${reserved.status}`, reserved.text);
-  const got = await probe(`${env.admin.http}/v1/namespaces/${name}`);
+  const got = await adminProbe(env, `/v1/namespaces/${name}`);
   if (got.status !== 200) return fail(`get ${got.status}`, got.text);
   try {
     await until(
@@ -454,12 +522,12 @@ export function grpcTarget(env: AdminEnv, watch: ProcessWatch): Target<GrpcCase>
     input: grpcInput,
     async run(input) {
       const mark = watch.mark();
-      const findings = await runGrpcCase(env.admin.grpc, input);
+      const findings = await runGrpcCase(env.admin.grpc, input, env.credentials);
       return [...findings, ...watch.findingsSince(mark)];
     },
     async healthy() {
       const findings = await adminHealthy(env);
-      const proxies = await probe(`${env.admin.http}/v1/proxies`);
+      const proxies = await adminProbe(env, '/v1/proxies');
       const list =
         proxies.status === 200 ? (JSON.parse(proxies.text) as { proxies?: { id: string; status: string }[] }) : {};
       const real = list.proxies?.find((p) => p.id === 'fuzz-proxy');
