@@ -112,11 +112,12 @@ export async function startBenchStack(log: (s: string) => void) {
       proxies.push({ id: `p${i}`, port: p.port, ops: p.ops, pid: p.pid });
     }
     for (const name of NAMESPACES) {
-      await fetch(`${admin.http}/v1/namespaces`, {
+      const res = await fetch(`${admin.http}/v1/namespaces`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
         body: JSON.stringify({ name, backends: [backendUrl] }),
       });
+      if (!res.ok) throw new Error(`bench stack: reserving ${name} answered ${res.status}: ${await res.text()}`);
     }
     await until('4-proxy table', async () => {
       const t = await (
