@@ -3,7 +3,33 @@ import type { Sample } from './measure.js';
 export type Results = Record<string, Record<string, Sample>>;
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const r2 = (x: number) => Math.round(x * 100) / 100;
 const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/**
+ * The price of TLS: each TLS scenario (tls-stack.ts) and the plaintext scenario it is compared with,
+ * in the order the report lists them. forward-mtls-h2 is set against `forward` because HTTP/1.1 in
+ * cleartext is what peers speak without a fleet CA.
+ */
+export const TLS_PAIRS = [
+  ['owner-tls', 'owner'],
+  ['owner-tls-h2', 'owner-h2c'],
+  ['forward-tls', 'forward'],
+  ['forward-mtls', 'forward'],
+  ['forward-mtls-h2', 'forward'],
+  ['haproxy-tls-hop', 'haproxy-hop'],
+  ['haproxy-tls', 'haproxy-affinity'],
+] as const;
+
+/** The TLS scenarios (`npm run bench -- --only` takes these names too). */
+export const TLS_SCENARIO_NAMES = TLS_PAIRS.map(([tls]) => tls);
+
+/**
+ * The TLS scenario `--ci` runs: the forward path of a fleet with peer mTLS exercises the proxy's own
+ * TLS code (peer pools, the owner's identity check, the certificate kept per connection), where a
+ * regression of this project would show; the others measure mostly Node's and OpenSSL's TLS.
+ */
+export const TLS_CI_SCENARIOS: readonly string[] = ['forward-mtls'];
 
 /** The figures the seed's claims are compared with, each a difference or ratio from the same run. */
 export function derive(results: Results, loaded: string) {
@@ -17,6 +43,21 @@ export function derive(results: Results, loaded: string) {
     const x = get(a, c);
     const y = get(b, c);
     return x && y && y.cpu_us_per_req > 0 ? Math.round((x.cpu_us_per_req / y.cpu_us_per_req) * 100) / 100 : null;
+  };
+  /** a ÷ b of any figure, when both ran. */
+  const times = (a: string, b: string, c: string, k: 'p50_ms' | 'p99_ms' | 'rps') => {
+    const x = get(a, c);
+    const y = get(b, c);
+    return x && y && y[k] > 0 ? r2(x[k] / y[k]) : null;
+  };
+  const cpuAdded = (a: string, b: string, c: string) => {
+    const x = get(a, c);
+    const y = get(b, c);
+    return x && y ? r1(x.cpu_us_per_req - y.cpu_us_per_req) : null;
+  };
+  const termination = {
+    prism: cpuAdded('owner-tls', 'owner', loaded),
+    haproxy: cpuAdded('haproxy-tls-hop', 'haproxy-hop', loaded),
   };
   return {
     forwarding_overhead_ms: {
@@ -61,6 +102,42 @@ export function derive(results: Results, loaded: string) {
         get('owner', loaded) && get('node-hop', loaded)
           ? r1(get('owner', loaded).cpu_us_per_req - get('node-hop', loaded).cpu_us_per_req)
           : null,
+    },
+    /** Each TLS scenario ÷ its plaintext counterpart (TLS_PAIRS), and what terminating TLS adds. */
+    price_of_tls: {
+      ratios: Object.fromEntries(
+        TLS_PAIRS.map(([tls, plain]) => [
+          tls,
+          {
+            vs: plain,
+            c1: { p50: times(tls, plain, 'c1', 'p50_ms'), p99: times(tls, plain, 'c1', 'p99_ms') },
+            loaded: { p50: times(tls, plain, loaded, 'p50_ms'), p99: times(tls, plain, loaded, 'p99_ms') },
+            rps_loaded: times(tls, plain, loaded, 'rps'),
+            cpu_loaded: ratio(tls, plain, loaded),
+            cpu_added_us_loaded: cpuAdded(tls, plain, loaded),
+          },
+        ]),
+      ) as Record<
+        (typeof TLS_PAIRS)[number][0],
+        {
+          vs: string;
+          c1: { p50: number | null; p99: number | null };
+          loaded: { p50: number | null; p99: number | null };
+          rps_loaded: number | null;
+          cpu_loaded: number | null;
+          cpu_added_us_loaded: number | null;
+        }
+      >,
+      /** TLS termination, HTTP/1.1 keep-alive: prism-proxy (owner-tls − owner) beside HAProxy (haproxy-tls-hop − haproxy-hop). */
+      termination: {
+        cpu_added_us_loaded: termination,
+        prism_vs_haproxy_cpu_added_loaded:
+          termination.prism !== null && termination.haproxy ? r2(termination.prism / termination.haproxy) : null,
+        added_p50_ms_c1: {
+          prism: diff('owner-tls', 'owner', 'c1', 'p50_ms'),
+          haproxy: diff('haproxy-tls-hop', 'haproxy-hop', 'c1', 'p50_ms'),
+        },
+      },
     },
   };
 }
