@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
+import { Agent, fetch } from 'undici';
 import { loadConfig } from '../core/src/config/load.js';
 import { buildProxy, type PrismProxy } from '../proxy/src/proxy.js';
 import { fleetPki } from './pki.js';
@@ -129,5 +130,25 @@ export async function until<T>(
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * A request to a proxy's data port as fleet peer `asProxy` would send it: over TLS, presenting that
+ * proxy's certificate of the run's fleet PKI, so the proxy trusts its X-Prism-* fields. (A client
+ * in cleartext or without a fleet certificate gets 403 PRISM-PEER-001 for X-Prism-Hops.)
+ */
+export async function peerFetch(url: string, asProxy: string, headers: Record<string, string>): Promise<Response> {
+  const pki = await fleetPki();
+  const files = await pki.files('proxy', asProxy);
+  const dispatcher = new Agent({
+    connect: { ca: readFileSync(pki.caFile), cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) },
+  });
+  try {
+    const res = await fetch(url.replace(/^http:/, 'https:'), { headers, dispatcher });
+    const body = await res.arrayBuffer();
+    return new Response(body, { status: res.status, headers: res.headers });
+  } finally {
+    await dispatcher.close();
   }
 }

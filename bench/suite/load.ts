@@ -18,13 +18,15 @@ export interface LoadResult {
 
 /**
  * One closed-loop HTTP/1.1 run with wrk (exact microsecond percentiles; autocannon's histogram has
- * 1 ms resolution, too coarse for hops that cost a tenth of that). Keep-alive, one thread.
+ * 1 ms resolution, too coarse for hops that cost a tenth of that). Keep-alive, one thread. Over
+ * `https`, each connection's TLS handshake is paid once, before its first request.
  */
 export async function wrk(
   port: number,
   connections: number,
   seconds: number,
   namespaces: string[],
+  scheme: 'http' | 'https' = 'http',
 ): Promise<LoadResult> {
   const { stdout } = await run(
     'wrk',
@@ -36,7 +38,7 @@ export async function wrk(
       '5s',
       '-s',
       join(ROOT, 'bench', 'suite', 'wrk-report.lua'),
-      `http://127.0.0.1:${port}/`,
+      `${scheme}://127.0.0.1:${port}/`,
     ],
     { env: { ...process.env, PRISM_NAMESPACES: namespaces.join(',') }, timeout: (seconds + 20) * 1000 },
   );
@@ -53,12 +55,16 @@ export async function wrk(
   };
 }
 
-/** The same over h2c with prior knowledge, with h2load; percentiles from its per-request log. */
+/**
+ * The same over h2c with prior knowledge, or over `https` h2 by ALPN, with h2load; percentiles from
+ * its per-request log.
+ */
 export async function h2load(
   port: number,
   connections: number,
   seconds: number,
   namespace: string,
+  scheme: 'http' | 'https' = 'http',
 ): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'prism-h2load-'));
   const log = join(dir, 'requests.log');
@@ -75,7 +81,7 @@ export async function h2load(
         `x-prism-namespace: ${namespace}`,
         '--log-file',
         log,
-        `http://127.0.0.1:${port}/`,
+        `${scheme}://127.0.0.1:${port}/`,
       ],
       { timeout: (seconds + 20) * 1000 },
     );

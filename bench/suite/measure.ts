@@ -29,9 +29,10 @@ export async function measure(s: Scenario, connections: number, seconds: number)
   const pids = s.pids();
   const forwardedBefore = await forwardedCount(s.proxyOps);
   const cpuBefore = cpu(pids);
+  const scheme = s.tls ? 'https' : 'http';
   const r = s.h2c
-    ? await h2load(s.port, connections, seconds, s.namespaces[0])
-    : await wrk(s.port, connections, seconds, s.namespaces);
+    ? await h2load(s.port, connections, seconds, s.namespaces[0], scheme)
+    : await wrk(s.port, connections, seconds, s.namespaces, scheme);
   const cpuUs = cpu(pids) - cpuBefore;
   const forwarded = (await forwardedCount(s.proxyOps)) - forwardedBefore;
   return {

@@ -3,7 +3,33 @@ import type { Sample } from './measure.js';
 export type Results = Record<string, Record<string, Sample>>;
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const r2 = (x: number) => Math.round(x * 100) / 100;
 const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/**
+ * The price of TLS: each TLS scenario (tls-stack.ts) and the plaintext scenario it is compared with,
+ * in the order the report lists them. forward-mtls-h2 is set against `forward` because HTTP/1.1 in
+ * cleartext is what peers speak without a fleet CA.
+ */
+export const TLS_PAIRS = [
+  ['owner-tls', 'owner'],
+  ['owner-tls-h2', 'owner-h2c'],
+  ['forward-tls', 'forward'],
+  ['forward-mtls', 'forward'],
+  ['forward-mtls-h2', 'forward'],
+  ['haproxy-tls-hop', 'haproxy-hop'],
+  ['haproxy-tls', 'haproxy-affinity'],
+] as const;
+
+/** The TLS scenarios (`npm run bench -- --only` takes these names too). */
+export const TLS_SCENARIO_NAMES = TLS_PAIRS.map(([tls]) => tls);
+
+/**
+ * The TLS scenario `--ci` runs: the forward path of a fleet with peer mTLS exercises the proxy's own
+ * TLS code (peer pools, the owner's identity check, the certificate kept per connection), where a
+ * regression of this project would show; the others measure mostly Node's and OpenSSL's TLS.
+ */
+export const TLS_CI_SCENARIOS: readonly string[] = ['forward-mtls'];
 
 /** The figures the seed's claims are compared with, each a difference or ratio from the same run. */
 export function derive(results: Results, loaded: string) {
@@ -17,6 +43,21 @@ export function derive(results: Results, loaded: string) {
     const x = get(a, c);
     const y = get(b, c);
     return x && y && y.cpu_us_per_req > 0 ? Math.round((x.cpu_us_per_req / y.cpu_us_per_req) * 100) / 100 : null;
+  };
+  /** a ÷ b of any figure, when both ran. */
+  const times = (a: string, b: string, c: string, k: 'p50_ms' | 'p99_ms' | 'rps') => {
+    const x = get(a, c);
+    const y = get(b, c);
+    return x && y && y[k] > 0 ? r2(x[k] / y[k]) : null;
+  };
+  const cpuAdded = (a: string, b: string, c: string) => {
+    const x = get(a, c);
+    const y = get(b, c);
+    return x && y ? r1(x.cpu_us_per_req - y.cpu_us_per_req) : null;
+  };
+  const termination = {
+    prism: cpuAdded('owner-tls', 'owner', loaded),
+    haproxy: cpuAdded('haproxy-tls-hop', 'haproxy-hop', loaded),
   };
   return {
     forwarding_overhead_ms: {
@@ -61,6 +102,42 @@ export function derive(results: Results, loaded: string) {
         get('owner', loaded) && get('node-hop', loaded)
           ? r1(get('owner', loaded).cpu_us_per_req - get('node-hop', loaded).cpu_us_per_req)
           : null,
+    },
+    /** Each TLS scenario ÷ its plaintext counterpart (TLS_PAIRS), and what terminating TLS adds. */
+    price_of_tls: {
+      ratios: Object.fromEntries(
+        TLS_PAIRS.map(([tls, plain]) => [
+          tls,
+          {
+            vs: plain,
+            c1: { p50: times(tls, plain, 'c1', 'p50_ms'), p99: times(tls, plain, 'c1', 'p99_ms') },
+            loaded: { p50: times(tls, plain, loaded, 'p50_ms'), p99: times(tls, plain, loaded, 'p99_ms') },
+            rps_loaded: times(tls, plain, loaded, 'rps'),
+            cpu_loaded: ratio(tls, plain, loaded),
+            cpu_added_us_loaded: cpuAdded(tls, plain, loaded),
+          },
+        ]),
+      ) as Record<
+        (typeof TLS_PAIRS)[number][0],
+        {
+          vs: string;
+          c1: { p50: number | null; p99: number | null };
+          loaded: { p50: number | null; p99: number | null };
+          rps_loaded: number | null;
+          cpu_loaded: number | null;
+          cpu_added_us_loaded: number | null;
+        }
+      >,
+      /** TLS termination, HTTP/1.1 keep-alive: prism-proxy (owner-tls − owner) beside HAProxy (haproxy-tls-hop − haproxy-hop). */
+      termination: {
+        cpu_added_us_loaded: termination,
+        prism_vs_haproxy_cpu_added_loaded:
+          termination.prism !== null && termination.haproxy ? r2(termination.prism / termination.haproxy) : null,
+        added_p50_ms_c1: {
+          prism: diff('owner-tls', 'owner', 'c1', 'p50_ms'),
+          haproxy: diff('haproxy-tls-hop', 'haproxy-hop', 'c1', 'p50_ms'),
+        },
+      },
     },
   };
 }
@@ -200,6 +277,42 @@ export function svg(results: Results, loaded = 'c10'): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" font-family="sans-serif" font-size="12">\n${out.join('\n')}\n</svg>\n`;
 }
 
+/** The "Price of TLS" section: each TLS scenario beside its plaintext counterpart (TLS_PAIRS). */
+function priceOfTls(results: Results, d: ReturnType<typeof derive>, loadedConcurrency: string): string {
+  const loaded = `c${loadedConcurrency}`;
+  const pairs = TLS_PAIRS.filter(([tls]) => results[tls]);
+  if (!pairs.length) return '';
+  const ms = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3));
+  const times = (x: number | null) => (x === null ? '' : ` (${x}×)`);
+  const rows = pairs.map(([tls, plain]) => {
+    const t = results[tls];
+    const p = results[plain];
+    const r = d.price_of_tls.ratios[tls];
+    const cell = (c: string, k: 'p50_ms' | 'p99_ms', ratio: number | null) =>
+      `${ms(t[c]?.[k])} / ${ms(p?.[c]?.[k])}${times(ratio)}`;
+    const rps = `${t[loaded] ? Math.round(t[loaded].rps) : 'n/a'} / ${p?.[loaded] ? Math.round(p[loaded].rps) : 'n/a'}${times(r.rps_loaded)}`;
+    const cpu = `${t[loaded] ? r1(t[loaded].cpu_us_per_req) : 'n/a'} / ${p?.[loaded] ? r1(p[loaded].cpu_us_per_req) : 'n/a'}${times(r.cpu_loaded)}`;
+    return `| ${tls} | ${plain} | ${cell('c1', 'p50_ms', r.c1.p50)} | ${cell('c1', 'p99_ms', r.c1.p99)} | ${cell(loaded, 'p50_ms', r.loaded.p50)} | ${cell(loaded, 'p99_ms', r.loaded.p99)} | ${rps} | ${cpu} |`;
+  });
+  const term = d.price_of_tls.termination;
+  return `## Price of TLS
+
+Each TLS scenario beside its plaintext counterpart of the same run: TLS / plaintext (TLS ÷ plaintext).
+The clients keep their connections alive (wrk, h2load), so a connection's TLS handshake is paid once,
+before its first request, and these figures are the per-request cost of encryption that a keep-alive
+client sees — not the cost of a handshake per request. The TLS scenarios run on their own proxies
+(and their own admin) with the same build and configuration but the certificates; forward-mtls-h2 is
+set against forward, HTTP/1.1 in cleartext being what peers speak without a fleet CA.
+
+| TLS | plaintext | p50 c=1 ms | p99 c=1 ms | p50 c=${loadedConcurrency} ms | p99 c=${loadedConcurrency} ms | req/s c=${loadedConcurrency} | CPU µs/req c=${loadedConcurrency} |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+**TLS termination** (HTTP/1.1, keep-alive), added CPU per request at concurrency ${loadedConcurrency}: prism-proxy ${term.cpu_added_us_loaded.prism ?? 'n/a'} µs (owner-tls − owner), HAProxy ${term.cpu_added_us_loaded.haproxy ?? 'n/a'} µs (haproxy-tls-hop − haproxy-hop)${term.prism_vs_haproxy_cpu_added_loaded === null ? '' : `, ${term.prism_vs_haproxy_cpu_added_loaded}× HAProxy's`}; added p50 at concurrency 1: prism-proxy ${term.added_p50_ms_c1.prism ?? 'n/a'} ms, HAProxy ${term.added_p50_ms_c1.haproxy ?? 'n/a'} ms.
+
+`;
+}
+
 export function markdown(
   results: Results,
   derived: ReturnType<typeof derive>,
@@ -224,6 +337,11 @@ ${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · $
 | haproxy-affinity / nginx-affinity / envoy-affinity | client → LB with the generated config → owner → backend (64 namespaces over 4 proxies) |
 | random-lb | client → HAProxy round robin over 4 proxies → (mostly forwarded) → backend |
 | owner-h2c / forward-h2c | the owner and forward paths with the client speaking h2c (h2load); proxies reach the backend over HTTP/1.1 |
+| owner-tls / owner-tls-h2 | client → owning prism-proxy over TLS (HTTP/1.1 with wrk, h2 by ALPN with h2load) → backend |
+| forward-tls | client → non-owner over TLS → owner (peers in cleartext, as in forward) → backend |
+| forward-mtls / forward-mtls-h2 | client → non-owner in cleartext → owner over mutual TLS (peers HTTP/1.1, or h2 with forwarding.h2) → backend: the secure fleet's forward |
+| haproxy-tls-hop | client → HAProxy terminating TLS → backend (haproxy-hop with \`ssl crt\` on its listener) |
+| haproxy-tls | client → HAProxy with the generated config, terminating TLS → owner in cleartext → backend: TLS at the load balancer |
 
 \`\`\`
 ${table(results)}
@@ -238,7 +356,7 @@ CPU µs/req counts every proxy and load-balancer process on the path (not the ba
 - **A prism-proxy hop vs a C proxy hop**, added p50 over direct at concurrency 1: prism-proxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.prism} ms, HAProxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.haproxy} ms, NGINX ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.nginx} ms. CPU per request loaded, prism-proxy owner ÷ HAProxy hop: ${d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded}× (forward path, two proxies: ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_loaded}×, ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_per_hop_loaded}× per hop).
 - **The Node floor**: the leanest Node hop adds p50 ${d.node_floor.added_p50_ms_c1} ms over direct at concurrency 1 and costs ${d.node_floor.node_hop_vs_haproxy_cpu_ratio_loaded}× HAProxy's CPU per request loaded; prism-proxy (namespace, partition, table lookup, metrics, header rewriting) costs ${d.node_floor.prism_vs_node_hop_cpu_ratio_loaded}× the leanest Node hop, ${d.node_floor.prism_minus_node_hop_cpu_us_loaded} µs more per request.
 
-## Targets
+${priceOfTls(results, d, String(meta.loaded_concurrency))}## Targets
 
 | target | measured | limit | |
 |---|---:|---:|---|

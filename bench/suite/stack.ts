@@ -12,6 +12,8 @@ import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
 import { startServer } from '../shared/servers.js';
 import { haproxyHopConfig, haproxyRandomConfig, nginxHopConfig } from './hops.js';
+import { TLS_SCENARIO_NAMES } from './report.js';
+import { startTlsStack } from './tls-stack.js';
 
 export interface Scenario {
   name: string;
@@ -21,8 +23,10 @@ export interface Scenario {
   pids: () => number[];
   /** Proxies whose metrics count forwarded requests. */
   proxyOps: string[];
-  /** Load over h2c with prior knowledge (h2load) instead of HTTP/1.1 (wrk). */
+  /** Load over h2c with prior knowledge (h2load) instead of HTTP/1.1 (wrk); with `tls`, h2 by ALPN. */
   h2c?: boolean;
+  /** The client speaks TLS (https://) to `port` (tls-stack.ts). */
+  tls?: boolean;
 }
 
 /** The scenarios in the order the report lists them (`npm run bench -- --only` takes these names). */
@@ -39,17 +43,18 @@ export const SCENARIO_NAMES = [
   'random-lb',
   'nginx-affinity',
   'envoy-affinity',
+  ...TLS_SCENARIO_NAMES,
 ] as const;
 
 const NAMESPACES = Array.from({ length: 64 }, (_, i) => `bench-${i}`);
 
-function spawnBinary(cmd: string, args: string[], cwd?: string): ChildProcess {
+export function spawnBinary(cmd: string, args: string[], cwd?: string): ChildProcess {
   const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', () => undefined);
   return child;
 }
 
-async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
+export async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await fn().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`bench stack: ${what} not ready within ${ms} ms`);
@@ -79,9 +84,13 @@ function withChildren(pid: number): number[] {
 /**
  * Brings up, on loopback: a backend, an admin, four proxies, the generated HAProxy/NGINX/Envoy
  * configs (affinity), plain HAProxy, NGINX and minimal-Node hops to the backend, and HAProxy round robin over the
- * proxies. Every process is stopped by its PID in stop().
+ * proxies; then, for the TLS scenarios `want` names, their fleets (tls-stack.ts). Every process is
+ * stopped by its PID in stop().
  */
-export async function startBenchStack(log: (s: string) => void) {
+export async function startBenchStack(
+  log: (s: string) => void,
+  { want = () => true }: { want?: (name: string) => boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'prism-bench-'));
   const children: ChildProcess[] = [];
   const programs: ProgramProcess[] = [];
@@ -103,21 +112,24 @@ export async function startBenchStack(log: (s: string) => void) {
     const nodeHopPort = nodeHop.port;
     const backendUrl = `http://127.0.0.1:${backendPort}`;
 
-    log('starting admin and 4 proxies');
-    const admin = await spawnAdmin(join(dir, 'admin'));
+    // The plaintext deployment (--insecure): what the plaintext scenarios have always measured, and
+    // the baseline the TLS scenarios (tls-stack.ts, fleets with certificates) are set against.
+    log('starting admin and 4 proxies (plaintext, --insecure)');
+    const admin = await spawnAdmin(join(dir, 'admin'), ['--insecure']);
     programs.push(admin as unknown as ProgramProcess);
     const proxies: { id: string; port: number; ops: string; pid: number }[] = [];
     for (let i = 1; i <= 4; i++) {
-      const p = await spawnProxy(`p${i}`, admin.grpc, join(dir, `p${i}`));
+      const p = await spawnProxy(`p${i}`, admin.grpc, join(dir, `p${i}`), { insecure: true });
       programs.push(p);
       proxies.push({ id: `p${i}`, port: p.port, ops: p.ops, pid: p.pid });
     }
     for (const name of NAMESPACES) {
-      await adminFetch(admin.http, `/v1/namespaces`, {
+      const res = await adminFetch(admin.http, `/v1/namespaces`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
         body: JSON.stringify({ name, backends: [backendUrl] }),
       });
+      if (!res.ok) throw new Error(`bench stack: reserving ${name} answered ${res.status}: ${await res.text()}`);
     }
     await until('4-proxy table', async () => {
       const t = (await (
@@ -270,8 +282,23 @@ export async function startBenchStack(log: (s: string) => void) {
         proxyOps: ops,
       },
     ];
-    if (scenarios.map((s) => s.name).join() !== SCENARIO_NAMES.join())
+    if (scenarios.map((s) => s.name).join() !== SCENARIO_NAMES.slice(0, scenarios.length).join())
       throw new Error('bench stack: SCENARIO_NAMES is out of step with the scenarios started here');
+    scenarios.push(
+      ...(await startTlsStack({
+        dir,
+        log,
+        backendUrl,
+        backendPort,
+        namespaces: NAMESPACES,
+        plainLb: { ...model, table },
+        plainPids: allProxies,
+        plainOps: ops,
+        want,
+        children,
+        programs,
+      })),
+    );
     return { scenarios, stop, owner: owner.id, entry: entry.id };
   } catch (err) {
     await stop();

@@ -15,6 +15,8 @@ const sample = (p50: number, p99: number, cpu: number, forwarded = 0): Sample =>
   errors: 0,
 });
 
+const meta = { date: 'x', cpus: 2, node: 'v20', mode: 'full', reps: 1, seconds: 1, loaded_concurrency: 10 };
+
 /** Every scenario the suite runs, with round numbers. */
 function fullRun(ownerCpu = 50): Results {
   const both = (p50: number, p99: number, cpu: number, forwarded = 0) => ({
@@ -34,6 +36,13 @@ function fullRun(ownerCpu = 50): Results {
     'random-lb': both(0.45, 1.3, 200, 0.75),
     'nginx-affinity': both(0.3, 0.9, 135),
     'envoy-affinity': both(0.4, 0.8, 190),
+    'owner-tls': both(0.25, 1.2, 60),
+    'owner-tls-h2': both(0.33, 0.6, 99),
+    'forward-tls': both(0.36, 1.5, 115, 1),
+    'forward-mtls': both(0.39, 1.8, 130, 1),
+    'forward-mtls-h2': both(0.6, 2.4, 200, 1),
+    'haproxy-tls-hop': both(0.12, 0.6, 25),
+    'haproxy-tls': both(0.33, 1.8, 160),
   };
 }
 
@@ -45,6 +54,47 @@ describe('bench report', () => {
     expect(d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded).toBe(2.5);
     expect(d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_per_hop_loaded).toBe(2.5);
     expect(d.node_floor.prism_vs_node_hop_cpu_ratio_loaded).toBe(1.11);
+  });
+
+  it('sets each TLS scenario against its plaintext counterpart, and TLS termination in prism-proxy against HAProxy', () => {
+    const results = fullRun();
+    const tls = derive(results, 'c10').price_of_tls;
+    expect(tls.ratios['owner-tls']).toEqual({
+      vs: 'owner',
+      c1: { p50: 1.25, p99: 1.2 },
+      loaded: { p50: 1.25, p99: 1.2 },
+      rps_loaded: 0.8,
+      cpu_loaded: 1.2,
+      cpu_added_us_loaded: 10,
+    });
+    expect(tls.ratios['owner-tls-h2']).toMatchObject({ vs: 'owner-h2c', cpu_loaded: 1.1 });
+    expect(tls.ratios['forward-mtls']).toMatchObject({ vs: 'forward', c1: { p50: 1.3 }, cpu_loaded: 1.3 });
+    expect(tls.ratios['forward-mtls-h2']).toMatchObject({ vs: 'forward', cpu_loaded: 2 });
+    expect(tls.ratios['haproxy-tls']).toMatchObject({ vs: 'haproxy-affinity', cpu_added_us_loaded: 10 });
+    expect(tls.termination).toEqual({
+      cpu_added_us_loaded: { prism: 10, haproxy: 5 },
+      prism_vs_haproxy_cpu_added_loaded: 2,
+      added_p50_ms_c1: { prism: 0.05, haproxy: 0.01 },
+    });
+
+    const md = markdown(results, derive(results, 'c10'), meta, []);
+    expect(md).toContain('## Price of TLS');
+    expect(md).toContain(
+      '| owner-tls | owner | 0.250 / 0.200 (1.25×) | 1.200 / 1.000 (1.2×) | 0.500 / 0.400 (1.25×) | 2.400 / 2.000 (1.2×) | 2000 / 2500 (0.8×) | 60 / 50 (1.2×) |',
+    );
+    expect(md).toContain(
+      "prism-proxy 10 µs (owner-tls − owner), HAProxy 5 µs (haproxy-tls-hop − haproxy-hop), 2× HAProxy's",
+    );
+  });
+
+  it('a TLS scenario run without its plaintext counterpart has its ratios missing, and a run without TLS no TLS section', () => {
+    const { 'owner-tls': ownerTls, direct } = fullRun();
+    const partial: Results = { 'owner-tls': ownerTls, direct };
+    const d = derive(partial, 'c10');
+    expect(d.price_of_tls.ratios['owner-tls'].cpu_loaded).toBeNull();
+    expect(d.price_of_tls.termination.prism_vs_haproxy_cpu_added_loaded).toBeNull();
+    expect(markdown(partial, d, meta, [])).toContain('| owner-tls | owner | 0.250 / n/a | 1.200 / n/a |');
+    expect(markdown({ direct }, derive({ direct }, 'c10'), meta, [])).not.toContain('Price of TLS');
   });
 
   it('marks each target met or missed, a value at the limit being met', () => {
@@ -65,12 +115,7 @@ describe('bench report', () => {
     expect(d.forwarding_overhead_ms.c1.p50).toBeNull();
     const goals = targets(partial, d, 'c10');
     expect(goals.find((t) => t.name.startsWith('forwarding overhead p50'))?.met).toBe(false);
-    const md = markdown(
-      partial,
-      d,
-      { date: 'x', cpus: 2, node: 'v20', mode: 'full', reps: 1, seconds: 1, loaded_concurrency: 10 },
-      goals,
-    );
+    const md = markdown(partial, d, meta, goals);
     expect(md).toContain('| forwarding overhead p50 at concurrency 1 (ms) | n/a | ≤ 0.15 | missed |');
     expect(svg(partial)).toContain('<svg');
   });

@@ -10,7 +10,7 @@ import { loadConfig } from '../../core/src/config/load.js';
 import { PrismError } from '../../core/src/errors.js';
 import { compileRouter } from '../../core/src/route.js';
 import { startFleet } from '../../test-support/lb-fleet.js';
-import { removeDir, withProxyTls } from '../../test-support/proxy-harness.js';
+import { peerFetch, removeDir, withProxyTls } from '../../test-support/proxy-harness.js';
 import { buildProxy } from '../src/proxy.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -48,8 +48,11 @@ describe('proxy features', () => {
     const stale = { ...current, version: current.version - 1 };
     a.proxy.state.table = stale;
     a.proxy.state.router = compileRouter(stale);
-    const res = await fetch(`${a.url}/`, {
-      headers: { 'x-prism-namespace': names[0], 'x-prism-table-version': String(current.version) },
+    // As peer v2 would send it: only a fleet certificate's table version is listened to.
+    const res = await peerFetch(`${a.url}/`, 'v2', {
+      'x-prism-namespace': names[0],
+      'x-prism-hops': '0',
+      'x-prism-table-version': String(current.version),
     });
     expect(res.status, await res.clone().text()).toBe(200);
     expect(a.proxy.state.version).toBe(current.version);

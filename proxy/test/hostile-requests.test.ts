@@ -4,6 +4,7 @@ import { adminFetch, api, type StartedAdmin, startAdmin } from '../../test-suppo
 import { startFleet } from '../../test-support/lb-fleet.js';
 import {
   type Backend,
+  peerFetch,
   removeDir,
   type StartedProxy,
   startBackend,
@@ -165,13 +166,20 @@ describe('fields only proxies set', () => {
         'x-prism-owner': 'evil:1',
         'x-prism-partition': '7',
       };
+      const { 'x-prism-hops': _hops, ...fromClient } = forged;
       for (const name of fleet.names) {
-        const res = await fetch(`${fleet.proxies[0].url}/`, { headers: { ...forged, 'x-prism-namespace': name } });
-        expect(res.status).toBe(200);
         const forwarded = router.route(name).owner !== 'fa';
-        expect(res.headers.get('x-prism-forwarded-by')).toBe(forwarded ? 'fa' : null);
-        const seen = Object.keys((await res.json()).headers).filter((h) => h.startsWith('x-prism-'));
-        expect(seen, name).toEqual(['x-prism-namespace']);
+        // From a client (X-Prism-Hops would be refused: only peers send it), and from peer fb.
+        const client = await fetch(`${fleet.proxies[0].url}/`, {
+          headers: { ...fromClient, 'x-prism-namespace': name },
+        });
+        const peer = await peerFetch(`${fleet.proxies[0].url}/`, 'fb', { ...forged, 'x-prism-namespace': name });
+        for (const res of [client, peer]) {
+          expect(res.status).toBe(200);
+          expect(res.headers.get('x-prism-forwarded-by')).toBe(forwarded ? 'fa' : null);
+          const seen = Object.keys((await res.json()).headers).filter((h) => h.startsWith('x-prism-'));
+          expect(seen, name).toEqual(['x-prism-namespace']);
+        }
       }
     } finally {
       await fleet.stop();

@@ -5,6 +5,7 @@ import { api, startAdmin } from '../../test-support/admin-harness.js';
 import { startFleet } from '../../test-support/lb-fleet.js';
 import {
   type Backend,
+  peerFetch,
   removeDir,
   type StartedProxy,
   startBackend,
@@ -143,17 +144,18 @@ describe('forwarding modes and the hop limit', () => {
 
   it('a request already at the hop limit is never forwarded again: 421 naming the owner', async () => {
     const { entry, ns, ownerAddress } = await pair('transparent');
-    const res = await fetch(`${entry.url}/`, { headers: { 'x-prism-namespace': ns, 'x-prism-hops': '1' } });
+    // Sent as the owner m2 would (a fleet certificate): forwarded requests come only from peers.
+    const res = await peerFetch(`${entry.url}/`, 'm2', { 'x-prism-namespace': ns, 'x-prism-hops': '1' });
     expect(res.status).toBe(421);
     expect(res.headers.get('x-prism-owner')).toBe(ownerAddress);
-    const forged = await fetch(`${entry.url}/`, { headers: { 'x-prism-namespace': ns, 'x-prism-hops': 'lots' } });
+    const forged = await peerFetch(`${entry.url}/`, 'm2', { 'x-prism-namespace': ns, 'x-prism-hops': 'lots' });
     expect(forged.status).toBe(400);
     expect((await forged.json()).error.code).toBe('PRISM-ROUTE-007');
   });
 
   it('the owner serves a request that arrives with hops at the limit', async () => {
     const { owner, ns } = await pair('transparent');
-    const res = await fetch(`${owner.url}/`, { headers: { 'x-prism-namespace': ns, 'x-prism-hops': '1' } });
+    const res = await peerFetch(`${owner.url}/`, 'm1', { 'x-prism-namespace': ns, 'x-prism-hops': '1' });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-prism-served-by')).toBe('m2');
   });
