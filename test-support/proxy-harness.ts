@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { Agent, fetch } from 'undici';
 import { loadConfig } from '../core/src/config/load.js';
 import { buildProxy, type PrismProxy } from '../proxy/src/proxy.js';
@@ -82,6 +82,7 @@ export async function startProxy(
   admins: string[],
   values: Record<string, unknown> = {},
   stateDir = mkdtempSync(join(tmpdir(), `prism-proxy-${id}-`)),
+  logger: Logger = pino({ level: process.env.PRISM_TEST_LOG ?? 'silent' }),
 ): Promise<StartedProxy> {
   values = await withProxyTls(id, values);
   const config = loadConfig('proxy', {
@@ -101,7 +102,7 @@ export async function startProxy(
       },
     },
   });
-  const proxy = await buildProxy({ config, logger: pino({ level: process.env.PRISM_TEST_LOG ?? 'silent' }) });
+  const proxy = await buildProxy({ config, logger });
   const addr = await proxy.listen();
   return {
     id,

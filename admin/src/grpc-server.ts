@@ -6,7 +6,7 @@ import {
   AdminMessage,
   type ControlPlaneServer,
   ControlPlaneService,
-  type ProxyMessage,
+  ProxyMessage,
 } from '../../proto/gen/prism/admin/v1/control_plane.js';
 import type { Connection, Fleet, StreamPeer } from './fleet.js';
 import type { AdminMetrics } from './metrics.js';
@@ -90,8 +90,10 @@ export function buildControlPlane(
         () => fail(new PrismError('PRISM-FLEET-002', `no Register message within ${REGISTER_TIMEOUT_MS} ms`)),
         REGISTER_TIMEOUT_MS,
       );
-      const handle = async (message: ProxyMessage) => {
+      const handle = async (message: Incoming) => {
         if (closed) return;
+        if (message.undecodable !== undefined)
+          throw new PrismError('PRISM-FLEET-002', `a ProxyMessage could not be decoded: ${message.undecodable}`);
         if (id === undefined) {
           if (!message.register)
             throw new PrismError('PRISM-FLEET-002', 'the first message of a stream must be Register');
@@ -112,7 +114,7 @@ export function buildControlPlane(
           throw new PrismError('PRISM-FLEET-002', 'Register may only be sent once per stream');
         }
       };
-      call.on('data', (message: ProxyMessage) => {
+      call.on('data', (message: Incoming) => {
         chain = chain.then(() => handle(message)).catch(fail);
       });
       const gone = () => {
@@ -157,14 +159,27 @@ export function buildControlPlane(
 
 const encoded = new WeakMap<AdminMessage, Buffer>();
 
+/** A ProxyMessage, or the reason its bytes could not be decoded. */
+type Incoming = ProxyMessage & { undecodable?: string };
+
 /**
- * The control-plane service with one change: a broadcast writes the same message object to every
- * stream, so its encoding is cached per object instead of being redone for each of N proxies.
+ * The control-plane service with two changes. A broadcast writes the same message object to every
+ * stream, so its encoding is cached per object instead of being redone for each of N proxies. And
+ * bytes that do not decode reach the handler, which refuses them with PRISM-FLEET-002, instead of
+ * throwing inside grpc-js: grpc-js's own status for that raced the welcome messages of a registered
+ * stream, which then hung without any status (found by the fuzz suite).
  */
 export const controlPlaneService = {
   ...ControlPlaneService,
   connect: {
     ...ControlPlaneService.connect,
+    requestDeserialize(bytes: Buffer): Incoming {
+      try {
+        return ProxyMessage.decode(bytes);
+      } catch (err) {
+        return { undecodable: (err as Error).message };
+      }
+    },
     responseSerialize(message: AdminMessage): Buffer {
       let bytes = encoded.get(message);
       if (!bytes) {
