@@ -10,6 +10,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { isPrismError, PrismError } from '../../core/src/errors.js';
+import { requestedHead } from '../../core/src/http-head.js';
 import { describe } from '../../core/src/names.js';
 import { OPERATOR_ROLES } from '../../core/src/operator-roles.js';
 import { partitionTableSchema } from '../../core/src/table-schema.js';
@@ -610,7 +611,10 @@ export async function buildHttpApi(deps: HttpApiDeps) {
           : new PrismError('PRISM-API-005', `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`);
     // A response already on its way cannot be followed by another one; the connection just ends.
     const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (socket.writable && !pending?.headersSent) socket.end(rawAnswer(prism), () => socket.destroy());
+    let answer = rawAnswer(prism);
+    // An answer to HEAD ends with its header section (RFC 9112 §6.3), even a coded one.
+    if (requestedHead(err, socket)) answer = answer.slice(0, answer.indexOf('\r\n\r\n') + 4);
+    if (socket.writable && !pending?.headersSent) socket.end(answer, () => socket.destroy());
     else socket.destroy();
   };
 

@@ -60,6 +60,16 @@ describe('requests that crashed or confused the admin', () => {
     }
   });
 
+  it('a malformed HEAD request gets its coded 400 without a body (RFC 9112 §6.3; found by the fuzz suite)', async () => {
+    const a = await admin();
+    const r = await rawRequest(a.port, 'HEAD / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', { untilClosed: true });
+    expect(r.status).toBe(400);
+    expect(r.headers['content-length']).toBeDefined();
+    expect(r.bytes.endsWith('\r\n\r\n')).toBe(true);
+    const get = await rawRequest(a.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', { untilClosed: true });
+    expect(JSON.parse(get.body).error.code).toBe('PRISM-API-005');
+  });
+
   it('GET /v1/namespaces/%zz is the client error it is: 400 PRISM-API-005, no error line, no stack', async () => {
     const a = await admin();
     const r = await rawRequest(a.port, authed(a, 'GET /v1/namespaces/%zz HTTP/1.1\r\nHost: x\r\n\r\n'));

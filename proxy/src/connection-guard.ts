@@ -13,6 +13,7 @@ import { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { type ErrorCode, PrismError } from '../../core/src/errors.js';
+import { requestedHead } from '../../core/src/http-head.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Req, Res } from './plugins/types.js';
 
@@ -97,6 +98,8 @@ export function guardHttp1(server: HttpServer | Http2SecureServer, deps: GuardDe
     } else if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') {
       response = CHUNK_EXTENSIONS_TOO_LARGE;
     }
+    // An answer to HEAD ends with its header section (RFC 9112 §6.3), even a coded one.
+    if (requestedHead(err, socket)) response = response.subarray(0, response.indexOf('\r\n\r\n') + 4);
     // As Node does: answer only if nothing of a response went out on this connection yet.
     if (socket.writable && !socket._httpMessage?.headersSent) socket.write(response);
     socket.destroy();

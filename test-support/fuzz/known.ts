@@ -21,16 +21,7 @@ export interface KnownFailure {
   signature: RegExp;
 }
 
-export const KNOWN_FAILURES: KnownFailure[] = [
-  // Found on main after the merge of issue #10's fixes; no pending change covers it yet.
-  {
-    id: 'head-error-with-body',
-    issue:
-      "a malformed request whose request-line says HEAD gets a coded 400 with a body (the clientError answers of prism-admin's http-api.ts and prism-proxy's connection-guard.ts are written whole); RFC 9112 §6.3: an answer to HEAD ends with its header section",
-    targets: ['admin', 'proxy'],
-    signature: /^malformed: a body after the answer to HEAD$/,
-  },
-];
+export const KNOWN_FAILURES: KnownFailure[] = [];
 
 export function knownFailure(f: Finding, target: TargetName, known = KNOWN_FAILURES): KnownFailure | undefined {
   return known.find((k) => k.targets.includes(target) && k.signature.test(f.signature));
