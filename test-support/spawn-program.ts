@@ -79,9 +79,14 @@ export async function spawnProxy(
   id: string,
   adminGrpc: string,
   stateDir: string,
-  options: { root?: string; nodeArgs?: string[]; insecure?: boolean } = {},
+  options: { root?: string; nodeArgs?: string[]; insecure?: boolean; config?: string } = {},
 ): Promise<ProxyProcess> {
-  const security = options.insecure ? ['--insecure'] : ['--config', await fleetConfigFile(id, stateDir)];
+  // A config file of the caller's, --insecure, or the run's fleet certificates.
+  const security = options.config
+    ? ['--config', options.config]
+    : options.insecure
+      ? ['--insecure']
+      : ['--config', await fleetConfigFile(id, stateDir)];
   const p = await spawnProgram(
     'prism-proxy.js',
     [

@@ -9,7 +9,7 @@ import { caFiles, initPki, leafFiles } from '../../generator/src/pki/pki.js';
 import { api } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { type AdminProcess, spawnAdmin } from '../../test-support/spawn-admin.js';
-import { type ProgramProcess, spawnProgram } from '../../test-support/spawn-program.js';
+import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
 import { haproxyHopConfig } from './hops.js';
 import { TLS_SCENARIO_NAMES } from './report.js';
 import { type Scenario, spawnBinary, until } from './stack.js';
@@ -51,26 +51,9 @@ async function spawnConfiguredProxy(
 ): Promise<Proxy> {
   const config = join(dir, `${id}.json`);
   writeFileSync(config, JSON.stringify(values));
-  const p = await spawnProgram(
-    'prism-proxy.js',
-    [
-      '--config',
-      config,
-      '--id',
-      id,
-      '--listen',
-      '127.0.0.1:0',
-      '--ops-listen',
-      '127.0.0.1:0',
-      '--admin',
-      adminGrpc,
-      '--state-dir',
-      join(dir, id),
-    ],
-    'prism-proxy listening',
-  );
+  const p = await spawnProxy(id, adminGrpc, join(dir, id), { config });
   programs.push(p);
-  return { id, port: Number(String(p.ready.data).split(':')[1]), ops: `http://${p.ready.ops}`, pid: p.pid };
+  return { id, port: p.port, ops: p.ops, pid: p.pid };
 }
 
 /**
