@@ -325,6 +325,7 @@ export class Fleet {
         status: ProxyStatus.PROXY_STATUS_UNSPECIFIED,
         lastSeen: undefined,
         appliedTableVersion: 0,
+        draining: false,
       }));
   }
 
@@ -404,6 +405,8 @@ export class Fleet {
       movedPartitions: this.table ? result.moved : 256,
       imbalanceRatio: tableBalance(result.table).imbalance,
       appliedAt,
+      rounds: 1,
+      maxMovesPerRound: 256,
     };
   }
 
@@ -423,6 +426,7 @@ export class Fleet {
         status: s.status,
         lastSeen: new Date(s.stored.lastSeen),
         appliedTableVersion: s.stored.appliedVersion,
+        draining: false,
       }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }

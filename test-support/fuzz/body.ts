@@ -220,6 +220,7 @@ const protoBytes = fc.oneof(
     .map((r) => ReserveNamespaceRequest.encode(ReserveNamespaceRequest.fromPartial(r)).finish()),
   fc.record({ strategy: fc.nat(5), prefix: fc.string() }).map((r) =>
     RebalanceRequest.encode({
+      expectedVersion: 0,
       strategy: r.strategy,
       rules: TableRules.fromPartial({
         prefixRules: [PrefixRule.fromPartial({ prefix: r.prefix, proxies: ['fuzz-proxy'] })],

@@ -134,6 +134,7 @@ function normalizeProxies(specs: readonly ProxySpec[]): ProxyEntry[] {
       status: spec.status ?? ProxyStatus.PROXY_STATUS_UNSPECIFIED,
       lastSeen: undefined,
       appliedTableVersion: 0,
+      draining: false,
     };
   });
   return proxies.sort((a, b) => compare(a.id, b.id));

@@ -36,7 +36,11 @@ export interface ProxyMessage {
     | Heartbeat
     | undefined;
   /** A table version was applied. */
-  ack?: TableAck | undefined;
+  ack?:
+    | TableAck
+    | undefined;
+  /** Answer to Prepare: the proxy is ready to own the partitions. */
+  prepared?: Prepared | undefined;
 }
 
 /** Admin -> proxy. */
@@ -58,7 +62,11 @@ export interface AdminMessage {
     | RevocationList
     | undefined;
   /** The keys namespace tokens verify against; sent on register and after every rotation. */
-  keys?: KeySet | undefined;
+  keys?:
+    | KeySet
+    | undefined;
+  /** Partitions about to move to this proxy (first phase of a move round). */
+  prepare?: Prepare | undefined;
 }
 
 /** The admin's public signing keys. */
@@ -132,8 +140,35 @@ export interface RevocationList {
   revocations: Revocation[];
 }
 
+/**
+ * First phase of a move round: the receiving proxy is about to own these partitions. It makes sure it
+ * holds the advertisements of their namespaces and warms connection pools to their backends, then
+ * answers Prepared. The admin cuts over (a new table version) once every new owner answered, or after
+ * its prepare timeout.
+ */
+export interface Prepare {
+  /** The round, echoed in Prepared. */
+  round: number;
+  /** The table version that will make the move. */
+  tableVersion: number;
+  /** Partitions the receiver owns from that version on, sorted. */
+  partitions: number[];
+}
+
+/** A proxy is ready for the partitions of a Prepare. */
+export interface Prepared {
+  /** The round of the Prepare. */
+  round: number;
+  /** False when it could not prepare (it still takes the partitions at cut-over). */
+  ok: boolean;
+  /** Why not; empty when ok. */
+  error: string;
+  /** Backend connections opened to warm the pools. */
+  warmedBackends: number;
+}
+
 function createBaseProxyMessage(): ProxyMessage {
-  return { register: undefined, heartbeat: undefined, ack: undefined };
+  return { register: undefined, heartbeat: undefined, ack: undefined, prepared: undefined };
 }
 
 export const ProxyMessage: MessageFns<ProxyMessage> = {
@@ -146,6 +181,9 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
     }
     if (message.ack !== undefined) {
       TableAck.encode(message.ack, writer.uint32(26).fork()).join();
+    }
+    if (message.prepared !== undefined) {
+      Prepared.encode(message.prepared, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -187,6 +225,14 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
             message.ack = TableAck.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.prepared = Prepared.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -204,6 +250,7 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
       register: isSet(object.register) ? Register.fromJSON(object.register) : undefined,
       heartbeat: isSet(object.heartbeat) ? Heartbeat.fromJSON(object.heartbeat) : undefined,
       ack: isSet(object.ack) ? TableAck.fromJSON(object.ack) : undefined,
+      prepared: isSet(object.prepared) ? Prepared.fromJSON(object.prepared) : undefined,
     };
   },
 
@@ -217,6 +264,9 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
     }
     if (message.ack !== undefined) {
       obj.ack = TableAck.toJSON(message.ack);
+    }
+    if (message.prepared !== undefined) {
+      obj.prepared = Prepared.toJSON(message.prepared);
     }
     return obj;
   },
@@ -233,12 +283,22 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
       ? Heartbeat.fromPartial(object.heartbeat)
       : undefined;
     message.ack = (object.ack !== undefined && object.ack !== null) ? TableAck.fromPartial(object.ack) : undefined;
+    message.prepared = (object.prepared !== undefined && object.prepared !== null)
+      ? Prepared.fromPartial(object.prepared)
+      : undefined;
     return message;
   },
 };
 
 function createBaseAdminMessage(): AdminMessage {
-  return { registered: undefined, table: undefined, advertisement: undefined, revocations: undefined, keys: undefined };
+  return {
+    registered: undefined,
+    table: undefined,
+    advertisement: undefined,
+    revocations: undefined,
+    keys: undefined,
+    prepare: undefined,
+  };
 }
 
 export const AdminMessage: MessageFns<AdminMessage> = {
@@ -257,6 +317,9 @@ export const AdminMessage: MessageFns<AdminMessage> = {
     }
     if (message.keys !== undefined) {
       KeySet.encode(message.keys, writer.uint32(42).fork()).join();
+    }
+    if (message.prepare !== undefined) {
+      Prepare.encode(message.prepare, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -314,6 +377,14 @@ export const AdminMessage: MessageFns<AdminMessage> = {
             message.keys = KeySet.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.prepare = Prepare.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -333,6 +404,7 @@ export const AdminMessage: MessageFns<AdminMessage> = {
       advertisement: isSet(object.advertisement) ? NamespaceAdvertisement.fromJSON(object.advertisement) : undefined,
       revocations: isSet(object.revocations) ? RevocationList.fromJSON(object.revocations) : undefined,
       keys: isSet(object.keys) ? KeySet.fromJSON(object.keys) : undefined,
+      prepare: isSet(object.prepare) ? Prepare.fromJSON(object.prepare) : undefined,
     };
   },
 
@@ -352,6 +424,9 @@ export const AdminMessage: MessageFns<AdminMessage> = {
     }
     if (message.keys !== undefined) {
       obj.keys = KeySet.toJSON(message.keys);
+    }
+    if (message.prepare !== undefined) {
+      obj.prepare = Prepare.toJSON(message.prepare);
     }
     return obj;
   },
@@ -374,6 +449,9 @@ export const AdminMessage: MessageFns<AdminMessage> = {
       ? RevocationList.fromPartial(object.revocations)
       : undefined;
     message.keys = (object.keys !== undefined && object.keys !== null) ? KeySet.fromPartial(object.keys) : undefined;
+    message.prepare = (object.prepare !== undefined && object.prepare !== null)
+      ? Prepare.fromPartial(object.prepare)
+      : undefined;
     return message;
   },
 };
@@ -1188,6 +1266,248 @@ export const RevocationList: MessageFns<RevocationList> = {
     const message = createBaseRevocationList();
     message.full = object.full ?? false;
     message.revocations = object.revocations?.map((e) => Revocation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePrepare(): Prepare {
+  return { round: 0, tableVersion: 0, partitions: [] };
+}
+
+export const Prepare: MessageFns<Prepare> = {
+  encode(message: Prepare, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.round !== 0) {
+      writer.uint32(8).uint64(message.round);
+    }
+    if (message.tableVersion !== 0) {
+      writer.uint32(16).uint64(message.tableVersion);
+    }
+    if (message.partitions.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.partitions) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Prepare {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrepare();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.round = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tableVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.partitions.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.partitions.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Prepare {
+    return {
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      tableVersion: isSet(object.tableVersion)
+        ? globalThis.Number(object.tableVersion)
+        : isSet(object.table_version)
+        ? globalThis.Number(object.table_version)
+        : 0,
+      partitions: globalThis.Array.isArray(object?.partitions)
+        ? object.partitions.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Prepare): unknown {
+    const obj: any = {};
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.tableVersion !== 0) {
+      obj.tableVersion = Math.round(message.tableVersion);
+    }
+    if (message.partitions?.length) {
+      obj.partitions = message.partitions.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Prepare>): Prepare {
+    return Prepare.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Prepare>): Prepare {
+    const message = createBasePrepare();
+    message.round = object.round ?? 0;
+    message.tableVersion = object.tableVersion ?? 0;
+    message.partitions = object.partitions?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePrepared(): Prepared {
+  return { round: 0, ok: false, error: "", warmedBackends: 0 };
+}
+
+export const Prepared: MessageFns<Prepared> = {
+  encode(message: Prepared, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.round !== 0) {
+      writer.uint32(8).uint64(message.round);
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    if (message.warmedBackends !== 0) {
+      writer.uint32(32).uint32(message.warmedBackends);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Prepared {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrepared();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.round = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.warmedBackends = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Prepared {
+    return {
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      warmedBackends: isSet(object.warmedBackends)
+        ? globalThis.Number(object.warmedBackends)
+        : isSet(object.warmed_backends)
+        ? globalThis.Number(object.warmed_backends)
+        : 0,
+    };
+  },
+
+  toJSON(message: Prepared): unknown {
+    const obj: any = {};
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.warmedBackends !== 0) {
+      obj.warmedBackends = Math.round(message.warmedBackends);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Prepared>): Prepared {
+    return Prepared.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Prepared>): Prepared {
+    const message = createBasePrepared();
+    message.round = object.round ?? 0;
+    message.ok = object.ok ?? false;
+    message.error = object.error ?? "";
+    message.warmedBackends = object.warmedBackends ?? 0;
     return message;
   },
 };

@@ -180,6 +180,8 @@ export interface RebalanceRequest {
     | undefined;
   /** Weight overrides by proxy id. */
   weights: { [key: string]: number };
+  /** Apply only while the table is still at this version (a plan's from_version); 0 = do not check. */
+  expectedVersion: number;
 }
 
 export interface RebalanceRequest_WeightsEntry {
@@ -200,7 +202,53 @@ export interface RebalancePlan {
   /** Largest share over fair share (1.0 = perfect). */
   imbalanceRatio: number;
   /** When it was applied; unset for a plan. */
-  appliedAt?: Date | undefined;
+  appliedAt?:
+    | Date
+    | undefined;
+  /** Rounds the moves take at the admin's limit of partitions moved per round. */
+  rounds: number;
+  /** The admin's round limit, as partitions per round. */
+  maxMovesPerRound: number;
+}
+
+/** Roll back the last applied table change. */
+export interface RollbackRequest {
+  /** Roll back only while the table is still at this version; 0 = do not check. */
+  expectedVersion: number;
+}
+
+/** Read the rollout. */
+export interface GetRolloutRequest {
+}
+
+/** The partition moves the admin is making or holding back. */
+export interface Rollout {
+  /** True while rounds remain. */
+  inProgress: boolean;
+  /** Why the current move started: join, leave, drain, undrain, weights, strategy, rules, rollback. */
+  reason: string;
+  /** The table the rounds lead to. */
+  targetVersion: number;
+  /** Rounds done and in all. */
+  roundsDone: number;
+  roundsTotal: number;
+  /** Partitions still to move. */
+  remainingMoves: number;
+  /**
+   * An automatic change that moves more than the approval threshold waits here until an operator
+   * applies it (prismctl partitions plan / apply --plan).
+   */
+  awaitingApproval?:
+    | RebalancePlan
+    | undefined;
+  /** Automatic rebalances wait until then. */
+  cooldownUntil?: Date | undefined;
+}
+
+/** Drain or undrain a proxy. */
+export interface DrainProxyRequest {
+  /** Proxy id. */
+  id: string;
 }
 
 function createBaseListAuditRequest(): ListAuditRequest {
@@ -1668,7 +1716,7 @@ export const ListProxiesResponse: MessageFns<ListProxiesResponse> = {
 };
 
 function createBaseRebalanceRequest(): RebalanceRequest {
-  return { strategy: 0, rules: undefined, weights: {} };
+  return { strategy: 0, rules: undefined, weights: {}, expectedVersion: 0 };
 }
 
 export const RebalanceRequest: MessageFns<RebalanceRequest> = {
@@ -1682,6 +1730,9 @@ export const RebalanceRequest: MessageFns<RebalanceRequest> = {
     globalThis.Object.entries(message.weights).forEach(([key, value]: [string, number]) => {
       RebalanceRequest_WeightsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
     });
+    if (message.expectedVersion !== 0) {
+      writer.uint32(32).uint64(message.expectedVersion);
+    }
     return writer;
   },
 
@@ -1725,6 +1776,14 @@ export const RebalanceRequest: MessageFns<RebalanceRequest> = {
             }
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1755,6 +1814,11 @@ export const RebalanceRequest: MessageFns<RebalanceRequest> = {
           {},
         )
         : {},
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? globalThis.Number(object.expected_version)
+        : 0,
     };
   },
 
@@ -1774,6 +1838,9 @@ export const RebalanceRequest: MessageFns<RebalanceRequest> = {
           obj.weights[k] = Math.round(v);
         });
       }
+    }
+    if (message.expectedVersion !== 0) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
     }
     return obj;
   },
@@ -1796,6 +1863,7 @@ export const RebalanceRequest: MessageFns<RebalanceRequest> = {
       },
       {},
     );
+    message.expectedVersion = object.expectedVersion ?? 0;
     return message;
   },
 };
@@ -1886,7 +1954,15 @@ export const RebalanceRequest_WeightsEntry: MessageFns<RebalanceRequest_WeightsE
 };
 
 function createBaseRebalancePlan(): RebalancePlan {
-  return { fromVersion: 0, table: undefined, movedPartitions: 0, imbalanceRatio: 0, appliedAt: undefined };
+  return {
+    fromVersion: 0,
+    table: undefined,
+    movedPartitions: 0,
+    imbalanceRatio: 0,
+    appliedAt: undefined,
+    rounds: 0,
+    maxMovesPerRound: 0,
+  };
 }
 
 export const RebalancePlan: MessageFns<RebalancePlan> = {
@@ -1905,6 +1981,12 @@ export const RebalancePlan: MessageFns<RebalancePlan> = {
     }
     if (message.appliedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.appliedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.rounds !== 0) {
+      writer.uint32(48).uint32(message.rounds);
+    }
+    if (message.maxMovesPerRound !== 0) {
+      writer.uint32(56).uint32(message.maxMovesPerRound);
     }
     return writer;
   },
@@ -1962,6 +2044,22 @@ export const RebalancePlan: MessageFns<RebalancePlan> = {
             message.appliedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.rounds = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxMovesPerRound = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1997,6 +2095,12 @@ export const RebalancePlan: MessageFns<RebalancePlan> = {
         : isSet(object.applied_at)
         ? fromJsonTimestamp(object.applied_at)
         : undefined,
+      rounds: isSet(object.rounds) ? globalThis.Number(object.rounds) : 0,
+      maxMovesPerRound: isSet(object.maxMovesPerRound)
+        ? globalThis.Number(object.maxMovesPerRound)
+        : isSet(object.max_moves_per_round)
+        ? globalThis.Number(object.max_moves_per_round)
+        : 0,
     };
   },
 
@@ -2017,6 +2121,12 @@ export const RebalancePlan: MessageFns<RebalancePlan> = {
     if (message.appliedAt !== undefined) {
       obj.appliedAt = message.appliedAt.toISOString();
     }
+    if (message.rounds !== 0) {
+      obj.rounds = Math.round(message.rounds);
+    }
+    if (message.maxMovesPerRound !== 0) {
+      obj.maxMovesPerRound = Math.round(message.maxMovesPerRound);
+    }
     return obj;
   },
 
@@ -2032,6 +2142,420 @@ export const RebalancePlan: MessageFns<RebalancePlan> = {
     message.movedPartitions = object.movedPartitions ?? 0;
     message.imbalanceRatio = object.imbalanceRatio ?? 0;
     message.appliedAt = object.appliedAt ?? undefined;
+    message.rounds = object.rounds ?? 0;
+    message.maxMovesPerRound = object.maxMovesPerRound ?? 0;
+    return message;
+  },
+};
+
+function createBaseRollbackRequest(): RollbackRequest {
+  return { expectedVersion: 0 };
+}
+
+export const RollbackRequest: MessageFns<RollbackRequest> = {
+  encode(message: RollbackRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.expectedVersion !== 0) {
+      writer.uint32(8).uint64(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRequest {
+    return {
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? globalThis.Number(object.expected_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: RollbackRequest): unknown {
+    const obj: any = {};
+    if (message.expectedVersion !== 0) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollbackRequest>): RollbackRequest {
+    return RollbackRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollbackRequest>): RollbackRequest {
+    const message = createBaseRollbackRequest();
+    message.expectedVersion = object.expectedVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetRolloutRequest(): GetRolloutRequest {
+  return {};
+}
+
+export const GetRolloutRequest: MessageFns<GetRolloutRequest> = {
+  encode(_: GetRolloutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRolloutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRolloutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetRolloutRequest {
+    return {};
+  },
+
+  toJSON(_: GetRolloutRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRolloutRequest>): GetRolloutRequest {
+    return GetRolloutRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetRolloutRequest>): GetRolloutRequest {
+    const message = createBaseGetRolloutRequest();
+    return message;
+  },
+};
+
+function createBaseRollout(): Rollout {
+  return {
+    inProgress: false,
+    reason: "",
+    targetVersion: 0,
+    roundsDone: 0,
+    roundsTotal: 0,
+    remainingMoves: 0,
+    awaitingApproval: undefined,
+    cooldownUntil: undefined,
+  };
+}
+
+export const Rollout: MessageFns<Rollout> = {
+  encode(message: Rollout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inProgress !== false) {
+      writer.uint32(8).bool(message.inProgress);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.targetVersion !== 0) {
+      writer.uint32(24).uint64(message.targetVersion);
+    }
+    if (message.roundsDone !== 0) {
+      writer.uint32(32).uint32(message.roundsDone);
+    }
+    if (message.roundsTotal !== 0) {
+      writer.uint32(40).uint32(message.roundsTotal);
+    }
+    if (message.remainingMoves !== 0) {
+      writer.uint32(48).uint32(message.remainingMoves);
+    }
+    if (message.awaitingApproval !== undefined) {
+      RebalancePlan.encode(message.awaitingApproval, writer.uint32(58).fork()).join();
+    }
+    if (message.cooldownUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.cooldownUntil), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rollout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.inProgress = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.targetVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.roundsDone = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.roundsTotal = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.remainingMoves = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.awaitingApproval = RebalancePlan.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.cooldownUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Rollout {
+    return {
+      inProgress: isSet(object.inProgress)
+        ? globalThis.Boolean(object.inProgress)
+        : isSet(object.in_progress)
+        ? globalThis.Boolean(object.in_progress)
+        : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      targetVersion: isSet(object.targetVersion)
+        ? globalThis.Number(object.targetVersion)
+        : isSet(object.target_version)
+        ? globalThis.Number(object.target_version)
+        : 0,
+      roundsDone: isSet(object.roundsDone)
+        ? globalThis.Number(object.roundsDone)
+        : isSet(object.rounds_done)
+        ? globalThis.Number(object.rounds_done)
+        : 0,
+      roundsTotal: isSet(object.roundsTotal)
+        ? globalThis.Number(object.roundsTotal)
+        : isSet(object.rounds_total)
+        ? globalThis.Number(object.rounds_total)
+        : 0,
+      remainingMoves: isSet(object.remainingMoves)
+        ? globalThis.Number(object.remainingMoves)
+        : isSet(object.remaining_moves)
+        ? globalThis.Number(object.remaining_moves)
+        : 0,
+      awaitingApproval: isSet(object.awaitingApproval)
+        ? RebalancePlan.fromJSON(object.awaitingApproval)
+        : isSet(object.awaiting_approval)
+        ? RebalancePlan.fromJSON(object.awaiting_approval)
+        : undefined,
+      cooldownUntil: isSet(object.cooldownUntil)
+        ? fromJsonTimestamp(object.cooldownUntil)
+        : isSet(object.cooldown_until)
+        ? fromJsonTimestamp(object.cooldown_until)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Rollout): unknown {
+    const obj: any = {};
+    if (message.inProgress !== false) {
+      obj.inProgress = message.inProgress;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.targetVersion !== 0) {
+      obj.targetVersion = Math.round(message.targetVersion);
+    }
+    if (message.roundsDone !== 0) {
+      obj.roundsDone = Math.round(message.roundsDone);
+    }
+    if (message.roundsTotal !== 0) {
+      obj.roundsTotal = Math.round(message.roundsTotal);
+    }
+    if (message.remainingMoves !== 0) {
+      obj.remainingMoves = Math.round(message.remainingMoves);
+    }
+    if (message.awaitingApproval !== undefined) {
+      obj.awaitingApproval = RebalancePlan.toJSON(message.awaitingApproval);
+    }
+    if (message.cooldownUntil !== undefined) {
+      obj.cooldownUntil = message.cooldownUntil.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Rollout>): Rollout {
+    return Rollout.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Rollout>): Rollout {
+    const message = createBaseRollout();
+    message.inProgress = object.inProgress ?? false;
+    message.reason = object.reason ?? "";
+    message.targetVersion = object.targetVersion ?? 0;
+    message.roundsDone = object.roundsDone ?? 0;
+    message.roundsTotal = object.roundsTotal ?? 0;
+    message.remainingMoves = object.remainingMoves ?? 0;
+    message.awaitingApproval = (object.awaitingApproval !== undefined && object.awaitingApproval !== null)
+      ? RebalancePlan.fromPartial(object.awaitingApproval)
+      : undefined;
+    message.cooldownUntil = object.cooldownUntil ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDrainProxyRequest(): DrainProxyRequest {
+  return { id: "" };
+}
+
+export const DrainProxyRequest: MessageFns<DrainProxyRequest> = {
+  encode(message: DrainProxyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainProxyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainProxyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainProxyRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: DrainProxyRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DrainProxyRequest>): DrainProxyRequest {
+    return DrainProxyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DrainProxyRequest>): DrainProxyRequest {
+    const message = createBaseDrainProxyRequest();
+    message.id = object.id ?? "";
     return message;
   },
 };
@@ -2149,7 +2673,10 @@ export const OperatorService = {
     responseSerialize: (value: RebalancePlan): Buffer => Buffer.from(RebalancePlan.encode(value).finish()),
     responseDeserialize: (value: Buffer): RebalancePlan => RebalancePlan.decode(value),
   },
-  /** POST /v1/partition-table:apply. */
+  /**
+   * POST /v1/partition-table:apply: with expected_version (a plan's from_version) it is refused with
+   * PRISM-TABLE-006 when the table changed since the plan.
+   */
   applyRebalance: {
     path: "/prism.admin.v1.Operator/ApplyRebalance" as const,
     requestStream: false as const,
@@ -2158,6 +2685,49 @@ export const OperatorService = {
     requestDeserialize: (value: Buffer): RebalanceRequest => RebalanceRequest.decode(value),
     responseSerialize: (value: RebalancePlan): Buffer => Buffer.from(RebalancePlan.encode(value).finish()),
     responseDeserialize: (value: Buffer): RebalancePlan => RebalancePlan.decode(value),
+  },
+  /**
+   * POST /v1/partition-table:rollback: the owners of the table before the last applied change, moved
+   * back in rounds.
+   */
+  rollbackTable: {
+    path: "/prism.admin.v1.Operator/RollbackTable" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackRequest): Buffer => Buffer.from(RollbackRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackRequest => RollbackRequest.decode(value),
+    responseSerialize: (value: RebalancePlan): Buffer => Buffer.from(RebalancePlan.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RebalancePlan => RebalancePlan.decode(value),
+  },
+  /** GET /v1/partition-table/rollout: the move in progress, the plan waiting for approval, the cooldown. */
+  getRollout: {
+    path: "/prism.admin.v1.Operator/GetRollout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRolloutRequest): Buffer => Buffer.from(GetRolloutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRolloutRequest => GetRolloutRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
+  /** POST /v1/proxies/{id}:drain: its partitions move away in rounds; it gets none until undrained. */
+  drainProxy: {
+    path: "/prism.admin.v1.Operator/DrainProxy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainProxyRequest): Buffer => Buffer.from(DrainProxyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainProxyRequest => DrainProxyRequest.decode(value),
+    responseSerialize: (value: Proxy): Buffer => Buffer.from(Proxy.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Proxy => Proxy.decode(value),
+  },
+  /** POST /v1/proxies/{id}:undrain. */
+  undrainProxy: {
+    path: "/prism.admin.v1.Operator/UndrainProxy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainProxyRequest): Buffer => Buffer.from(DrainProxyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainProxyRequest => DrainProxyRequest.decode(value),
+    responseSerialize: (value: Proxy): Buffer => Buffer.from(Proxy.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Proxy => Proxy.decode(value),
   },
   /** GET /v1/audit: newest first. */
   listAudit: {
@@ -2192,8 +2762,22 @@ export interface OperatorServer extends UntypedServiceImplementation {
   getPartitionTable: handleUnaryCall<GetPartitionTableRequest, PartitionTable>;
   /** POST /v1/partition-table:plan (dry run). */
   planRebalance: handleUnaryCall<RebalanceRequest, RebalancePlan>;
-  /** POST /v1/partition-table:apply. */
+  /**
+   * POST /v1/partition-table:apply: with expected_version (a plan's from_version) it is refused with
+   * PRISM-TABLE-006 when the table changed since the plan.
+   */
   applyRebalance: handleUnaryCall<RebalanceRequest, RebalancePlan>;
+  /**
+   * POST /v1/partition-table:rollback: the owners of the table before the last applied change, moved
+   * back in rounds.
+   */
+  rollbackTable: handleUnaryCall<RollbackRequest, RebalancePlan>;
+  /** GET /v1/partition-table/rollout: the move in progress, the plan waiting for approval, the cooldown. */
+  getRollout: handleUnaryCall<GetRolloutRequest, Rollout>;
+  /** POST /v1/proxies/{id}:drain: its partitions move away in rounds; it gets none until undrained. */
+  drainProxy: handleUnaryCall<DrainProxyRequest, Proxy>;
+  /** POST /v1/proxies/{id}:undrain. */
+  undrainProxy: handleUnaryCall<DrainProxyRequest, Proxy>;
   /** GET /v1/audit: newest first. */
   listAudit: handleUnaryCall<ListAuditRequest, ListAuditResponse>;
 }
@@ -2359,7 +2943,10 @@ export interface OperatorClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RebalancePlan) => void,
   ): ClientUnaryCall;
-  /** POST /v1/partition-table:apply. */
+  /**
+   * POST /v1/partition-table:apply: with expected_version (a plan's from_version) it is refused with
+   * PRISM-TABLE-006 when the table changed since the plan.
+   */
   applyRebalance(
     request: RebalanceRequest,
     callback: (error: ServiceError | null, response: RebalancePlan) => void,
@@ -2374,6 +2961,73 @@ export interface OperatorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RebalancePlan) => void,
+  ): ClientUnaryCall;
+  /**
+   * POST /v1/partition-table:rollback: the owners of the table before the last applied change, moved
+   * back in rounds.
+   */
+  rollbackTable(
+    request: RollbackRequest,
+    callback: (error: ServiceError | null, response: RebalancePlan) => void,
+  ): ClientUnaryCall;
+  rollbackTable(
+    request: RollbackRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RebalancePlan) => void,
+  ): ClientUnaryCall;
+  rollbackTable(
+    request: RollbackRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RebalancePlan) => void,
+  ): ClientUnaryCall;
+  /** GET /v1/partition-table/rollout: the move in progress, the plan waiting for approval, the cooldown. */
+  getRollout(
+    request: GetRolloutRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  getRollout(
+    request: GetRolloutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  getRollout(
+    request: GetRolloutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  /** POST /v1/proxies/{id}:drain: its partitions move away in rounds; it gets none until undrained. */
+  drainProxy(
+    request: DrainProxyRequest,
+    callback: (error: ServiceError | null, response: Proxy) => void,
+  ): ClientUnaryCall;
+  drainProxy(
+    request: DrainProxyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Proxy) => void,
+  ): ClientUnaryCall;
+  drainProxy(
+    request: DrainProxyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Proxy) => void,
+  ): ClientUnaryCall;
+  /** POST /v1/proxies/{id}:undrain. */
+  undrainProxy(
+    request: DrainProxyRequest,
+    callback: (error: ServiceError | null, response: Proxy) => void,
+  ): ClientUnaryCall;
+  undrainProxy(
+    request: DrainProxyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Proxy) => void,
+  ): ClientUnaryCall;
+  undrainProxy(
+    request: DrainProxyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Proxy) => void,
   ): ClientUnaryCall;
   /** GET /v1/audit: newest first. */
   listAudit(

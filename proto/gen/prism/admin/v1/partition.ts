@@ -72,6 +72,11 @@ export enum ProxyStatus {
   PROXY_STATUS_STALE = 2,
   /** PROXY_STATUS_DISCONNECTED - Stream closed or heartbeats stopped for good. */
   PROXY_STATUS_DISCONNECTED = 3,
+  /**
+   * PROXY_STATUS_RESTARTING - Stream closed less than the restart grace ago: keeps its partitions, gets them back untouched when
+   * it registers again with the same id; after the grace they move.
+   */
+  PROXY_STATUS_RESTARTING = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -89,6 +94,9 @@ export function proxyStatusFromJSON(object: any): ProxyStatus {
     case 3:
     case "PROXY_STATUS_DISCONNECTED":
       return ProxyStatus.PROXY_STATUS_DISCONNECTED;
+    case 4:
+    case "PROXY_STATUS_RESTARTING":
+      return ProxyStatus.PROXY_STATUS_RESTARTING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -106,6 +114,8 @@ export function proxyStatusToJSON(object: ProxyStatus): string {
       return "PROXY_STATUS_STALE";
     case ProxyStatus.PROXY_STATUS_DISCONNECTED:
       return "PROXY_STATUS_DISCONNECTED";
+    case ProxyStatus.PROXY_STATUS_RESTARTING:
+      return "PROXY_STATUS_RESTARTING";
     case ProxyStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -132,6 +142,13 @@ export interface Proxy {
     | undefined;
   /** Highest table version the proxy acknowledged as applied. */
   appliedTableVersion: number;
+  /**
+   * Drained by an operator (prismctl proxies drain): its partitions move away in rounds and it gets
+   * none until undrained. Kept across restarts of the proxy and of the admin.
+   */
+  draining: boolean;
+  /** While RESTARTING: when its partitions move if it has not registered again. */
+  graceUntil?: Date | undefined;
 }
 
 /** Ownership of one partition. */
@@ -217,6 +234,8 @@ function createBaseProxy(): Proxy {
     status: 0,
     lastSeen: undefined,
     appliedTableVersion: 0,
+    draining: false,
+    graceUntil: undefined,
   };
 }
 
@@ -245,6 +264,12 @@ export const Proxy: MessageFns<Proxy> = {
     }
     if (message.appliedTableVersion !== 0) {
       writer.uint32(64).uint64(message.appliedTableVersion);
+    }
+    if (message.draining !== false) {
+      writer.uint32(72).bool(message.draining);
+    }
+    if (message.graceUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.graceUntil), writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -326,6 +351,22 @@ export const Proxy: MessageFns<Proxy> = {
             message.appliedTableVersion = longToNumber(reader.uint64());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.draining = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.graceUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -364,6 +405,12 @@ export const Proxy: MessageFns<Proxy> = {
         : isSet(object.applied_table_version)
         ? globalThis.Number(object.applied_table_version)
         : 0,
+      draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      graceUntil: isSet(object.graceUntil)
+        ? fromJsonTimestamp(object.graceUntil)
+        : isSet(object.grace_until)
+        ? fromJsonTimestamp(object.grace_until)
+        : undefined,
     };
   },
 
@@ -393,6 +440,12 @@ export const Proxy: MessageFns<Proxy> = {
     if (message.appliedTableVersion !== 0) {
       obj.appliedTableVersion = Math.round(message.appliedTableVersion);
     }
+    if (message.draining !== false) {
+      obj.draining = message.draining;
+    }
+    if (message.graceUntil !== undefined) {
+      obj.graceUntil = message.graceUntil.toISOString();
+    }
     return obj;
   },
 
@@ -409,6 +462,8 @@ export const Proxy: MessageFns<Proxy> = {
     message.status = object.status ?? 0;
     message.lastSeen = object.lastSeen ?? undefined;
     message.appliedTableVersion = object.appliedTableVersion ?? 0;
+    message.draining = object.draining ?? false;
+    message.graceUntil = object.graceUntil ?? undefined;
     return message;
   },
 };
