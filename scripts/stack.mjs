@@ -224,6 +224,15 @@ try {
     } catch {}
   }
 
+  // A read-only token for the status page, in the link's fragment (never sent to a server, and the
+  // page takes it out of the address bar).
+  const viewer = await api(adminHttp, 'POST', '/v1/auth/tokens', {
+    role: 'viewer',
+    name: 'status-page',
+    ttlSeconds: 43_200,
+  });
+  const statusLink = viewer.status === 201 ? `${adminHttp}/#token=${encodeURIComponent(viewer.json.token)}` : adminHttp;
+
   const local = resolve(dir) === resolve('prism-local');
   const prismctlFlags = [
     adminHttp === 'https://127.0.0.1:8982' ? '' : ` --admin ${adminHttp}`,
@@ -233,6 +242,8 @@ try {
 Prism Edge local stack is up (data in ${show(dir)})
 
   admin       gRPC ${admin.grpc} (mTLS)   HTTPS ${adminHttp}   (SQLite in ${show(adminData)})
+  status page ${statusLink}
+              (a viewer token for 12 h; the browser warns about the fleet CA unless you trust ${show(caFile)})
   token       ${show(tokenFile)}: an admin token for the operator API (0600); ${
     local ? 'prismctl finds it when run from here' : `prismctl --token-file ${show(tokenFile)}`
   }

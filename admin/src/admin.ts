@@ -19,6 +19,7 @@ import { buildAdminMetrics } from './metrics.js';
 import { NamespaceService } from './namespaces.js';
 import { OperatorTokens } from './operator-tokens.js';
 import { openSqliteStore } from './sqlite-store.js';
+import { StatusService } from './status.js';
 import type { AdminStore, NamespaceRecord } from './store.js';
 import { TokenIssuer } from './tokens.js';
 
@@ -189,6 +190,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
       ca: certificates.current.ca,
     },
     countLive: () => store.countLive(clock.now()),
+    status: new StatusService({ fleet, store, clock }),
   });
   // Rotated files apply to new HTTPS connections too, as on the gRPC port.
   certificates?.onChange((c) =>

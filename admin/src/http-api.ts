@@ -37,6 +37,7 @@ import type { Fleet } from './fleet.js';
 import type { AdminMetrics } from './metrics.js';
 import { leaseWarnings, type NamespaceService } from './namespaces.js';
 import type { OperatorTokenRecord, OperatorTokens } from './operator-tokens.js';
+import { STATUS_PAGE_HEADERS, type StatusService, statusPageFiles } from './status.js';
 import type { AdminStore } from './store.js';
 import type { TokenIssuer } from './tokens.js';
 
@@ -130,6 +131,8 @@ export interface HttpApiDeps {
   auth: Readonly<AdminConfig['auth']>;
   access: AccessControl;
   tokens: OperatorTokens;
+  /** The status page's data (GET /v1/status) and the watchers seen. */
+  status: StatusService;
   /** --insecure: shown in /healthz. */
   insecure: boolean;
   /** Serve HTTPS with these (the admin's tls.* files), asking for, not requiring, client certificates. */
@@ -353,7 +356,12 @@ export async function buildHttpApi(deps: HttpApiDeps) {
       method: 'GET',
       path: '/v1/partition-table',
       access: 'viewer',
-      handle: async () => {
+      handle: async (req) => {
+        const watcher = req.headers['x-prism-watcher'];
+        if (typeof watcher === 'string') {
+          const applied = Number(req.headers['x-prism-applied-version'] ?? 0);
+          deps.status.noteWatcher(watcher, applied, (req.principal as Principal).id);
+        }
         const table = fleet.currentTable();
         if (!table) throw new PrismError('PRISM-TABLE-004', 'no proxy has registered with this admin yet');
         return json(200, PartitionTable.toJSON(table), { 'x-prism-table-version': String(table.version) });
@@ -504,6 +512,21 @@ export async function buildHttpApi(deps: HttpApiDeps) {
         );
       },
     },
+    {
+      method: 'GET',
+      path: '/v1/status',
+      access: 'viewer',
+      handle: async () => json(200, await deps.status.snapshot(), { 'cache-control': 'no-store' }),
+    },
+    // The status page itself is public: it holds no data and asks for a token before it reads any.
+    ...Object.entries(statusPageFiles()).map(
+      ([path, file]): Route => ({
+        method: 'GET',
+        path,
+        access: 'public',
+        handle: async () => json(200, file.body, { ...STATUS_PAGE_HEADERS, 'content-type': file.type }),
+      }),
+    ),
     {
       method: 'GET',
       path: '/.well-known/jwks.json',

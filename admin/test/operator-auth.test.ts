@@ -53,6 +53,9 @@ describe('every route of the table declares its role, and is guarded by it', () 
     const weaker: Record<string, string[]> = { viewer: [], operator: [viewer], admin: [viewer, operator] };
     const table = a.admin.routeTable;
     expect(table.filter((r) => r.access === 'public').map((r) => r.path)).toEqual([
+      '/',
+      '/status/app.js',
+      '/status/style.css',
       '/.well-known/jwks.json',
       '/metrics',
       '/healthz',
