@@ -158,6 +158,11 @@ export const ERROR_CATALOG = {
     action:
       'Check --admin (default https://127.0.0.1:8982; http:// for an admin started with --insecure) and that prism-admin is running; `curl --cacert CA <admin>/healthz` should answer.',
   },
+  'PRISM-CLI-002': {
+    status: 400,
+    title: 'prismctl has no completion script for that shell.',
+    action: 'Run `prismctl completion bash` (or `zsh`) and load its output: source <(prismctl completion bash).',
+  },
   'PRISM-ACCESS-001': {
     status: 401,
     title: 'The operator API call carries no credential.',

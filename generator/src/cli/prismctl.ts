@@ -3,6 +3,7 @@ import { type Io, processIo, reportError } from '../../../core/src/cli-output.js
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerCertsCommands } from './certs.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerLbCommands } from './lb.js';
 import { registerPartitionCommands } from './partitions.js';
 
@@ -22,6 +23,8 @@ export function buildPrismctl(io: Io = processIo): Command {
   registerAuthCommands(program, io);
   registerLbCommands(program, io);
   registerCertsCommands(program, io);
+  // Last: it reads the tree the others built.
+  registerCompletionCommand(program, io);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const sub of all(program)) sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;
