@@ -25,7 +25,7 @@ export function buildAdminMetrics() {
     registry,
     reservations: new Counter({
       name: 'prism_namespace_reservations_total',
-      help: 'Namespace reservations by result (ok, conflict, invalid, error).',
+      help: 'Namespace reservations by result (ok, conflict, invalid, quota).',
       labelNames: ['status'],
       registers,
     }),
