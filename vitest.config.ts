@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // One project per room, so the inner loop can run a subset: `npx vitest run --project proxy`
-// (projects: core, admin, proxy, generator, bench). `npm test` runs them all.
-const rooms = ['core', 'admin', 'proxy', 'generator', 'bench'];
+// (projects: core, admin, proxy, generator, deploy, bench). `npm test` runs them all.
+const rooms = ['core', 'admin', 'proxy', 'generator', 'deploy', 'bench'];
 const shared = { testTimeout: 30_000, hookTimeout: 30_000 };
 
 export default defineConfig({

@@ -289,7 +289,7 @@ describe('metrics', () => {
       'prism_partition_imbalance_ratio 1',
       'prism_admin_grpc_requests_total{method="Connect/Register",status="OK"} 1',
       'prism_admin_partition_table_version 1',
-      'prism_admin_proxy_count{status="healthy"} 1',
+      'prism_admin_proxies{status="healthy"} 1',
     ]) {
       expect(text).toContain(line);
     }

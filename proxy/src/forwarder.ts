@@ -9,7 +9,7 @@ import { PrismError } from '../../core/src/errors.js';
 import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { Backends } from './backends.js';
 import { forwardRequestHeaders, forwardResponseHeaders, trailerFields } from './http-headers.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { PeerFailure, ProxyMetrics } from './metrics.js';
 import { isTlsFailure, peerConnectOptions } from './peer-tls.js';
 import type { ForwardTarget, Req, RequestContext, Res } from './plugins/types.js';
 import { sendError } from './respond.js';
@@ -346,7 +346,7 @@ export class Forwarder {
         `backend ${target.name} of namespace "${ctx.namespace}" failed: ${code || (err as Error).message}`,
       );
     }
-    metrics.failure(reason);
+    metrics.failure(reason, peer ? { to: target.name, reason: reason as PeerFailure } : undefined);
     ctx.outcome = 'failed';
     sendError(ctx, error, peer ? { 'x-prism-owner': target.origin.replace(/^https?:\/\//, '') } : undefined);
   }
@@ -447,8 +447,11 @@ class Exchange implements Dispatcher.DispatchHandler {
       else if (!this.started) forwarder.failed(ctx, target, err, this.clientGone);
       else {
         ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
-        if (ctx.outcome === 'failed')
-          forwarder.deps.metrics.failure(target.kind === 'peer' ? 'reset' : 'backend_reset');
+        if (ctx.outcome === 'failed') {
+          const { metrics } = forwarder.deps;
+          if (target.kind === 'peer') metrics.failure('reset', { to: target.name, reason: 'reset' });
+          else metrics.failure('backend_reset');
+        }
         if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
       }
     } catch (last) {

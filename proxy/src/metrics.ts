@@ -1,6 +1,13 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { registerRuntimeMetrics } from '../../core/src/runtime-metrics.js';
 
 export type PeerRefusal = 'cleartext' | 'no_certificate' | 'untrusted_certificate' | 'not_a_proxy' | 'not_in_table';
+
+/** Why a forward to a peer proxy failed (prism_forwarding_peer_failures_total). */
+export type PeerFailure = 'unreachable' | 'peer_tls' | 'timeout' | 'reset';
+
+/** How long the series of a peer that left the table are kept: several scrape intervals. */
+export const PEER_SERIES_GRACE_MS = 10 * 60_000;
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10, 30];
 
@@ -86,12 +93,32 @@ class RequestPathMetric {
   reset(): void {
     this.children.clear();
   }
+
+  /** Drops the series whose labels match (their holders must drop the series they keep, too). */
+  drop(matches: (labels: Labels) => boolean): void {
+    for (const [key, c] of this.children) if (matches(c.labels)) this.children.delete(key);
+  }
 }
 
-/** The proxy's metrics (CONTRACT §8 names and labels, plus requests and latency by outcome). */
-export function buildProxyMetrics(proxyId: string) {
+export interface ProxyMetricsOptions {
+  /** At most this many prism_proxy_backend_up series (config metrics.backendSeries). */
+  backendSeries: number;
+}
+
+/** Whether each backend of the namespaces this proxy serves is in use (true) or skipped after a failure. */
+export type BackendHealth = () => ReadonlyMap<string, boolean>;
+
+/**
+ * The proxy's metrics (CONTRACT §8 names and labels, plus requests and latency by outcome, and the
+ * process and Node runtime metrics). `promtool check metrics` passes on a real scrape (deploy/test).
+ * No label takes a namespace: a fleet has thousands. Peer labels are proxy ids of the table (the
+ * series of a proxy that left it are dropped PEER_SERIES_GRACE_MS later); backend labels are capped
+ * by options.backendSeries. docs/observability.md lists them all.
+ */
+export function buildProxyMetrics(proxyId: string, options: ProxyMetricsOptions = { backendSeries: 100 }) {
   const registry = new Registry();
   const registers = [registry];
+  registerRuntimeMetrics(registry);
   const forwards = new RequestPathMetric(
     registry,
     'prism_forwarding_requests_total',
@@ -111,6 +138,12 @@ export function buildProxyMetrics(proxyId: string) {
     name: 'prism_forwarding_failures_total',
     help: 'Forwards that failed, by reason (unreachable, peer_tls, timeout, reset, hop_limit, backend_down, backend_reset, backend_policy, client_abort).',
     labelNames: ['reason'],
+    registers,
+  });
+  const peerFailures = new Counter({
+    name: 'prism_forwarding_peer_failures_total',
+    help: 'Forwards to a peer proxy that failed, by source, destination and reason (unreachable, peer_tls, timeout, reset); with prism_forwarding_requests_total, the failure ratio per peer.',
+    labelNames: ['from_proxy', 'to_proxy', 'reason'],
     registers,
   });
   const requests = new RequestPathMetric(
@@ -182,10 +215,45 @@ export function buildProxyMetrics(proxyId: string) {
     },
   });
 
+  // Backend health (backends.ts), read when scraped. The counts cover every backend of the namespaces
+  // this proxy serves; the per-backend series only the first options.backendSeries of them by URL, so
+  // a proxy serving thousands of namespaces does not grow its exposition without bound.
+  let backendHealth: BackendHealth | undefined;
+  new Gauge({
+    name: 'prism_proxy_backend_up',
+    help: `1 while a backend of a namespace this proxy serves is in use, 0 while it is skipped after a failure (pools.backendRetryMs); at most ${options.backendSeries} backends by URL (metrics.backendSeries), prism_proxy_backends counts all.`,
+    labelNames: ['backend'],
+    registers,
+    collect() {
+      this.reset();
+      const health = backendHealth?.();
+      if (!health) return;
+      const shown = [...health.keys()].sort().slice(0, options.backendSeries);
+      for (const backend of shown) this.set({ backend }, health.get(backend) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'prism_proxy_backends',
+    help: 'Backends of the namespaces this proxy serves, by state (up: in use; down: skipped after a failure).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      let up = 0;
+      let down = 0;
+      for (const ok of backendHealth?.().values() ?? []) ok ? up++ : down++;
+      this.set({ state: 'up' }, up);
+      this.set({ state: 'down' }, down);
+    },
+  });
+
   type Series = { inc(): void; observe(v: number): void };
   const byOutcome = new Map<string, { count: Series; latency: Series }>();
   const byPeer = new Map<string, Series>();
-  const byPeerStatus = new Map<string, Series>();
+  const byPeerStatus = new Map<string, Series & { to: string }>();
+  /** The reasons counted per peer, to drop those series when the peer leaves the table. */
+  const peerFailed = new Map<string, Set<PeerFailure>>();
+  /** When each peer with series was first seen missing from the table. */
+  const leftAt = new Map<string, number>();
 
   return {
     registry,
@@ -205,7 +273,7 @@ export function buildProxyMetrics(proxyId: string) {
       const key = `${to}\u0000${status}`;
       let count = byPeerStatus.get(key);
       if (!count) {
-        count = forwards.child(proxyId, to, String(status));
+        count = Object.assign(forwards.child(proxyId, to, String(status)), { to });
         byPeerStatus.set(key, count);
       }
       count.inc();
@@ -216,8 +284,37 @@ export function buildProxyMetrics(proxyId: string) {
       }
       latency.observe(seconds);
     },
-    failure(reason: string) {
+    /** A failed forward; `peer` names the peer proxy it was sent to (not given for backends). */
+    failure(reason: string, peer?: { to: string; reason: PeerFailure }) {
       failures.labels(reason).inc();
+      if (!peer) return;
+      peerFailures.labels(proxyId, peer.to, peer.reason).inc();
+      const reasons = peerFailed.get(peer.to) ?? new Set<PeerFailure>();
+      reasons.add(peer.reason);
+      peerFailed.set(peer.to, reasons);
+    },
+    /**
+     * Drops the per-peer series of a proxy that has been out of the table for PEER_SERIES_GRACE_MS
+     * (called when scraped): long enough for Prometheus to scrape what it counted before it left.
+     */
+    keepPeers(ids: ReadonlySet<string>, now = Date.now()) {
+      for (const to of new Set([...byPeer.keys(), ...peerFailed.keys(), ...leftAt.keys()])) {
+        if (ids.has(to)) {
+          leftAt.delete(to);
+          continue;
+        }
+        const since = leftAt.get(to);
+        if (since === undefined) leftAt.set(to, now);
+        if (since === undefined || now - since < PEER_SERIES_GRACE_MS) continue;
+        leftAt.delete(to);
+        byPeer.delete(to);
+        for (const [key, series] of byPeerStatus) if (series.to === to) byPeerStatus.delete(key);
+        const gone = (labels: Labels) => labels.to_proxy === to;
+        forwards.drop(gone);
+        forwardLatency.drop(gone);
+        for (const reason of peerFailed.get(to) ?? []) peerFailures.remove(proxyId, to, reason);
+        peerFailed.delete(to);
+      }
     },
     timeout(phase: 'sniff' | 'headers' | 'body' | 'idle' | 'send' | 'h2_idle' | 'goaway') {
       timeouts.labels(phase).inc();
@@ -233,6 +330,10 @@ export function buildProxyMetrics(proxyId: string) {
     },
     peerRefused(reason: PeerRefusal) {
       peerRefusals.labels(reason).inc();
+    },
+    /** Where prism_proxy_backend_up and prism_proxy_backends read from. */
+    backendHealth(source: BackendHealth) {
+      backendHealth = source;
     },
     /** Where prism_proxy_open_connections reads from (the data server, once built). */
     countConnections(count: () => Promise<number>) {

@@ -41,6 +41,7 @@ export function buildOpsServer(
       case '/metrics': {
         metrics.tableVersion.set(state.version);
         metrics.adminConnected.set(control()?.connected ? 1 : 0);
+        if (state.table) metrics.keepPeers(new Set(state.table.proxies.map((p) => p.id)));
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         return res.end(text);

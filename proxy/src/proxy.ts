@@ -5,7 +5,7 @@ import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-pol
 import { requireProxyIdentity, splitHostPort } from '../../core/src/config/checks.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
-import { Backends } from './backends.js';
+import { Backends, servedBackends } from './backends.js';
 import { buildChain } from './chain.js';
 import { adminChannelCredentials, ControlClient } from './control-client.js';
 import { buildDataPort } from './data-port.js';
@@ -54,8 +54,9 @@ export async function buildProxy(options: BuildProxyOptions) {
       })
     : undefined;
   const fleet = fleetCertificates(config, log);
-  const metrics = buildProxyMetrics(config.id);
+  const metrics = buildProxyMetrics(config.id, config.metrics);
   const backends = new Backends(config.pools.backendRetryMs);
+  metrics.backendHealth(() => servedBackends(state, config.id, backends));
   // No backend may reach this proxy's own ports, an admin's, or a peer's (the admin refuses such
   // reservations; this catches names that resolve there later).
   const reserved = (): ReservedEndpoint[] => {

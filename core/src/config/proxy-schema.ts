@@ -191,6 +191,19 @@ export const proxyConfigSchema = {
       },
     },
     accessLog: { type: 'boolean', default: false, description: 'log one line per request (pino, info level)' },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        backendSeries: count(
+          100,
+          0,
+          10_000,
+          'most prism_proxy_backend_up series (one per backend of the namespaces this proxy serves, the first by URL); prism_proxy_backends counts them all',
+        ),
+      },
+    },
     plugins: {
       type: 'array',
       maxItems: 32,
