@@ -12,6 +12,7 @@ import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
 import { buildAccess } from './access.js';
 import { CleanupJob } from './cleanup.js';
+import { openEtcdStore } from './etcd-store.js';
 import { type Connection, Fleet } from './fleet.js';
 import { buildControlPlane, controlPlaneService } from './grpc-server.js';
 import { buildHttpApi } from './http-api.js';
@@ -51,12 +52,6 @@ export async function buildAdmin(options: BuildAdminOptions) {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? pino({ name: 'prism-admin', level: config.log.level });
-  if (config.etcd.length > 0 && !options.store) {
-    throw new PrismError(
-      'PRISM-CONFIG-004',
-      `etcd storage (--etcd ${config.etcd.join(',')}) is not available in this build yet; the embedded SQLite store in --data-dir is`,
-    );
-  }
   requireAdminIdentity(config);
   const certificates = config.tls.certFile
     ? new CertificateFiles({
@@ -71,7 +66,11 @@ export async function buildAdmin(options: BuildAdminOptions) {
         log,
       })
     : undefined;
-  const store = options.store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous });
+  const store =
+    options.store ??
+    (config.etcd.endpoints.length > 0
+      ? await openEtcdStore(config.etcd)
+      : openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous }));
   const metrics = buildAdminMetrics();
   const issuer = await TokenIssuer.open({
     store,
