@@ -6,7 +6,6 @@ import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-pol
 import { type Clock, systemClock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { requireAdminIdentity, splitHostPort } from '../../core/src/config/checks.js';
-import { PrismError } from '../../core/src/errors.js';
 import { partitionOf } from '../../core/src/partition.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
