@@ -22,6 +22,7 @@ import { openSqliteStore } from './sqlite-store.js';
 import { StatusService } from './status.js';
 import type { AdminStore, NamespaceRecord } from './store.js';
 import { TokenIssuer } from './tokens.js';
+import { buildTransfer } from './transfer.js';
 
 export interface BuildAdminOptions {
   config: Readonly<AdminConfig>;
@@ -155,6 +156,15 @@ export async function buildAdmin(options: BuildAdminOptions) {
     },
   });
   issuer.onRotate = () => fleet.broadcast({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
+  const transfer = buildTransfer({
+    store,
+    clock,
+    storeKind: options.store ? 'custom' : config.etcd.endpoints.length > 0 ? 'etcd' : 'sqlite',
+    reload: async () => {
+      await issuer.reload();
+      await fleet.load();
+    },
+  });
   const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
 
   // grpc-js (1.14) applies a certificate provider's updates with setSecureContext on the bound
@@ -188,6 +198,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
       ca: certificates.current.ca,
     },
     countLive: () => store.countLive(clock.now()),
+    transfer,
     status: new StatusService({ fleet, store, clock }),
   });
   // Rotated files apply to new HTTPS connections too, as on the gRPC port.

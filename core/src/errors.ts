@@ -545,6 +545,12 @@ export const ERROR_CATALOG = {
     action:
       'Give readable PEM files in etcd.cacert, etcd.cert and etcd.key (--etcd-cacert, --etcd-cert, --etcd-key) and a readable etcd.passwordFile holding the password of etcd.user.',
   },
+  'PRISM-CONFIG-008': {
+    status: 400,
+    title: 'prismctl cannot read or write the file it was given.',
+    action:
+      'Check the path and its permissions: `prismctl import FILE` reads a JSON file `prismctl export` wrote, `prismctl export --out FILE` writes a new file (0600) in a folder that exists.',
+  },
   'PRISM-CONFIG-006': {
     status: 400,
     title: 'prism-proxy has no TLS to the admin and was not started with --insecure.',
