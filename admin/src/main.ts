@@ -16,6 +16,12 @@ interface AdminFlags {
   grpcListen?: string;
   httpListen?: string;
   etcd?: string[];
+  etcdPrefix?: string;
+  etcdCacert?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+  etcdUser?: string;
+  etcdPasswordFile?: string;
   logLevel?: string;
   insecure?: boolean;
   newBootstrapToken?: boolean;
@@ -29,7 +35,15 @@ export function adminFlagsToValues(f: AdminFlags): Record<string, unknown> {
     dataDir: f.dataDir,
     grpcListen: f.grpcListen,
     httpListen: f.httpListen,
-    etcd: f.etcd,
+    etcd: {
+      endpoints: f.etcd,
+      prefix: f.etcdPrefix,
+      cacert: f.etcdCacert,
+      cert: f.etcdCert,
+      key: f.etcdKey,
+      user: f.etcdUser,
+      passwordFile: f.etcdPasswordFile,
+    },
     insecure: f.insecure,
     log: f.logLevel === undefined ? undefined : { level: f.logLevel },
   };
@@ -46,7 +60,17 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
       'gRPC control plane for proxies (default 127.0.0.1:8981; port 0 = any free port)',
     )
     .option('--http-listen <host:port>', 'operator API, /metrics, JWKS (default 127.0.0.1:8982)')
-    .option('--etcd <urls>', 'comma-separated etcd endpoints; several admins, one leader', list)
+    .option(
+      '--etcd <urls>',
+      'comma-separated etcd v3 endpoints (http(s)://host:port): store everything in etcd instead of SQLite',
+      list,
+    )
+    .option('--etcd-prefix <prefix>', 'key prefix in etcd (default /prism/); admins with one prefix share data')
+    .option('--etcd-cacert <file>', "CA of etcd's server certificates (as etcdctl --cacert)")
+    .option('--etcd-cert <file>', 'client certificate for etcd (as etcdctl --cert)')
+    .option('--etcd-key <file>', 'private key of --etcd-cert (as etcdctl --key)')
+    .option('--etcd-user <name>', 'etcd user (as etcdctl --user); the password comes from --etcd-password-file')
+    .option('--etcd-password-file <file>', 'file holding the password of --etcd-user')
     .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
     .option(
       '--insecure',

@@ -13,6 +13,7 @@ import type {
   StoredKey,
   StoredProxy,
 } from './store.js';
+import { checkTableOrder } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS namespaces (
@@ -194,6 +195,18 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       'INSERT INTO audit (at, actor, action, target, result, detail) VALUES (@at, @actor, @action, @target, @result, @detail)',
     ),
     auditAll: db.prepare('SELECT at, actor, action, target, result, detail FROM audit ORDER BY id DESC LIMIT ?'),
+    auditPage: db.prepare(
+      'SELECT id, at, actor, action, target, result, detail FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?',
+    ),
+    upsertNs: db.prepare(
+      `INSERT INTO namespaces (${COLUMNS}) VALUES (${PARAMS}) ON CONFLICT(name) DO UPDATE SET ${COLUMNS.split(', ')
+        .slice(1)
+        .map((c) => `${c} = excluded.${c}`)
+        .join(', ')}`,
+    ),
+    deleteKey: db.prepare('DELETE FROM signing_keys WHERE kid = ?'),
+    getTableRow: db.prepare("SELECT value FROM kv WHERE key = 'partition_table'"),
+    listSettings: db.prepare("SELECT key, value FROM kv WHERE key LIKE 'setting:%' ORDER BY key"),
     auditFor: db.prepare(
       'SELECT at, actor, action, target, result, detail FROM audit WHERE target = ? ORDER BY id DESC LIMIT ?',
     ),
@@ -292,7 +305,21 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       run('recording traffic', () => {
         for (const name of names) stmt.traffic.run(at, name);
       }),
+    importNamespace: (record) => run('importing a namespace', () => void stmt.upsertNs.run(toRow(record))),
     audit: (entry) => run('writing the audit log', () => void stmt.audit.run(entry)),
+    auditPage: (after, limit) =>
+      run('reading the audit log', () => {
+        const rows = stmt.auditPage.all(
+          after === undefined ? Number.MAX_SAFE_INTEGER : Number(after),
+          limit,
+        ) as (AuditEntry & {
+          id: number;
+        })[];
+        return {
+          entries: rows.map(({ id: _id, ...e }) => e),
+          next: rows.length === limit ? String(rows[rows.length - 1].id) : undefined,
+        };
+      }),
     listAudit: (target, limit) =>
       run(
         'reading the audit log',
@@ -303,6 +330,7 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
     pruneRevocations: (now) => run('pruning revocations', () => stmt.pruneRevocations.run(now).changes),
     listKeys: () => run('reading signing keys', () => stmt.listKeys.all() as StoredKey[]),
     putKey: (key) => run('saving a signing key', () => void stmt.putKey.run(key)),
+    deleteKey: (kid) => run('deleting a signing key', () => void stmt.deleteKey.run(kid)),
     getTable: () =>
       run('reading the partition table', () => {
         const row = stmt.getKv.get('partition_table') as { value: string } | undefined;
@@ -310,7 +338,12 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       }),
     saveFleet: (table, proxies) =>
       run('saving the partition table', () => {
-        if (table) stmt.putKv.run('partition_table', JSON.stringify(PartitionTable.toJSON(table)));
+        if (table) {
+          const value = JSON.stringify(PartitionTable.toJSON(table));
+          const row = stmt.getTableRow.get() as { value: string } | undefined;
+          if (row) checkTableOrder(PartitionTable.fromJSON(JSON.parse(row.value)), row.value, table, value);
+          stmt.putKv.run('partition_table', value);
+        }
         for (const p of proxies) putProxyRow(p);
       }),
     listProxies: () =>
@@ -328,6 +361,15 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       }),
     putSetting: (key, value) =>
       run('saving a setting', () => void stmt.putKv.run(`setting:${key}`, JSON.stringify(value))),
+    listSettings: () =>
+      run('reading settings', () =>
+        Object.fromEntries(
+          (stmt.listSettings.all() as { key: string; value: string }[]).map((r) => [
+            r.key.slice('setting:'.length),
+            JSON.parse(r.value),
+          ]),
+        ),
+      ),
     close: async () => {
       db.close();
     },

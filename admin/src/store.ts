@@ -1,3 +1,4 @@
+import { PrismError } from '../../core/src/errors.js';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 
 /** One namespace row: the reservation, its current lease and its soft-delete state. Times in ms. */
@@ -70,6 +71,12 @@ export interface ListQuery {
   limit: number;
 }
 
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Where the next page starts; undefined after the last page. */
+  next: string | undefined;
+}
+
 export type InsertResult =
   | { ok: true }
   | { ok: false; holder: NamespaceRecord }
@@ -97,25 +104,55 @@ export interface AdminStore {
   purgeable(cutoff: number, limit: number): Promise<NamespaceRecord[]>;
   countLive(now: number): Promise<number>;
   recordTraffic(names: string[], at: number): Promise<void>;
+  /** Writes the record as it is, new or replacing one of that name, without an audit entry (import). */
+  importNamespace(record: NamespaceRecord): Promise<void>;
 
   audit(entry: AuditEntry): Promise<void>;
+  /** Newest first, at most `limit`; only those of `target` when given. */
   listAudit(target: string | undefined, limit: number): Promise<AuditEntry[]>;
+  /** The whole log a page at a time, newest first: pass the previous page's `next` as `after`. */
+  auditPage(after: string | undefined, limit: number): Promise<AuditPage>;
 
   addRevocation(r: RevocationRecord): Promise<void>;
   listRevocations(): Promise<RevocationRecord[]>;
   pruneRevocations(now: number): Promise<number>;
 
   listKeys(): Promise<StoredKey[]>;
+  /** Inserts a key, or updates only retiredAt of a key with that kid. */
   putKey(key: StoredKey): Promise<void>;
+  deleteKey(kid: string): Promise<void>;
 
   getTable(): Promise<PartitionTable | undefined>;
-  /** The table and the proxy registry change together. */
+  /**
+   * The table and the proxy registry change together. A table whose version is below the stored
+   * one, or equal to it with other content, is refused (PRISM-STORE-004): versions never go back.
+   */
   saveFleet(table: PartitionTable | undefined, proxies: StoredProxy[]): Promise<void>;
   listProxies(): Promise<StoredProxy[]>;
   /** Small JSON settings (strategy, rules, weight overrides). */
   getSetting(key: string): Promise<unknown>;
   putSetting(key: string, value: unknown): Promise<void>;
+  /** Every setting by key (export). */
+  listSettings(): Promise<Record<string, unknown>>;
   putProxy(proxy: StoredProxy): Promise<void>;
 
   close(): Promise<void>;
+}
+
+/**
+ * Refuses to replace the stored table with an older one, or with another table of the same version
+ * (two admins that computed the same next version differently): what proxies were told stays true.
+ * `storedJson` and `nextJson` are the proto3 JSON texts, compared to let an identical rewrite through.
+ */
+export function checkTableOrder(
+  stored: PartitionTable,
+  storedJson: string,
+  next: PartitionTable,
+  nextJson: string,
+): void {
+  if (next.version > stored.version || (next.version === stored.version && nextJson === storedJson)) return;
+  throw new PrismError(
+    'PRISM-STORE-004',
+    `partition table v${next.version} was not saved: v${stored.version} is already stored${next.version === stored.version ? ' with other content' : ''}`,
+  );
 }

@@ -71,6 +71,14 @@ export class TokenIssuer {
     this.jwksCache = undefined;
   }
 
+  /** Re-reads the keys from the store (after an import) and tells onRotate listeners. */
+  async reload(): Promise<void> {
+    this.keys = await this.options.store.listKeys();
+    if (!this.current()) await this.rotate();
+    else await this.loadSigningKey();
+    this.onRotate?.();
+  }
+
   /** Makes a new signing key; the previous one only verifies from now on, until its overlap ends. */
   async rotate(): Promise<string> {
     const { algorithm, store, clock } = this.options;

@@ -1,4 +1,8 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../test-support/lb-binaries.js';
 import { runBin } from '../../test-support/run.js';
 
 describe('prism-admin command line', () => {
@@ -13,6 +17,14 @@ describe('prism-admin command line', () => {
       '127.0.0.1:0',
       '--etcd',
       'http://127.0.0.1:2379,http://127.0.0.1:2380',
+      '--etcd-prefix',
+      '/edge/',
+      '--etcd-cacert',
+      'ca.pem',
+      '--etcd-user',
+      'prism',
+      '--etcd-password-file',
+      'pw.txt',
     ]);
     expect(r.code).toBe(0);
     const config = JSON.parse(r.stdout);
@@ -20,7 +32,13 @@ describe('prism-admin command line', () => {
       profile: 'development',
       dataDir: '/srv/prism',
       grpcListen: '127.0.0.1:0',
-      etcd: ['http://127.0.0.1:2379', 'http://127.0.0.1:2380'],
+      etcd: {
+        endpoints: ['http://127.0.0.1:2379', 'http://127.0.0.1:2380'],
+        prefix: '/edge/',
+        cacert: 'ca.pem',
+        user: 'prism',
+        passwordFile: 'pw.txt',
+      },
     });
     expect(config.leases.defaultTtlSeconds).toBe(86_400);
   });
@@ -32,10 +50,41 @@ describe('prism-admin command line', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('refuses --etcd until the etcd store exists, instead of silently using SQLite', async () => {
-    const r = await runBin('prism-admin', ['--etcd', 'http://127.0.0.1:2379', '--data-dir', '/nonexistent-prism-test']);
+  it('stops with PRISM-STORE-003 naming the endpoints when etcd cannot be reached, instead of using SQLite', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'prism-admin-etcd-'));
+    try {
+      const r = await runBin('prism-admin', [
+        '--insecure',
+        '--etcd',
+        `http://127.0.0.1:${port}`,
+        '--data-dir',
+        dir,
+        '--grpc-listen',
+        '127.0.0.1:0',
+        '--http-listen',
+        '127.0.0.1:0',
+        '--config',
+        writeConfig(dir, { etcd: { dialTimeoutMs: 500, requestTimeoutMs: 500 } }),
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error PRISM-STORE-003: cannot reach etcd at http://127.0.0.1:${port}`);
+      expect(existsSync(join(dir, 'prism-admin.sqlite'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an etcd user without a password file', async () => {
+    const r = await runBin('prism-admin', [
+      '--print-config',
+      '--etcd',
+      'http://127.0.0.1:2379',
+      '--etcd-user',
+      'prism',
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error PRISM-CONFIG-004: etcd storage');
+    expect(r.stderr).toContain('error PRISM-CONFIG-002: etcd.user is set without etcd.passwordFile');
   });
 
   it('--help lists the contract flags', async () => {
@@ -46,3 +95,9 @@ describe('prism-admin command line', () => {
     }
   });
 });
+
+function writeConfig(dir: string, values: object): string {
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}

@@ -294,6 +294,53 @@ export const ERROR_CATALOG = {
     action:
       'Check the data directory (disk space, permissions) and the admin log; the operation was not applied and can be retried.',
   },
+  'PRISM-STORE-002': {
+    status: 503,
+    title: 'etcd does not answer or has lost its quorum: the admin refuses writes.',
+    action:
+      'Bring etcd members back until a majority is up (2 of 3); `etcdctl endpoint health` names those that are down. Reads are served from a live member meanwhile, and the admin resumes by itself, without a restart; retry the operation then.',
+  },
+  'PRISM-STORE-003': {
+    status: 503,
+    title: 'prism-admin cannot reach etcd at start.',
+    action:
+      'Check that the --etcd endpoints are right and that etcd runs (`etcdctl --endpoints URL,... endpoint health`); for https:// endpoints give etcd.cacert (--etcd-cacert), and etcd.cert/etcd.key when etcd asks for client certificates.',
+  },
+  'PRISM-STORE-004': {
+    status: 409,
+    title: 'A newer partition table is already stored: table versions never go backwards.',
+    action:
+      'Another admin wrote a newer table; read it with GET /v1/partition-table. Until leader election exists, let one admin change the fleet at a time (docs/etcd.md).',
+  },
+  'PRISM-STORE-005': {
+    status: 409,
+    title: 'The admin already holds data, so the import was refused.',
+    action:
+      'Import into a freshly started admin (no namespaces, proxies, revocations or table), or pass --force to merge: records in the file replace those with the same name.',
+  },
+  'PRISM-STORE-006': {
+    status: 400,
+    title: 'The document is not a prism-admin export this admin can read.',
+    action:
+      'Pass the unchanged output of `prismctl export` (format prism-admin-export, formatVersion 1); the message names the first field that is wrong.',
+  },
+  'PRISM-STORE-007': {
+    status: 503,
+    title: "etcd refused the admin's credentials or permissions.",
+    action:
+      'Check etcd.user (--etcd-user) and etcd.passwordFile, the client certificate etcd.cert/etcd.key, and that the etcd role grants read and write on the key prefix (etcd.prefix).',
+  },
+  'PRISM-STORE-008': {
+    status: 503,
+    title: 'A store transaction kept conflicting with other writers.',
+    action: 'Retry the operation; if it persists, look for an admin or script that rewrites the same keys in a loop.',
+  },
+  'PRISM-STORE-009': {
+    status: 500,
+    title: 'A record in etcd has a schema version this admin cannot read.',
+    action:
+      'A newer prism-admin wrote it: run the newer version on every admin that shares the etcd prefix, or point this one at another prefix (--etcd-prefix).',
+  },
   'PRISM-ROUTE-001': {
     status: 421,
     title: 'This proxy does not own the namespace and may not forward the request further.',
@@ -491,6 +538,18 @@ export const ERROR_CATALOG = {
     title: 'prism-admin has no fleet certificates and was not started with --insecure.',
     action:
       'Make a fleet PKI with `prismctl certs init --out DIR --proxies ID,...` and give the admin tls.caFile = DIR/ca.crt, tls.certFile = DIR/admins/admin.crt and tls.keyFile = DIR/admins/admin.key (in its --config file); or pass --insecure for a throwaway experiment (no TLS, no authentication; refused with --profile production).',
+  },
+  'PRISM-CONFIG-007': {
+    status: 400,
+    title: 'An etcd TLS or password file cannot be read.',
+    action:
+      'Give readable PEM files in etcd.cacert, etcd.cert and etcd.key (--etcd-cacert, --etcd-cert, --etcd-key) and a readable etcd.passwordFile holding the password of etcd.user.',
+  },
+  'PRISM-CONFIG-008': {
+    status: 400,
+    title: 'prismctl cannot read or write the file it was given.',
+    action:
+      'Check the path and its permissions: `prismctl import FILE` reads a JSON file `prismctl export` wrote, `prismctl export --out FILE` writes a new file (0600) in a folder that exists.',
   },
   'PRISM-CONFIG-006': {
     status: 400,

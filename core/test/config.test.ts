@@ -31,7 +31,7 @@ describe('golden-path defaults (development profile, nothing given)', () => {
     expect(c.proxies.heartbeatSeconds).toBe(30);
     expect(c.grpcListen).toBe('127.0.0.1:8981');
     expect(c.httpListen).toBe('127.0.0.1:8982');
-    expect(c.etcd).toEqual([]);
+    expect(c.etcd).toMatchObject({ endpoints: [], prefix: '/prism/' });
     expect(c.strategy).toBe('consistent_hash');
   });
 

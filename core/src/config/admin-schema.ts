@@ -17,10 +17,53 @@ export const adminConfigSchema = {
         'no authentication on the operator API and, without tls.*, a plaintext gRPC port any proxy may register on (--insecure): for throwaway experiments only; warned about at start and every minute, shown in /healthz, refused with profile production; without it the admin needs tls.caFile, certFile and keyFile',
     },
     etcd: {
-      type: 'array',
-      items: { type: 'string', pattern: '^https?://[^\\s]+$' },
-      default: [],
-      description: 'etcd endpoints (http://host:port); empty = embedded SQLite',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        endpoints: {
+          type: 'array',
+          items: { type: 'string', pattern: '^https?://[^\\s,]+$' },
+          default: [],
+          description:
+            'etcd v3 client URLs, http(s)://host:port (--etcd URL,...); empty = the embedded SQLite store in dataDir',
+        },
+        prefix: {
+          type: 'string',
+          pattern: '^/[^\\s]*$',
+          default: '/prism/',
+          description:
+            'key prefix of everything this admin stores in etcd (--etcd-prefix); admins that share a prefix share the data, a trailing / is added',
+        },
+        cacert: {
+          type: 'string',
+          default: '',
+          description: "PEM CA bundle etcd's server certificates chain to (--etcd-cacert, as etcdctl --cacert)",
+        },
+        cert: {
+          type: 'string',
+          default: '',
+          description: 'PEM client certificate for etcd (--etcd-cert, as etcdctl --cert); needs key',
+        },
+        key: { type: 'string', default: '', description: 'PEM private key of cert (--etcd-key, as etcdctl --key)' },
+        user: {
+          type: 'string',
+          default: '',
+          description: 'etcd user name (--etcd-user, as etcdctl --user); its password is read from passwordFile',
+        },
+        passwordFile: {
+          type: 'string',
+          default: '',
+          description: 'file holding the password of user, one line (--etcd-password-file)',
+        },
+        requestTimeoutMs: millis(
+          5_000,
+          100,
+          120_000,
+          'longest time one etcd request may take; without a quorum, writes fail with PRISM-STORE-002 after it',
+        ),
+        dialTimeoutMs: millis(5_000, 100, 120_000, 'time to reach etcd at start before PRISM-STORE-003'),
+      },
     },
     storage: {
       type: 'object',
@@ -163,6 +206,12 @@ export const adminConfigSchema = {
           1_024,
           67_108_864,
           'largest operator API request body, in bytes, on routes that take large messages (reserve, plan, apply)',
+        ),
+        importBodyBytes: count(
+          268_435_456,
+          1_024,
+          4_294_967_295,
+          'largest document POST /v1/import (prismctl import) takes, in bytes',
         ),
         smallBodyBytes: count(
           16_384,

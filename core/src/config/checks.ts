@@ -37,6 +37,19 @@ const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
 
 export function checkAdminConfig(c: AdminConfig): void {
   checkPorts({ grpcListen: c.grpcListen, httpListen: c.httpListen });
+  const e = c.etcd;
+  if (!e.cert !== !e.key) {
+    throw conflict(
+      `etcd.${e.cert ? 'cert' : 'key'} is set without etcd.${e.cert ? 'key' : 'cert'}`,
+      'Give both the client certificate (--etcd-cert) and its private key (--etcd-key), or neither.',
+    );
+  }
+  if (!e.user !== !e.passwordFile) {
+    throw conflict(
+      `etcd.${e.user ? 'user' : 'passwordFile'} is set without etcd.${e.user ? 'passwordFile' : 'user'}`,
+      'Give both --etcd-user and --etcd-password-file, or neither.',
+    );
+  }
   if (c.insecure && c.profile === 'production') {
     throw conflict(
       'insecure = true (--insecure) contradicts profile production: the operator API would accept anyone, and the gRPC port any proxy',

@@ -6,6 +6,7 @@ import { registerCertsCommands } from './certs.js';
 import { registerCompletionCommand } from './completion.js';
 import { registerLbCommands } from './lb.js';
 import { registerPartitionCommands } from './partitions.js';
+import { registerTransferCommands } from './transfer-commands.js';
 
 export const VERSION = '0.1.0';
 
@@ -21,6 +22,7 @@ export function buildPrismctl(io: Io = processIo): Command {
   registerPartitionCommands(program, io);
   registerAdminCommands(program, io);
   registerAuthCommands(program, io);
+  registerTransferCommands(program, io);
   registerLbCommands(program, io);
   registerCertsCommands(program, io);
   // Last: it reads the tree the others built.
