@@ -25,6 +25,8 @@ export function yquote(value: unknown): string {
 export const envoyCluster = (id: string) => `prism_${id}`;
 export const envoyOwnerCluster = (id: string) => `prism-owner_${id}`;
 export const ENVOY_FALLBACK_CLUSTER = 'prism-ring';
+/** The consistent hash over every proxy but `id`: where a request goes when its owner fails. */
+export const envoyOthersCluster = (id: string) => `prism-others_${id}`;
 
 /** Protobuf JSON duration: whole milliseconds as decimal seconds. */
 const seconds = (ms: number) => `${ms / 1000}s`;
@@ -40,7 +42,22 @@ export const envoyTarget: Target = {
     checkTimeout: seconds(Math.min(model.healthCheckIntervalMs, 1_000)),
     // Envoy's bounded load is a percentage of the average and must be at least 100 (the tightest bound).
     hashBalanceFactor: model.hashBalanceFactor > 0 ? Math.max(model.hashBalanceFactor, 100) : 0,
-    proxies: model.proxies.map((p) => ({ ...p, cluster: envoyCluster(p.id), ownerCluster: envoyOwnerCluster(p.id) })),
+    proxies: model.proxies.map((p) => ({
+      ...p,
+      cluster: envoyCluster(p.id),
+      ownerCluster: envoyOwnerCluster(p.id),
+      // A retry after the owner refused must not land on the owner again, as it can in a ring that holds it.
+      othersCluster: model.proxies.length > 1 ? envoyOthersCluster(p.id) : ENVOY_FALLBACK_CLUSTER,
+    })),
+    rings: [
+      { name: ENVOY_FALLBACK_CLUSTER, endpoints: model.proxies },
+      ...(model.proxies.length > 1
+        ? model.proxies.map((p) => ({
+            name: envoyOthersCluster(p.id),
+            endpoints: model.proxies.filter((o) => o.id !== p.id),
+          }))
+        : []),
+    ],
     partitions: model.owners.map((owner, partition) => ({ partition, cluster: envoyOwnerCluster(owner) })),
     pins: model.namespacePins.map((p) => ({ namespace: p.namespace, cluster: envoyOwnerCluster(p.proxy) })),
     prefixRules: model.prefixRules.map((r) => ({ prefix: r.prefix, clusters: r.proxies.map(envoyOwnerCluster) })),
