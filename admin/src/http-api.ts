@@ -102,6 +102,7 @@ const schemas = {
   }),
   deleteQuery: query({ force: { type: 'boolean' } }),
   audit: query({ target: str(4096), limit: page }),
+  tableWait: query({ afterVersion: uint, waitMs: { type: 'integer', minimum: 0, maximum: 60_000 } }),
   createToken: {
     type: 'object',
     additionalProperties: false,
@@ -368,11 +369,31 @@ export async function buildHttpApi(deps: HttpApiDeps) {
       method: 'GET',
       path: '/v1/partition-table',
       access: 'viewer',
+      query: schemas.tableWait,
       handle: async (req) => {
+        // A load-balancer watcher saying who it is and what it applied (the status page lists it).
         const watcher = req.headers['x-prism-watcher'];
         if (typeof watcher === 'string') {
-          const applied = Number(req.headers['x-prism-applied-version'] ?? 0);
+          const applied = Number(req.headers['x-prism-applied-version'] ?? queryOf(req).afterVersion ?? 0);
           deps.status.noteWatcher(watcher, applied, (req.principal as Principal).id);
+        }
+        // A long-poll for `prismctl lb watch`: with afterVersion=N the answer waits (waitMs, default
+        // 25 s, at most 60 s and under the idle timeout that would cut the connection) until the
+        // table is newer than N, and is the current table either way.
+        const q = queryOf(req);
+        if (q.afterVersion !== undefined && (fleet.currentTable()?.version ?? 0) <= Number(q.afterVersion)) {
+          const wait = Math.min(Number(q.waitMs ?? 25_000), Math.max(0, limits.idleTimeoutMs - 1_000));
+          const socket = req.raw.socket;
+          let gone = () => {};
+          const closed = new Promise<void>((resolve) => {
+            gone = resolve;
+            socket.once('close', gone);
+          });
+          try {
+            if (wait > 0) await Promise.race([fleet.waitForVersionAbove(Number(q.afterVersion), wait), closed]);
+          } finally {
+            socket.off('close', gone);
+          }
         }
         const table = fleet.currentTable();
         if (!table) throw new PrismError('PRISM-TABLE-004', 'no proxy has registered with this admin yet');

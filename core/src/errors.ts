@@ -518,6 +518,36 @@ export const ERROR_CATALOG = {
     action:
       'Check that the load balancer runs and its runtime socket or control command is reachable; watch mode retries with backoff.',
   },
+  'PRISM-LB-004': {
+    status: 503,
+    title: "HAProxy's runtime socket does not answer.",
+    action:
+      'Start HAProxy from the output folder (its stats socket is DIR/haproxy.sock); watch mode keeps retrying with backoff and re-syncs every server and map once HAProxy is back.',
+  },
+  'PRISM-LB-005': {
+    status: 502,
+    title: 'The load balancer gave an answer watch mode did not expect, so the change was not assumed to be applied.',
+    action:
+      'Read the command and the answer in the message; watch mode re-reads the running state and tries again. Report it if it persists.',
+  },
+  'PRISM-LB-006': {
+    status: 503,
+    title: 'NGINX did not take the new configuration.',
+    action:
+      "Read NGINX's error log (the watcher's stderr names the cause); the old configuration keeps serving and watch mode retries.",
+  },
+  'PRISM-LB-007': {
+    status: 503,
+    title: 'The Envoy that watch mode runs did not start or exited.',
+    action:
+      'Read the Envoy output in the message (a port in use, a --base-id shared with another Envoy); watch mode starts it again with backoff.',
+  },
+  'PRISM-LB-008': {
+    status: 503,
+    title: 'Watch mode cannot read the partition table from the admin.',
+    action:
+      'The load balancer keeps the last applied table; check that the admin runs and the --admin URL and credentials are right. Watch mode retries with backoff.',
+  },
   'PRISM-CONFIG-001': {
     status: 400,
     title: 'Invalid configuration option.',

@@ -115,7 +115,7 @@ describe('the fleet dashboard', () => {
       'up', // admin health
       'prism_admin_proxies',
       'prism_namespace_lease_expirations_total', // lease expiries
-      'prism_lb_watch_applied_version', // LB watcher
+      'prism_lb_watch_applied_table_version', // LB watcher
       'nodejs_eventloop_lag_p99_seconds',
     ])
       expect(queried.has(name), name).toBe(true);

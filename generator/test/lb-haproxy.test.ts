@@ -324,7 +324,7 @@ describe.skipIf(!HAVE)('HAProxy in front of three real proxies', () => {
 });
 
 describe('watch mode when the load balancer is down', () => {
-  it('reports the version it could not apply and retries with growing delays', async () => {
+  it('writes the files, reports the version it could not apply with a code and retries with growing delays', async () => {
     const out = mkdtempSync(join(tmpdir(), 'prism-watch-down-'));
     const v1 = planTable({ proxies: fleet(3) }).table;
     const v2 = planTable({ previous: v1, proxies: fleet(4) }).table;
@@ -337,19 +337,20 @@ describe('watch mode when the load balancer is down', () => {
       model: options,
       source: async () => ({ table: calls++ === 0 ? v1 : v2, namespaces: [] }),
       intervalMs: 20,
+      heartbeatMs: 20,
       log: (l) => lines.push(l),
       signal: abort.signal,
     });
     await until(() => lines.filter((l) => l.startsWith('not applied')).length >= 3, 5000, 'three failed attempts');
     abort.abort();
     await watching;
-    expect(lines[0]).toMatch(/^applied table v1 to haproxy \(files written/);
-    const delays = lines
-      .filter((l) => l.startsWith('not applied'))
-      .map((l) => Number(/retrying in (\d+) ms/.exec(l)?.[1]));
-    expect(lines[1]).toContain('PRISM-LB-003');
+    expect(lines[0]).toBe(`wrote table v1 files to ${out}`);
+    const failed = lines.filter((l) => l.startsWith('not applied'));
+    expect(failed[0]).toMatch(/^not applied table v[12] \(PRISM-LB-004: HAProxy runtime API at .*haproxy\.sock/);
+    const delays = failed.map((l) => Number(/retrying in (\d+) ms/.exec(l)?.[1]));
     expect(delays[1]).toBeGreaterThan(delays[0]);
     expect(delays[2]).toBeGreaterThan(delays[1]);
+    expect(existsSync(join(out, 'haproxy.cfg'))).toBe(true);
     removeDir(out);
   });
 });

@@ -225,7 +225,10 @@ export function checkProxyConfig(c: ProxyConfig, given: Record<string, unknown>)
 }
 
 export function checkPrismctlConfig(c: PrismctlConfig): void {
-  checkPorts({ 'lb.listen': c.lb.listen });
+  checkPorts({
+    'lb.listen': c.lb.listen,
+    ...(c.lb.watchMetricsListen && { 'lb.watchMetricsListen': c.lb.watchMetricsListen }),
+  });
   if ((c.tls.certFile === '') !== (c.tls.keyFile === '')) {
     throw conflict(
       'tls.certFile (--cert) and tls.keyFile (--key) must be given together',

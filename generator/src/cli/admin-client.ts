@@ -111,8 +111,14 @@ export class AdminClient {
     });
   }
 
-  async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+  /** One call; `options` lengthen the timeout (a long-poll) or cancel it. */
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { timeoutMs?: number; signal?: AbortSignal; headers?: Record<string, string> } = {},
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { ...options.headers, 'content-type': 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let res: Awaited<ReturnType<typeof fetch>>;
     try {
@@ -120,7 +126,10 @@ export class AdminClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs),
+          ...(options.signal ? [options.signal] : []),
+        ]),
         dispatcher: this.dispatcher,
       });
     } catch (err) {

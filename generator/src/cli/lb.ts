@@ -1,11 +1,13 @@
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { Io } from '../../../core/src/cli-output.js';
 import { loadConfig } from '../../../core/src/config/load.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { generate, TARGETS } from '../lb/generate.js';
-import { fromAdmin, fromFiles, type LbInput } from '../lb/sources.js';
+import { followAdmin, fromAdmin, fromFiles, type LbInput } from '../lb/sources.js';
 import type { TargetName } from '../lb/target.js';
 import { runWatch } from '../lb/watch.js';
+import { buildWatchMetrics, serveWatchMetrics } from '../lb/watch-metrics.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
 
 interface LbOptions extends AdminFlags {
@@ -19,6 +21,8 @@ interface LbOptions extends AdminFlags {
   hashBalanceFactor?: string;
   njs?: boolean;
   intervalMs?: string;
+  waitMs?: string;
+  metricsListen?: string;
 }
 
 function target(name: string): TargetName {
@@ -35,6 +39,9 @@ function settings(opts: LbOptions) {
         missingNamespace: opts.missingNamespace,
         hashBalanceFactor: opts.hashBalanceFactor === undefined ? undefined : Number(opts.hashBalanceFactor),
         nginxNjs: opts.njs,
+        watchWaitMs: opts.waitMs === undefined ? undefined : Number(opts.waitMs),
+        watchIntervalMs: opts.intervalMs === undefined ? undefined : Number(opts.intervalMs),
+        watchMetricsListen: opts.metricsListen,
       },
     },
   });
@@ -100,18 +107,55 @@ export function registerLbCommands(program: Command, io: Io): void {
     .description(
       "follow the admin's table and apply each new version: HAProxy by its runtime API, NGINX by a checked reload, Envoy by a hot restart (the watcher runs Envoy)",
     )
-    .option('--interval-ms <ms>', 'how often to poll the admin (default 1000)')
+    .option(
+      '--wait-ms <ms>',
+      'how long the admin holds a table request when nothing changed (long-poll; default 25000, at most 60000)',
+    )
+    .option('--interval-ms <ms>', 'least time between two table requests (default 200)')
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics (prism_lb_watch_*) on http://HOST:PORT/metrics')
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
       const client = AdminClient.fromConfig(config, warn);
-      await runWatch({
-        target: name,
-        outDir: opts.out,
-        model,
-        source: () => fromAdmin(client),
-        intervalMs: opts.intervalMs ? Number(opts.intervalMs) : 1000,
-        log: (line) => io.out(`${line}\n`),
-      });
+      const metrics = buildWatchMetrics(name);
+      const server = config.lb.watchMetricsListen
+        ? await serveWatchMetrics(metrics, config.lb.watchMetricsListen)
+        : undefined;
+      if (server) io.out(`metrics on ${server.url}\n`);
+      // SIGTERM and SIGINT end the watch; the Envoy it runs is stopped (and waited for) before prismctl exits.
+      const stop = new AbortController();
+      const onSignal = (signal: string) => {
+        io.out(`${signal}: stopping\n`);
+        stop.abort();
+      };
+      const onTerm = () => onSignal('SIGTERM');
+      const onInt = () => onSignal('SIGINT');
+      process.once('SIGTERM', onTerm);
+      process.once('SIGINT', onInt);
+      // The admin's status page names this watcher by host and listen address.
+      const identity = { name: `${hostname()}/${model.listen}`, target: name, applied: 0 };
+      try {
+        await runWatch({
+          target: name,
+          outDir: opts.out,
+          model,
+          source: followAdmin(client, {
+            waitMs: config.lb.watchWaitMs,
+            namespaces: TARGETS[name].usesNamespaces?.(model) ?? false,
+            identity: () => identity,
+          }),
+          onApplied: (version) => {
+            identity.applied = version;
+          },
+          intervalMs: config.lb.watchIntervalMs,
+          log: (line) => io.out(`${line}\n`),
+          signal: stop.signal,
+          metrics,
+        });
+      } finally {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        await server?.close();
+      }
     });
 }

@@ -24,3 +24,21 @@ export function renderTarget(target: Target, model: LbModel, options: RenderOpti
   }
   return out;
 }
+
+/** The banner and the `prism-table-version N` lines: what differs between two tables that route the same. */
+const VERSION_LINE = /prism-table-version \d+|from partition table v\d+\./;
+
+/** A rendered file without its version lines. */
+export const routingContent = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => !VERSION_LINE.test(l))
+    .join('\n');
+
+/** Files of `next` whose routing content differs from `previous` (every file when there is none). */
+export function changedFiles(previous: ReadonlyMap<string, string> | undefined, next: ReadonlyMap<string, string>) {
+  return [...next.keys()].filter((path) => {
+    const before = previous?.get(path);
+    return before === undefined || routingContent(before) !== routingContent(next.get(path) ?? '');
+  });
+}

@@ -23,6 +23,52 @@ export interface Target {
   helpers: Record<string, HelperDelegate>;
   /** Validates a rendered folder with the real binary. */
   check(dir: string): Promise<CheckResult>;
+  /** Whether the rendered files depend on the registered namespace names (watch mode lists them only then). */
+  usesNamespaces?(options: { nginxNjs: boolean }): boolean;
+  /** How watch mode drives a running load balancer of this kind (watch.ts knows nothing else about it). */
+  live(ctx: LiveContext): LiveTarget;
+}
+
+export interface LiveContext {
+  /** The watched output folder (absolute); its files are written before every apply. */
+  outDir: string;
+  log: (line: string) => void;
+  /** HAProxy runtime socket (default OUT/haproxy.sock). */
+  runtimeSocket?: string;
+  /** Envoy hot-restart base id (default: derived from the listen port). */
+  envoyBaseId?: number;
+}
+
+/** One step of watch mode: the files of `to` are written; the running load balancer still has `from`. */
+export interface ApplyStep {
+  /** What this watcher applied last; undefined on the first apply (the load balancer may run older files). */
+  from?: LbModel;
+  to: LbModel;
+  /** Files whose routing content differs from the last applied ones (banner and version lines aside); every file on the first apply. */
+  changed: string[];
+}
+
+export interface HeartbeatResult {
+  /** What the watcher did about it, for the log. */
+  note: string;
+  /** The load balancer restarted (or came back) and was re-synced. */
+  restarted: boolean;
+}
+
+/**
+ * A running load balancer as watch mode sees it. Every method throws a coded PrismError when the load
+ * balancer did not confirm the change; the watcher retries with backoff.
+ */
+export interface LiveTarget {
+  /** Brings the running load balancer to `step.to`; resolves with a note for the log. */
+  apply(step: ApplyStep): Promise<string>;
+  /**
+   * Called about every second between applies with the last applied model: notices a load balancer
+   * that restarted or came back and makes it exact again. Undefined when all is as applied.
+   */
+  heartbeat?(applied: LbModel): Promise<HeartbeatResult | undefined>;
+  /** Stops what watch mode started (the Envoy it runs) and waits for it to exit. */
+  stop(): Promise<void>;
 }
 
 export interface RenderOptions {

