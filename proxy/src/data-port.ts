@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { type GuardDeps, guardHttp1, guardHttp2, guardRequests, limitConnections } from './connection-guard.js';
+import type { ProxyHealth } from './health.js';
 import { sniffingServer } from './listeners.js';
 import type { ProxyMetrics } from './metrics.js';
 import { isPeerServername } from './peer-tls.js';
@@ -20,6 +21,8 @@ export interface DataPortOptions {
   clientCertificates?: CertificateFiles;
   /** This proxy's fleet certificate and the fleet CA: what peers are shown and checked against. */
   fleetCertificates?: CertificateFiles;
+  /** Draining: read per request and per new HTTP/2 stream. */
+  health?: ProxyHealth;
 }
 
 /**
@@ -36,7 +39,7 @@ const SESSION_ID_CONTEXT = 'prism-proxy-data-port';
 export function buildDataPort(options: DataPortOptions) {
   const { config, handle, metrics, log } = options;
   const { limits } = config;
-  const guard: GuardDeps = { limits, metrics, log };
+  const guard: GuardDeps = { limits, metrics, log, health: options.health };
   const http1 = {
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
@@ -80,6 +83,25 @@ export function buildDataPort(options: DataPortOptions) {
 
   return {
     server,
+    /**
+     * The start of a drain (health.drainingSince is set): GOAWAY to every HTTP/2 session, so clients
+     * open their next streams on a new connection; HTTP/1.1 responses from now on close theirs
+     * (guardRequests), and sessions opened from now on get GOAWAY after their first stream.
+     */
+    beginDrain(): void {
+      for (const s of sessions) s.drainAll();
+    },
+    /** The end of the drain period: no new connections; what is open and idle is closed. */
+    stopAccepting(): void {
+      server.close(() => undefined);
+      server.closeUndecided();
+      this.closeIdle();
+    },
+    /** Closes HTTP/1.1 connections between requests (those with a request in flight close after it). */
+    closeIdle(): void {
+      h1.closeIdleConnections();
+      tls?.closeIdleHttp1();
+    },
     /** At shutdown, once the listener is closed: ends HTTP/1.1 connections, sends GOAWAY on HTTP/2 ones. */
     drain(): void {
       server.closeUndecided();
@@ -156,6 +178,9 @@ function tlsServer(options: DataPortOptions, h2Options: object, http1: object, g
     closeHttp1(): void {
       server.close(() => undefined);
       for (const socket of http1Sockets) socket.destroy();
+    },
+    closeIdleHttp1(): void {
+      for (const socket of http1Sockets) if (!(socket as { _httpMessage?: unknown })._httpMessage) socket.destroy();
     },
   };
 }
