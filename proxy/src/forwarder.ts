@@ -1,4 +1,5 @@
 import { type LookupAddress, type LookupAllOptions, lookup } from 'node:dns';
+import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
@@ -30,10 +31,16 @@ export function responseGone(res: Res): boolean {
   return 'stream' in res ? res.stream.destroyed || res.stream.closed : res.destroyed;
 }
 
-/** The client went away: its response or connection is gone (an upload cut mid-body fails the body first). */
+/**
+ * The client went away: its response or connection is gone (an upload cut mid-body fails the body
+ * first). HTTP/1.1 asks the response's socket: Node clears req.socket once undici has destroyed a body
+ * it read to the end, while the client still waits for its answer.
+ */
 function clientLeft(ctx: RequestContext): boolean {
   const { req, res } = ctx;
-  return responseGone(res) || ('stream' in req ? req.stream.destroyed : (req.socket?.destroyed ?? true));
+  if (responseGone(res)) return true;
+  if ('stream' in req) return req.stream.destroyed;
+  return ((res as ServerResponse).socket ?? req.socket)?.destroyed ?? true;
 }
 
 const NO_BODY = -1;
