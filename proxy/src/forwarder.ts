@@ -196,7 +196,9 @@ export class Forwarder {
     const connect: buildConnector.connector = (options, callback) => {
       for (let w = warm.pop(); w; w = warm.pop()) {
         clearTimeout(w.timer);
-        if (!w.socket.destroyed && w.socket.readyState === 'open') return callback(null, w.socket);
+        // Asynchronously, as a real connect answers: undici's client ignores a callback made
+        // while it is still inside its connect call (the request then waits forever).
+        if (!w.socket.destroyed && w.socket.readyState === 'open') return process.nextTick(callback, null, w.socket);
       }
       base(options, callback);
     };
