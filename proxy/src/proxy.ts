@@ -201,7 +201,7 @@ export async function buildProxy(options: BuildProxyOptions) {
         'drain period over: no longer accepting connections; waiting for the requests in flight',
       );
       const deadline = Date.now() + timeoutMs;
-      while (handle.inFlight() > 0 && Date.now() < deadline && !signal?.aborted) {
+      while ((handle.inFlight() > 0 || dataPort.pending() > 0) && Date.now() < deadline && !signal?.aborted) {
         await sleep(50, signal);
         // A keep-alive connection whose response started before the drain is idle once it ends.
         dataPort.closeIdle();
