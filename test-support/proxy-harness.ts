@@ -18,7 +18,10 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-/** A real HTTP backend that answers with what it received: method, path, headers, body length and sha256. */
+/**
+ * A real HTTP backend that answers with what it received: method, path, headers, body length and
+ * sha256. A query parameter delay=<ms> makes it answer that much later (a request in flight).
+ */
 export async function startBackend(name: string): Promise<Backend> {
   const backend: Partial<Backend> & { requests: number } = { name, requests: 0 };
   const server = createServer((req, res) => {
@@ -29,7 +32,10 @@ export async function startBackend(name: string): Promise<Backend> {
       bytes += chunk.length;
       hash.update(chunk);
     });
-    req.on('end', () => {
+    const delay = Number(/[?&]delay=(\d{1,6})/.exec(req.url ?? '')?.[1] ?? 0);
+    req.on('end', () => setTimeout(answer, delay));
+    const answer = () => {
+      if (res.destroyed) return;
       const body = JSON.stringify({
         backend: name,
         method: req.method,
@@ -40,7 +46,7 @@ export async function startBackend(name: string): Promise<Backend> {
       });
       res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, connection: 'keep-alive' });
       res.end(body);
-    });
+    };
   });
   server.keepAliveTimeout = 100;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

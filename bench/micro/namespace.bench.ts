@@ -30,6 +30,7 @@ function context(headers: Record<string, string>): RequestContext {
     partition: -1,
     hops: 0,
     peerTableVersion: 0,
+    peerEpoch: 0,
     peer: '',
     owner: '',
     epoch: 0,

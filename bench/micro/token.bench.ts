@@ -49,6 +49,7 @@ const context = (): RequestContext => ({
   partition: 0,
   hops: 0,
   peerTableVersion: 0,
+  peerEpoch: 0,
   peer: '',
   owner: '',
   epoch: 0,

@@ -374,7 +374,7 @@ export const ERROR_CATALOG = {
   'PRISM-ROUTE-007': {
     status: 400,
     title: 'Invalid Prism routing header.',
-    action: 'Send X-Prism-Hops and X-Prism-Table-Version only as non-negative integers, or not at all.',
+    action: 'Send X-Prism-Hops, X-Prism-Table-Version and X-Prism-Epoch only as non-negative integers, or not at all.',
   },
   'PRISM-REQ-001': {
     status: 400,
@@ -411,6 +411,12 @@ export const ERROR_CATALOG = {
     action:
       'Point the namespace at a backend the policy allows (the message names the rule and the address its name resolved to), or change backendPolicy in the proxy configuration.',
   },
+  'PRISM-ROUTE-009': {
+    status: 421,
+    title: "The forwarding proxy's table gives the partition a newer epoch than this proxy knows.",
+    action:
+      'Retry: the proxies pull the newer table from the admin, and the request then reaches the current owner. X-Prism-Owner names the owner this proxy knows; a proxy never serves or forwards on an older ownership than the sender.',
+  },
   'PRISM-CONN-001': {
     status: 408,
     title: 'The client did not send its request in time.',
@@ -427,6 +433,12 @@ export const ERROR_CATALOG = {
     status: 431,
     title: 'The request has too many header fields.',
     action: 'Send at most limits.maxHeadersCount header fields (100 by default); merge or drop the others.',
+  },
+  'PRISM-CONN-004': {
+    status: 503,
+    title: 'This proxy is draining: it is shutting down.',
+    action:
+      'Load balancers take it out of rotation (GET /readyz answers 503); send new requests to another proxy. It serves on for drain.periodMs, then finishes what is in flight and exits.',
   },
   'PRISM-PLUGIN-001': {
     status: 500,

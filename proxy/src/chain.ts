@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
 import { type Forwarder, responseGone } from './forwarder.js';
+import type { ProxyHealth } from './health.js';
 import { fleetTls } from './peer-tls.js';
 import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
@@ -193,17 +194,22 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
     }
   };
 
-  const self = env.self;
-  return function handle(req: Req, res: Res): void {
-    const ctx = new Context(req, res, self);
+  const { self, health } = env;
+  let inFlight = 0;
+  const handle = function handle(req: Req, res: Res): void {
+    const ctx = new Context(req, res, self, health);
+    inFlight++;
     // 'close' comes exactly once per response, after 'finish' when it completed (HTTP/1.1 and HTTP/2).
     res.on('close', () => {
+      inFlight--;
       if (!res.writableFinished && ctx.outcome !== 'failed') ctx.outcome = 'aborted';
       finish(ctx);
     });
     res.on('error', ignore);
     run(ctx, 0);
   };
+  /** Requests whose response has not closed yet (a drain waits for them). */
+  return Object.assign(handle, { inFlight: () => inFlight });
 }
 
 /** A request id a client or a load balancer sent: printable ASCII, bounded, so a log line stays one line. */
@@ -220,6 +226,7 @@ class Context implements RequestContext {
   partition = -1;
   hops = 0;
   peerTableVersion = 0;
+  peerEpoch = 0;
   peer = '';
   owner = '';
   epoch = 0;
@@ -235,6 +242,7 @@ class Context implements RequestContext {
     readonly req: Req,
     readonly res: Res,
     private readonly self: string,
+    readonly health: ProxyHealth | undefined,
   ) {}
 
   /** The incoming X-Request-Id when it is one, else "<proxy id>-<n>" (n counts this process's requests). */

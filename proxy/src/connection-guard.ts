@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { type ErrorCode, PrismError } from '../../core/src/errors.js';
 import { requestedHead } from '../../core/src/http-head.js';
+import type { ProxyHealth } from './health.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Req, Res } from './plugins/types.js';
 
@@ -36,6 +37,8 @@ export interface GuardDeps {
   limits: Limits;
   metrics: ProxyMetrics;
   log: Logger;
+  /** Set: while it drains, HTTP/1.1 responses close their connection and HTTP/2 sessions get GOAWAY. */
+  health?: ProxyHealth;
 }
 
 /** A raw HTTP/1.1 error response with a coded JSON body; the connection closes after it. */
@@ -135,8 +138,12 @@ export function guardRequests(handle: (req: Req, res: Res) => void, deps: GuardD
       `the request has more than ${max} header fields (limits.maxHeadersCount)`,
     ).toBody(),
   );
+  const health = deps.health;
   return (req, res) => {
     if (req.httpVersionMajor !== 2) {
+      // Draining: Connection: close, so the client (or load balancer) opens its next connection
+      // elsewhere, or here while the drain period lasts; Node closes the connection after the response.
+      if (health?.drainingSince !== undefined) (res as ServerResponse).shouldKeepAlive = false;
       if (req.rawHeaders.length > 2 * max) {
         deps.metrics.rejected('header_count');
         res.writeHead(431, {
@@ -257,6 +264,8 @@ export function guardHttp2(server: Http2Server | Http2SecureServer, deps: GuardD
       state.open.add(stream);
       stream.once('aborted', onAborted);
       stream.once('close', () => state.open.delete(stream));
+      // A session opened while the proxy drains serves this stream, then goes away like the others.
+      if (deps.health?.drainingSince !== undefined && !state.endedAt) drain(session, state, 'shutdown');
     });
   });
 

@@ -5,7 +5,12 @@ import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { identityOf } from '../../core/src/tls/identity.js';
-import { type AdminMessage, ControlPlaneClient } from '../../proto/gen/prism/admin/v1/control_plane.js';
+import {
+  type AdminMessage,
+  ControlPlaneClient,
+  type Prepare,
+  type Prepared,
+} from '../../proto/gen/prism/admin/v1/control_plane.js';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 import type { RoutingState } from './state.js';
 
@@ -26,6 +31,10 @@ export interface ControlClientOptions {
   log: Logger;
   /** Requests per namespace since the last call (reported in heartbeats). */
   takeTraffic(): Record<string, number>;
+  /** Told when the admin counts as lost (controlPlane.adminLostAfterMissed heartbeats without a stream) and back. */
+  onAdminLost?(since: number | undefined): void;
+  /** Answers a Prepare of the admin (bounded in time by the callee). */
+  prepare?(message: Prepare): Promise<Prepared>;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -75,8 +84,16 @@ export class ControlClient {
   current?: string;
   /** Why the last attempt to reach an admin failed (a refused certificate, a refused registration...). */
   lastError?: string;
+  /** Since when no stream has been registered (epoch ms); undefined while one is. */
+  private downSince = Date.now();
+  private heartbeatMs: number;
+  private lostTimer?: NodeJS.Timeout;
+  private lost = false;
+  /** The last Prepared answer sent, for the operator and tests. */
+  lastPrepared?: Prepared;
 
   constructor(private readonly options: ControlClientOptions) {
+    this.heartbeatMs = options.config.heartbeatSeconds * 1000;
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.config.breakerHalfOpenMs,
       breaker: new ConsecutiveBreaker(options.config.breakerFailures),
@@ -103,11 +120,33 @@ export class ControlClient {
       this.options.config.tablePullSeconds * 1000,
     );
     this.pullTimer.unref();
+    this.lostTimer = setInterval(() => this.checkLost(), 250);
+    this.lostTimer.unref();
+  }
+
+  /**
+   * The admin is lost once no stream has been registered for longer than adminLostAfterMissed
+   * heartbeat intervals (the admin's interval once one told it). The proxy serves on from its last
+   * table either way; this only decides what it says (/readyz, a metric, X-Prism-Degraded).
+   */
+  private checkLost(): void {
+    const down = this.connected ? undefined : this.downSince;
+    const lost = down !== undefined && Date.now() - down > this.options.config.adminLostAfterMissed * this.heartbeatMs;
+    if (lost === this.lost) return;
+    this.lost = lost;
+    if (lost)
+      this.options.log.warn(
+        { since: new Date(down as number).toISOString(), lastError: this.lastError },
+        'admin lost: serving from the last-known-good table, marked degraded',
+      );
+    else this.options.log.info('admin reachable again');
+    this.options.onAdminLost?.(lost ? down : undefined);
   }
 
   stop(): void {
     this.abort.abort();
     clearInterval(this.pullTimer);
+    clearInterval(this.lostTimer);
     this.stream?.cancel();
     for (const c of this.clients.values()) c.close();
   }
@@ -152,6 +191,7 @@ export class ControlClient {
         clearInterval(heartbeat);
         if (this.stream === stream) {
           this.stream = undefined;
+          if (this.connected) this.downSince = Date.now();
           this.connected = false;
         }
         if (registered) resolve(true);
@@ -168,6 +208,8 @@ export class ControlClient {
           this.lastError = undefined;
           log.info({ admin: endpoint, tableVersion: m.registered.tableVersion }, 'registered with admin');
           const every = m.registered.heartbeatIntervalMs || config.heartbeatSeconds * 1000;
+          this.heartbeatMs = every;
+          this.checkLost();
           heartbeat = setInterval(
             () =>
               send({
@@ -189,6 +231,8 @@ export class ControlClient {
           state.applyRevocations(m.revocations.full, m.revocations.revocations);
         } else if (m.keys) {
           state.applyKeys(JSON.parse(m.keys.jwksJson));
+        } else if (m.prepare) {
+          void this.answerPrepare(m.prepare, send);
         }
       });
       stream.on('error', (err: grpc.ServiceError) => {
@@ -209,6 +253,22 @@ export class ControlClient {
         },
       });
     });
+  }
+
+  private async answerPrepare(message: Prepare, send: (message: unknown) => void): Promise<void> {
+    const { log, prepare } = this.options;
+    let prepared: Prepared;
+    try {
+      prepared = prepare ? await prepare(message) : { round: message.round, ok: true, error: '', warmedBackends: 0 };
+    } catch (err) {
+      prepared = { round: message.round, ok: false, error: (err as Error).message, warmedBackends: 0 };
+    }
+    this.lastPrepared = prepared;
+    log.info(
+      { tableVersion: message.tableVersion, partitions: message.partitions.length, ...prepared },
+      'prepared for partitions about to move here',
+    );
+    send({ prepared });
   }
 
   private apply(table: PartitionTable): { version: number; ok: boolean; error: string } {

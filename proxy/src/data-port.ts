@@ -1,10 +1,12 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createH2Server, createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { type GuardDeps, guardHttp1, guardHttp2, guardRequests, limitConnections } from './connection-guard.js';
+import type { ProxyHealth } from './health.js';
 import { sniffingServer } from './listeners.js';
 import type { ProxyMetrics } from './metrics.js';
 import { isPeerServername } from './peer-tls.js';
@@ -20,7 +22,12 @@ export interface DataPortOptions {
   clientCertificates?: CertificateFiles;
   /** This proxy's fleet certificate and the fleet CA: what peers are shown and checked against. */
   fleetCertificates?: CertificateFiles;
+  /** Draining: read per request and per new HTTP/2 stream. */
+  health?: ProxyHealth;
 }
+
+const OPEN_BEFORE_DRAIN = Symbol('prism.openBeforeDrain');
+type Marked = Socket & { [OPEN_BEFORE_DRAIN]?: boolean; _httpMessage?: unknown };
 
 /**
  * Server-side TLS sessions resume only within one session id context; the peer context (chosen by
@@ -36,7 +43,7 @@ const SESSION_ID_CONTEXT = 'prism-proxy-data-port';
 export function buildDataPort(options: DataPortOptions) {
   const { config, handle, metrics, log } = options;
   const { limits } = config;
-  const guard: GuardDeps = { limits, metrics, log };
+  const guard: GuardDeps = { limits, metrics, log, health: options.health };
   const http1 = {
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
@@ -45,6 +52,12 @@ export function buildDataPort(options: DataPortOptions) {
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
   };
   const h1 = createHttpServer(http1, guardRequests(handle, guard));
+  // The http server keeps its connections to itself: a drain needs to tell old ones from new ones.
+  const h1Sockets = new Set<Socket>();
+  h1.on('connection', (socket: Socket) => {
+    h1Sockets.add(socket);
+    socket.once('close', () => h1Sockets.delete(socket));
+  });
   // One more than allowed, so that guardRequests sees the excess instead of Node dropping it.
   h1.maxHeadersCount = limits.maxHeadersCount + 1;
   guardHttp1(h1, guard);
@@ -77,9 +90,46 @@ export function buildDataPort(options: DataPortOptions) {
     },
   );
   limitConnections(server, guard);
+  const http1Sockets = () => (tls ? [...h1Sockets, ...tls.http1Sockets] : h1Sockets);
 
   return {
     server,
+    /**
+     * The start of a drain (health.drainingSince is set): GOAWAY to every HTTP/2 session, so clients
+     * open their next streams on a new connection; HTTP/1.1 responses from now on close theirs
+     * (guardRequests), and sessions opened from now on get GOAWAY after their first stream. The
+     * HTTP/1.1 connections open now are marked: once idle, only they are closed (closeIdle).
+     */
+    beginDrain(): void {
+      for (const s of sessions) s.drainAll();
+      for (const socket of http1Sockets()) (socket as Marked)[OPEN_BEFORE_DRAIN] = true;
+    },
+    /**
+     * The end of the drain period: no new connections. HTTP/2 sessions opened meanwhile that have
+     * no stream yet get GOAWAY with last stream 0, so a stream on its way is refused, unprocessed,
+     * and the client sends it elsewhere.
+     */
+    stopAccepting(): void {
+      server.close(() => undefined);
+      for (const s of sessions) s.drainAll();
+      this.closeIdle();
+    },
+    /**
+     * Closes the HTTP/1.1 connections that were open when the drain began and sit between requests.
+     * Connections opened since answer with Connection: close and end themselves; one that has not
+     * sent its request yet is left to send it, rather than cut while its request is on the way.
+     */
+    closeIdle(): void {
+      for (const socket of http1Sockets()) {
+        if ((socket as Marked)[OPEN_BEFORE_DRAIN] && !(socket as Marked)._httpMessage) socket.destroy();
+      }
+    },
+    /** Connections that may still bring a request: not yet sniffed, or HTTP/1.1 opened during the drain. */
+    pending(): number {
+      let n = server.undecided();
+      for (const socket of http1Sockets()) if (!(socket as Marked)[OPEN_BEFORE_DRAIN]) n++;
+      return n;
+    },
     /** At shutdown, once the listener is closed: ends HTTP/1.1 connections, sends GOAWAY on HTTP/2 ones. */
     drain(): void {
       server.closeUndecided();
@@ -157,5 +207,6 @@ function tlsServer(options: DataPortOptions, h2Options: object, http1: object, g
       server.close(() => undefined);
       for (const socket of http1Sockets) socket.destroy();
     },
+    http1Sockets,
   };
 }

@@ -1,15 +1,19 @@
 import { type LookupAddress, type LookupAllOptions, lookup } from 'node:dns';
+import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
-import { type Dispatcher, Pool } from 'undici';
+import { buildConnector, type Dispatcher, Pool } from 'undici';
 import { type BackendPolicy, describeRefusal, type Refusal } from '../../core/src/backend-policy.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { PrismError } from '../../core/src/errors.js';
 import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { Backends } from './backends.js';
+import type { ProxyHealth } from './health.js';
 import { forwardRequestHeaders, forwardResponseHeaders, trailerFields } from './http-headers.js';
-import type { PeerFailure, ProxyMetrics } from './metrics.js';
+import type { FallbackReason, PeerFailure, ProxyMetrics } from './metrics.js';
+import { errorCodeOf, fallbackReason, NOT_READY_CODE, replayable } from './owner-fallback.js';
 import { isTlsFailure, peerConnectOptions } from './peer-tls.js';
 import type { ForwardTarget, Req, RequestContext, Res } from './plugins/types.js';
 import { sendError } from './respond.js';
@@ -27,10 +31,16 @@ export function responseGone(res: Res): boolean {
   return 'stream' in res ? res.stream.destroyed || res.stream.closed : res.destroyed;
 }
 
-/** The client went away: its response or connection is gone (an upload cut mid-body fails the body first). */
+/**
+ * The client went away: its response or connection is gone (an upload cut mid-body fails the body
+ * first). HTTP/1.1 asks the response's socket: Node clears req.socket once undici has destroyed a body
+ * it read to the end, while the client still waits for its answer.
+ */
 function clientLeft(ctx: RequestContext): boolean {
   const { req, res } = ctx;
-  return responseGone(res) || ('stream' in req ? req.stream.destroyed : (req.socket?.destroyed ?? true));
+  if (responseGone(res)) return true;
+  if ('stream' in req) return req.stream.destroyed;
+  return ((res as ServerResponse).socket ?? req.socket)?.destroyed ?? true;
 }
 
 const NO_BODY = -1;
@@ -82,6 +92,20 @@ export interface ForwarderDeps {
   policy: BackendPolicy;
   /** This proxy's fleet certificate and the fleet CA: set, peers are reached over mTLS (peer-tls.ts). */
   fleet?: CertificateFiles;
+  /** X-Prism-Degraded on every answer while something is degraded (a lost admin). */
+  health?: ProxyHealth;
+}
+
+interface WarmSocket {
+  socket: Socket;
+  timer: NodeJS.Timeout;
+}
+
+interface BackendPool {
+  pool: Pool;
+  /** Opens one connection for the pool to use next; false when it cannot be opened. */
+  warm(): Promise<boolean>;
+  closeWarm(): void;
 }
 
 /** What a backend connection fails with when the policy refuses the address it resolved to. */
@@ -122,7 +146,6 @@ function policyLookup(policy: BackendPolicy, port: number) {
  * upstream request.
  */
 export class Forwarder {
-  private readonly pools = new Map<string, Pool>();
   /** Per peer origin: the pool and the id it checks the peer's certificate against. */
   private peerPools = new Map<string, { id: string; pool: Pool }>();
   /** Peer pools replaced (new certificates, an id at another address) and closing once their requests end. */
@@ -150,21 +173,82 @@ export class Forwarder {
 
   private pool(target: ForwardTarget): Pool {
     if (target.kind === 'peer') return this.peerPool(target);
-    let pool = this.pools.get(target.origin);
-    if (!pool) {
-      const { pools, forwarding } = this.deps.config;
-      const url = new URL(target.origin);
-      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-      pool = new Pool(url.origin, {
-        connections: pools.connectionsPerBackend,
-        keepAliveTimeout: pools.keepAliveTimeoutMs,
-        headersTimeout: forwarding.timeoutMs,
-        bodyTimeout: forwarding.timeoutMs,
-        connect: { timeout: Math.min(forwarding.timeoutMs, 10_000), lookup: policyLookup(this.deps.policy, port) },
-      } as Pool.Options);
-      this.pools.set(target.origin, pool);
-    }
-    return pool;
+    return (this.pools.get(target.origin) ?? this.backendPool(target.origin)).pool;
+  }
+
+  private readonly pools = new Map<string, BackendPool>();
+
+  /**
+   * A backend's pool, with a connector of its own: undici has no way to open a pool's connection
+   * ahead of a request, so warm() opens one through the same connector (DNS through the backend
+   * policy, TCP, TLS for https) and keeps it until the pool asks for a connection, which then costs
+   * no handshake. Nothing is sent on it: the backend sees a connection, never a request.
+   */
+  private backendPool(origin: string): BackendPool {
+    const { pools, forwarding } = this.deps.config;
+    const url = new URL(origin);
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const base = buildConnector({
+      timeout: Math.min(forwarding.timeoutMs, 10_000),
+      lookup: policyLookup(this.deps.policy, port),
+    } as buildConnector.BuildOptions);
+    const warm: WarmSocket[] = [];
+    const connect: buildConnector.connector = (options, callback) => {
+      for (let w = warm.pop(); w; w = warm.pop()) {
+        clearTimeout(w.timer);
+        // Asynchronously, as a real connect answers: undici's client ignores a callback made
+        // while it is still inside its connect call (the request then waits forever).
+        if (!w.socket.destroyed && w.socket.readyState === 'open') return process.nextTick(callback, null, w.socket);
+      }
+      base(options, callback);
+    };
+    const pool = new Pool(url.origin, {
+      connections: pools.connectionsPerBackend,
+      keepAliveTimeout: pools.keepAliveTimeoutMs,
+      headersTimeout: forwarding.timeoutMs,
+      bodyTimeout: forwarding.timeoutMs,
+      connect,
+    } as Pool.Options);
+    const entry: BackendPool = {
+      pool,
+      warm: () =>
+        new Promise<boolean>((resolve) => {
+          const protocol = url.protocol;
+          base({ hostname: url.hostname, host: url.host, protocol, port: String(port) }, (err, socket) => {
+            if (err || !socket) return resolve(false);
+            socket.on('error', ignore);
+            // Unused for as long as a pooled connection may idle, it goes.
+            const timer = setTimeout(() => socket.destroy(), pools.keepAliveTimeoutMs);
+            timer.unref();
+            const w = { socket, timer };
+            warm.push(w);
+            socket.once('close', () => {
+              clearTimeout(timer);
+              const i = warm.indexOf(w);
+              if (i >= 0) warm.splice(i, 1);
+            });
+            resolve(true);
+          });
+        }),
+      closeWarm: () => {
+        for (const w of warm.splice(0)) {
+          clearTimeout(w.timer);
+          w.socket.destroy();
+        }
+      },
+    };
+    this.pools.set(origin, entry);
+    return entry;
+  }
+
+  /**
+   * Opens one connection to a backend ahead of requests (a Prepare before partitions move here).
+   * false: the backend policy refuses it, or it could not be reached.
+   */
+  warm(backend: string): Promise<boolean> {
+    const target: ForwardTarget = { kind: 'backend', origin: backend, name: backend };
+    if (this.refusedLiteral(target)) return Promise.resolve(false);
+    return (this.pools.get(backend) ?? this.backendPool(backend)).warm();
   }
 
   /**
@@ -223,9 +307,8 @@ export class Forwarder {
    * Completion is reported through the response ('close'), so nothing waits on a promise here.
    */
   forward(ctx: RequestContext, target: ForwardTarget): void {
-    const { req, res } = ctx;
+    const { req } = ctx;
     const { state } = this.deps;
-    const peer = target.kind === 'peer';
     const refused = this.refusedLiteral(target);
     if (refused) {
       this.failed(ctx, target, new PolicyRefusal(refused), false);
@@ -244,15 +327,85 @@ export class Forwarder {
       body.on('error', ignore);
       if (body !== req) req.on('error', ignore);
     }
+    this.dispatch(ctx, target, body, undefined);
+  }
+
+  /** Sends the request (its body stream as it is) to `target`; `owner` is set when this is a fallback. */
+  private dispatch(ctx: RequestContext, target: ForwardTarget, body: Req | CappedBody | null, owner?: ForwardTarget) {
+    const { req, res } = ctx;
+    const peer = target.kind === 'peer';
     ctx.upstream = target.name;
     ctx.outcome = peer ? 'forwarded' : 'local';
     const headers = forwardRequestHeaders(req.headers, req.socket?.remoteAddress);
-    if (peer) headers.push('x-prism-hops', String(ctx.hops + 1), 'x-prism-table-version', String(state.version));
+    if (peer) {
+      headers.push(
+        'x-prism-hops',
+        String(ctx.hops + 1),
+        'x-prism-table-version',
+        String(this.deps.state.version),
+        'x-prism-epoch',
+        String(ctx.epoch),
+      );
+    }
     const base = peer ? '' : this.basePath(target.origin);
-    const exchange = new Exchange(this, ctx, target, body instanceof CappedBody ? body : undefined);
+    const exchange = new Exchange(this, ctx, target, body, owner);
     // The response (or h2 stream) lives for this request only, so the listener needs no removal.
     ('stream' in res ? res.stream : res).on('close', exchange.onClientClose);
     this.pool(target).dispatch({ method: req.method as 'GET', path: base + (req.url ?? '/'), headers, body }, exchange);
+  }
+
+  /** One target object per backend URL for fallbacks, reused by every request to it. */
+  private readonly fallbackTargets = new Map<string, ForwardTarget>();
+
+  /**
+   * The owner could not take a request that it cannot have processed (owner-fallback.ts): serve it
+   * from one of the namespace's backends here, marked X-Prism-Fallback. Returns false when the
+   * namespace refuses that (ownerUnreachable: fail) or has no backend to try; the caller then fails.
+   */
+  private fallBack(
+    ctx: RequestContext,
+    owner: ForwardTarget,
+    reason: FallbackReason,
+    body: Req | CappedBody | null,
+  ): boolean {
+    const { state, backends, metrics } = this.deps;
+    if (state.ownerOnly.has(ctx.namespace)) return false;
+    const ad = state.advertisements.get(ctx.namespace);
+    const backend = ad && backends.pick(ctx.namespace, ad.backends);
+    if (!backend) return false;
+    let target = this.fallbackTargets.get(backend);
+    if (!target) {
+      target = { kind: 'backend', origin: backend, name: backend };
+      this.fallbackTargets.set(backend, target);
+    }
+    metrics.ownerFallback(reason);
+    const refused = this.refusedLiteral(target);
+    if (refused) {
+      this.failed(ctx, target, new PolicyRefusal(refused), false);
+      return true;
+    }
+    this.dispatch(ctx, target, body, owner);
+    return true;
+  }
+
+  /** @internal The owner failed before answering: fall back when nothing can have been processed, else fail. */
+  ownerFailed(
+    ctx: RequestContext,
+    owner: ForwardTarget,
+    err: unknown,
+    written: boolean,
+    body: Req | CappedBody | null,
+  ) {
+    if (!clientLeft(ctx) && (err as { code?: string }).code !== 'UND_ERR_ABORTED') {
+      const reason = fallbackReason(err, written, ctx.req.method, body);
+      if (reason && this.fallBack(ctx, owner, reason, body)) return;
+    }
+    this.failed(ctx, owner, err, false);
+  }
+
+  /** @internal The owner answered 503 PRISM-ROUTE-004 (no table yet): it did nothing with the request. */
+  ownerNotReady(ctx: RequestContext, owner: ForwardTarget, body: Req | CappedBody | null): boolean {
+    return !clientLeft(ctx) && replayable(body) && this.fallBack(ctx, owner, 'not_ready', body);
   }
 
   /**
@@ -348,11 +501,12 @@ export class Forwarder {
     }
     metrics.failure(reason, peer ? { to: target.name, reason: reason as PeerFailure } : undefined);
     ctx.outcome = 'failed';
-    sendError(ctx, error, peer ? { 'x-prism-owner': target.origin.replace(/^https?:\/\//, '') } : undefined);
+    sendError(ctx, error, peer ? { 'x-prism-owner': addressOf(target) } : undefined);
   }
 
   async close(): Promise<void> {
-    const pools = [...this.pools.values(), ...[...this.peerPools.values()].map((p) => p.pool)];
+    for (const p of this.pools.values()) p.closeWarm();
+    const pools = [...[...this.pools.values()].map((p) => p.pool), ...[...this.peerPools.values()].map((p) => p.pool)];
     await Promise.all([...pools.map((p) => p.close().catch(ignore)), ...this.retiring]);
   }
 }
@@ -372,12 +526,23 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** An exception of this handler's own code, as opposed to an upstream or client failure. */
   private internal?: unknown;
 
+  /** undici started writing the request (onConnect): the upstream may have processed it from here on. */
+  private written = false;
+  /** A 503 from the owner, held until its body says whether the owner did anything (owner-fallback.ts). */
+  private held?: { statusCode: number; rawHeaders: Buffer[]; chunks: Buffer[]; bytes: number };
+
   constructor(
     private readonly forwarder: Forwarder,
     private readonly ctx: RequestContext,
     private readonly target: ForwardTarget,
-    private readonly capped: CappedBody | undefined,
+    private readonly body: Req | CappedBody | null,
+    /** Set when this proxy serves the request because this owner could not (X-Prism-Fallback). */
+    private readonly owner?: ForwardTarget,
   ) {}
+
+  private get capped(): CappedBody | undefined {
+    return this.body instanceof CappedBody ? this.body : undefined;
+  }
 
   /** The client went away before the upstream answer was complete: cancel the upstream request. */
   readonly onClientClose = () => {
@@ -388,6 +553,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abort = abort;
+    this.written = true;
     if (this.clientGone) abort(new Error('client went away'));
   }
 
@@ -400,24 +566,59 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.abort?.(new Error('client went away'));
       return false;
     }
-    const { self, backends } = this.forwarder.deps;
+    if (statusCode === 503 && target.kind === 'peer' && replayable(this.body)) {
+      this.held = { statusCode, rawHeaders, chunks: [], bytes: 0 };
+      return true;
+    }
+    this.writeHead(statusCode, rawHeaders);
+    return true;
+  }
+
+  private writeHead(statusCode: number, rawHeaders: Buffer[]): void {
+    const { ctx, target, owner } = this;
+    const { self, backends, health } = this.forwarder.deps;
     try {
       const h = forwardResponseHeaders(rawHeaders);
       if (target.kind === 'peer') h.push('x-prism-forwarded-by', self);
       else {
         backends.succeeded(target.name);
-        h.push('x-prism-served-by', self, 'x-prism-partition', String(ctx.partition));
+        h.push(
+          'x-prism-served-by',
+          self,
+          'x-prism-partition',
+          String(ctx.partition),
+          'x-prism-epoch',
+          String(ctx.epoch),
+        );
+        if (owner) h.push('x-prism-fallback', 'owner-unreachable', 'x-prism-owner', addressOf(owner));
       }
-      res.writeHead(statusCode, h as unknown as Record<string, string>);
+      if (health?.degradedHeader) h.push('x-prism-degraded', health.degradedHeader);
+      ctx.res.writeHead(statusCode, h as unknown as Record<string, string>);
     } catch (err) {
       // undici turns a throw here into onError(err), where `internal` tells it apart.
       this.internal = err;
       throw err;
     }
-    return true;
+  }
+
+  /** Writes a held 503 out as it came (its body was no ROUTE-004, or too long to be one). */
+  private release(): void {
+    const held = this.held as NonNullable<Exchange['held']>;
+    this.held = undefined;
+    this.writeHead(held.statusCode, held.rawHeaders);
+    for (const chunk of held.chunks) (this.ctx.res as unknown as Out).write(chunk);
   }
 
   onData(chunk: Buffer): boolean {
+    const held = this.held;
+    if (held) {
+      held.chunks.push(chunk);
+      held.bytes += chunk.length;
+      // A coded error body is a few hundred bytes; a long 503 is the application's own.
+      if (held.bytes <= 16_384) return true;
+      this.release();
+      return true;
+    }
     const out = this.ctx.res as unknown as Out;
     if (out.write(chunk)) return true;
     out.once('drain', () => this.resume?.());
@@ -427,6 +628,17 @@ class Exchange implements Dispatcher.DispatchHandler {
   onComplete(trailers: (Buffer | string)[] | null): void {
     const out = this.ctx.res as unknown as Out;
     try {
+      const held = this.held;
+      if (held) {
+        if (errorCodeOf(Buffer.concat(held.chunks)) === NOT_READY_CODE) {
+          this.held = undefined;
+          this.done = true;
+          if (this.forwarder.ownerNotReady(this.ctx, this.target, this.body)) return;
+          this.done = false;
+          this.held = held;
+        }
+        this.release();
+      }
       if (trailers && trailers.length > 0) out.addTrailers(trailerFields(trailers));
       out.end();
     } catch (err) {
@@ -444,8 +656,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     try {
       if (this.internal !== undefined) forwarder.onInternalError(ctx, this.internal);
       else if (this.capped?.exceeded) forwarder.tooLarge(ctx, err.message);
-      else if (!this.started) forwarder.failed(ctx, target, err, this.clientGone);
-      else {
+      else if (!this.started || this.held) {
+        if (this.clientGone || target.kind !== 'peer') forwarder.failed(ctx, target, err, this.clientGone);
+        else forwarder.ownerFailed(ctx, target, err, this.written, this.body);
+      } else {
         ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
         if (ctx.outcome === 'failed') {
           const { metrics } = forwarder.deps;
@@ -461,3 +675,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 function ignore(): void {}
+
+/** host:port of a target, as X-Prism-Owner gives it. */
+function addressOf(target: ForwardTarget): string {
+  return target.origin.replace(/^https?:\/\//, '');
+}

@@ -29,6 +29,8 @@ export interface SniffOptions {
 export type SniffingServer = NetServer & {
   /** Closes the connections that have not said which protocol they speak yet (at shutdown). */
   closeUndecided(): void;
+  /** Connections that have not said which protocol they speak yet. */
+  undecided(): number;
 };
 
 /**
@@ -88,5 +90,6 @@ export function sniffingServer(sinks: Sinks, options: SniffOptions): SniffingSer
     closeUndecided() {
       for (const socket of undecided) socket.destroy();
     },
+    undecided: () => undecided.size,
   });
 }

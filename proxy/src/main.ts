@@ -19,6 +19,7 @@ interface ProxyFlags {
   advertise?: string;
   stateDir?: string;
   forwarding?: string;
+  drainPeriodMs?: string;
   logLevel?: string;
   insecure?: boolean;
   printConfig?: boolean;
@@ -35,6 +36,7 @@ export function proxyFlagsToValues(f: ProxyFlags): Record<string, unknown> {
     advertise: f.advertise,
     stateDir: f.stateDir,
     forwarding: f.forwarding === undefined ? undefined : { mode: f.forwarding },
+    drain: f.drainPeriodMs === undefined ? undefined : { periodMs: Number(f.drainPeriodMs) },
     insecure: f.insecure,
     log: f.logLevel === undefined ? undefined : { level: f.logLevel },
   };
@@ -52,6 +54,10 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
     .option('--advertise <host:port>', 'address peers and load balancers reach this proxy at (default: --listen)')
     .option('--state-dir <dir>', 'where the last-known-good table is kept (default ./prism-proxy-state)')
     .option('--forwarding <mode>', 'transparent | redirect | client (default transparent)')
+    .option(
+      '--drain-period-ms <ms>',
+      'after SIGTERM: how long /readyz answers 503 while the proxy serves on (default 5000; a second SIGTERM stops at once)',
+    )
     .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
     .option(
       '--insecure',
@@ -73,15 +79,35 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
         void proxy.reloadCertificates();
       };
       process.on('SIGHUP', hangup);
+      // The first SIGTERM or SIGINT drains (proxy.drain), a second one stops at once.
+      const now = new AbortController();
+      let stopping = false;
+      let stopped: () => void = () => undefined;
+      const stop = (signal: string) => {
+        if (stopping) {
+          if (!now.signal.aborted) proxy.log.info({ signal }, 'prism-proxy stopping at once (second signal)');
+          now.abort();
+          return;
+        }
+        stopping = true;
+        proxy.log.info({ signal }, 'prism-proxy stopping');
+        proxy
+          .drain(now.signal)
+          .then(() => proxy.close())
+          .catch((err) => proxy.log.error({ err }, 'stopping failed'))
+          .finally(() => stopped());
+      };
+      const onInt = () => stop('SIGINT');
+      const onTerm = () => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
       await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          proxy.log.info({ signal }, 'prism-proxy stopping');
-          proxy.close().then(resolve, resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        stopped = resolve;
       });
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
       process.off('SIGHUP', hangup);
+      proxy.log.info('prism-proxy stopped');
       return 0;
     },
   );

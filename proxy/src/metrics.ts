@@ -1,6 +1,14 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { registerRuntimeMetrics } from '../../core/src/runtime-metrics.js';
 
+export type FallbackReason =
+  | 'connect_refused'
+  | 'connect_timeout'
+  | 'closed_before_write'
+  | 'closed_after_write'
+  | 'timeout'
+  | 'not_ready';
+
 export type PeerRefusal = 'cleartext' | 'no_certificate' | 'untrusted_certificate' | 'not_a_proxy' | 'not_in_table';
 
 /** Why a forward to a peer proxy failed (prism_forwarding_peer_failures_total). */
@@ -136,7 +144,7 @@ export function buildProxyMetrics(proxyId: string, options: ProxyMetricsOptions 
   );
   const failures = new Counter({
     name: 'prism_forwarding_failures_total',
-    help: 'Forwards that failed, by reason (unreachable, peer_tls, timeout, reset, hop_limit, backend_down, backend_reset, backend_policy, client_abort).',
+    help: 'Forwards that failed, by reason (unreachable, peer_tls, timeout, reset, hop_limit, fenced, backend_down, backend_reset, backend_policy, client_abort).',
     labelNames: ['reason'],
     registers,
   });
@@ -203,6 +211,34 @@ export function buildProxyMetrics(proxyId: string, options: ProxyMetricsOptions 
     name: 'prism_proxy_peer_refusals_total',
     help: 'Requests carrying X-Prism-Hops refused because they did not come from a fleet proxy, by reason (cleartext, no_certificate, untrusted_certificate, not_a_proxy, not_in_table).',
     labelNames: ['reason'],
+    registers,
+  });
+  // Safe fleet changes (#12): drain, owner fallback, a lost admin, the Prepare phase of a move.
+  const draining = new Gauge({
+    name: 'prism_proxy_draining',
+    help: '1 from SIGTERM (or SIGINT) until the proxy exits: /readyz answers 503 and connections are being closed.',
+    registers,
+  });
+  const adminLost = new Gauge({
+    name: 'prism_proxy_admin_lost',
+    help: '1 while no admin stream has been up for longer than controlPlane.adminLostAfterMissed heartbeats; the proxy serves from its last table.',
+    registers,
+  });
+  const ownerFallbacks = new Counter({
+    name: 'prism_proxy_owner_fallbacks_total',
+    help: 'Requests this proxy served from the namespace backends itself because the owner could not take them, by reason (connect_refused, connect_timeout, closed_before_write, closed_after_write, timeout, not_ready).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const prepares = new Counter({
+    name: 'prism_proxy_prepares_total',
+    help: 'Prepare messages of the admin answered, by result (ok, failed).',
+    labelNames: ['result'],
+    registers,
+  });
+  const warmedBackends = new Counter({
+    name: 'prism_proxy_warmed_backend_connections_total',
+    help: 'Backend connections opened ahead of requests to answer a Prepare.',
     registers,
   });
   let countConnections: (() => Promise<number>) | undefined;
@@ -334,6 +370,15 @@ export function buildProxyMetrics(proxyId: string, options: ProxyMetricsOptions 
     /** Where prism_proxy_backend_up and prism_proxy_backends read from. */
     backendHealth(source: BackendHealth) {
       backendHealth = source;
+    },
+    draining,
+    adminLost,
+    ownerFallback(reason: FallbackReason) {
+      ownerFallbacks.labels(reason).inc();
+    },
+    prepared(ok: boolean, warmed: number) {
+      prepares.labels(ok ? 'ok' : 'failed').inc();
+      warmedBackends.inc(warmed);
     },
     /** Where prism_proxy_open_connections reads from (the data server, once built). */
     countConnections(count: () => Promise<number>) {

@@ -10,9 +10,11 @@ import { buildChain } from './chain.js';
 import { adminChannelCredentials, ControlClient } from './control-client.js';
 import { buildDataPort } from './data-port.js';
 import { Forwarder } from './forwarder.js';
+import { ProxyHealth } from './health.js';
 import { buildProxyMetrics } from './metrics.js';
 import { buildOpsServer } from './ops.js';
 import type { PluginEnv } from './plugins/types.js';
+import { prepare } from './prepare.js';
 import { RoutingState } from './state.js';
 
 export interface BuildProxyOptions {
@@ -72,7 +74,9 @@ export async function buildProxy(options: BuildProxyOptions) {
     return own;
   };
   const policy = new BackendPolicy(config.backendPolicy, reserved);
+  const health = new ProxyHealth();
   const forwarder = new Forwarder({
+    health,
     self: config.id,
     config,
     state,
@@ -81,7 +85,7 @@ export async function buildProxy(options: BuildProxyOptions) {
     policy,
     fleet,
   });
-  const env: PluginEnv = { config, state, metrics, log, self: config.id };
+  const env: PluginEnv = { config, state, metrics, log, self: config.id, health };
   const handle = await buildChain(env, backends, forwarder);
 
   const dataPort = buildDataPort({
@@ -91,11 +95,12 @@ export async function buildProxy(options: BuildProxyOptions) {
     log,
     clientCertificates: dataCertificates,
     fleetCertificates: fleet,
+    health,
   });
   const data = dataPort.server;
 
   let control: ControlClient | undefined;
-  const ops = buildOpsServer(state, metrics, () => control, { insecure: config.insecure });
+  const ops = buildOpsServer(state, metrics, () => control, { insecure: config.insecure, health });
   let addresses: ProxyAddresses | undefined;
   let insecureWarning: NodeJS.Timeout | undefined;
 
@@ -111,6 +116,7 @@ export async function buildProxy(options: BuildProxyOptions) {
     state,
     metrics,
     log,
+    health,
     addresses: () => addresses,
     control: () => control,
     /** The files in use: the data port's certificate for clients, and the fleet identity (control plane and peers). */
@@ -135,6 +141,11 @@ export async function buildProxy(options: BuildProxyOptions) {
         config: config.controlPlane,
         log,
         takeTraffic: () => state.takeTraffic(),
+        onAdminLost: (since) => {
+          health.adminLost(since);
+          metrics.adminLost.set(since === undefined ? 0 : 1);
+        },
+        prepare: (message) => prepare(message, { state, forwarder, metrics }),
       });
       env.control = control;
       control.start();
@@ -166,6 +177,42 @@ export async function buildProxy(options: BuildProxyOptions) {
       return addresses;
     },
 
+    /**
+     * The graceful half of a shutdown (SIGTERM): /readyz answers 503 at once while the proxy serves on
+     * for drain.periodMs, closing HTTP/1.1 connections after each response and sending GOAWAY on
+     * HTTP/2, so load balancers stop sending and clients reconnect elsewhere; then it stops accepting
+     * and waits up to drain.timeoutMs for the requests in flight. It stays registered with the admin
+     * meanwhile (close() ends the stream). An aborted `signal` (a second signal) ends the waits at once.
+     */
+    async drain(signal?: AbortSignal): Promise<void> {
+      if (health.drainingSince !== undefined) return;
+      const { periodMs, timeoutMs } = config.drain;
+      health.drainingSince = Date.now();
+      metrics.draining.set(1);
+      dataPort.beginDrain();
+      log.info(
+        { periodMs, inFlight: handle.inFlight() },
+        'draining: /readyz answers 503; serving on for drain.periodMs with Connection: close and GOAWAY so load balancers and clients go elsewhere',
+      );
+      await sleep(periodMs, signal);
+      if (signal?.aborted) return;
+      dataPort.stopAccepting();
+      log.info(
+        { inFlight: handle.inFlight(), timeoutMs },
+        'drain period over: no longer accepting connections; waiting for the requests in flight',
+      );
+      const deadline = Date.now() + timeoutMs;
+      while ((handle.inFlight() > 0 || dataPort.pending() > 0) && Date.now() < deadline && !signal?.aborted) {
+        await sleep(50, signal);
+        // A keep-alive connection whose response started before the drain is idle once it ends.
+        dataPort.closeIdle();
+      }
+      if (signal?.aborted) return;
+      if (handle.inFlight() > 0)
+        log.warn({ inFlight: handle.inFlight(), timeoutMs }, 'drain timeout: closing the requests still in flight');
+      else log.info('requests in flight finished');
+    },
+
     async close(): Promise<void> {
       clearInterval(insecureWarning);
       dataCertificates?.stop();
@@ -179,6 +226,7 @@ export async function buildProxy(options: BuildProxyOptions) {
       await forwarder.close();
       try {
         state.save();
+        if (health.drainingSince !== undefined) log.info('state saved');
       } catch (err) {
         log.warn({ err }, 'saving the last-known-good state failed');
       }
@@ -211,6 +259,20 @@ function fleetCertificates(config: Readonly<ProxyConfig>, log: Logger): Certific
     reloadIntervalMs: tls.reloadIntervalMs,
     purpose: 'proxy fleet identity (control plane and peers)',
     log,
+  });
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 

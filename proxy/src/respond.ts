@@ -18,10 +18,12 @@ export function sendError(ctx: RequestContext, error: PrismError, headers?: Reco
     return;
   }
   const body = JSON.stringify(error.toBody());
+  const degraded = ctx.health?.degradedHeader;
   res.writeHead(error.status, {
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
     ...headers,
+    ...(degraded && { 'x-prism-degraded': degraded }),
   });
   res.end(body);
 }
@@ -30,7 +32,8 @@ export function sendError(ctx: RequestContext, error: PrismError, headers?: Reco
 export function sendEmpty(ctx: RequestContext, status: number, headers?: Record<string, string>): void {
   const { res } = ctx;
   if (gone(res) || res.headersSent) return;
-  res.writeHead(status, { 'content-length': '0', ...headers });
+  const degraded = ctx.health?.degradedHeader;
+  res.writeHead(status, { 'content-length': '0', ...headers, ...(degraded && { 'x-prism-degraded': degraded }) });
   res.end();
 }
 

@@ -19,6 +19,11 @@ export class RoutingState {
   readonly advertisements = new Map<string, NamespaceAdvertisement>();
   /** Request body limits set by a namespace's config value maxBodyBytes, parsed once per advertisement. */
   readonly bodyLimits = new Map<string, number>();
+  /**
+   * Namespaces whose config value ownerUnreachable is "fail": a request the owner cannot take gets the
+   * coded 502 instead of being served by this proxy (plugins that need a single owner). Default: serve.
+   */
+  readonly ownerOnly = new Set<string>();
   /** Revoked token ids and revoked leases (every token of the lease), each until its expiry. */
   readonly revoked = new Map<string, number>();
   readonly revokedLeases = new Map<string, number>();
@@ -62,6 +67,8 @@ export class RoutingState {
     // Only a plain non-negative integer overrides limits.maxBodyBytes; anything else keeps the default.
     if (limit !== undefined && /^\d{1,15}$/.test(limit)) this.bodyLimits.set(ad.namespace, Number(limit));
     else this.bodyLimits.delete(ad.namespace);
+    if (!ad.removed && ad.config?.ownerUnreachable === 'fail') this.ownerOnly.add(ad.namespace);
+    else this.ownerOnly.delete(ad.namespace);
     this.changed(false);
   }
 

@@ -164,14 +164,26 @@ describe('upstream failures', () => {
     expect((await get('fine')).status).toBe(200);
   });
 
-  it('an owner proxy that cannot be reached is a 502 naming it', async () => {
+  it('an owner proxy that cannot be reached: its namespace is served here (X-Prism-Fallback), or a 502 naming it with ownerUnreachable: fail', async () => {
     const ghost = new FakeProxy(admin.grpc, 'ghost', { dataPort: 1 });
     await until(() => proxy.proxy.state.table?.proxies.length === 2, 5000, 'ghost joined');
     const names = Array.from({ length: 40 }, (_, i) => `g-${i}`);
     for (const n of names) await api(admin.http, 'POST', '/v1/namespaces', { name: n, backends: [backend.url] });
     await until(() => names.every((n) => proxy.proxy.state.advertisements.has(n)), 5000);
     const ns = names.find((n) => proxy.proxy.state.router?.route(n).owner === 'ghost') as string;
-    const res = await get(ns);
+    const served = await get(ns);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('x-prism-fallback')).toBe('owner-unreachable');
+    expect(served.headers.get('x-prism-owner')).toBe('127.0.0.1:1');
+    await served.text();
+    const strictNames = Array.from({ length: 40 }, (_, i) => `gs-${i}`);
+    for (const n of strictNames) {
+      const config = { ownerUnreachable: 'fail' };
+      await api(admin.http, 'POST', '/v1/namespaces', { name: n, backends: [backend.url], config });
+    }
+    await until(() => strictNames.every((n) => proxy.proxy.state.ownerOnly.has(n)), 5000);
+    const strict = strictNames.find((n) => proxy.proxy.state.router?.route(n).owner === 'ghost') as string;
+    const res = await get(strict);
     expect(res.status).toBe(502);
     expect(res.headers.get('x-prism-owner')).toBe('127.0.0.1:1');
     expect((await res.json()).error.code).toBe('PRISM-ROUTE-002');

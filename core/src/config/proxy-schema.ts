@@ -79,6 +79,12 @@ export const proxyConfigSchema = {
         reconnectMaxMs: millis(30_000, 100, 600_000, 'largest reconnect delay'),
         breakerFailures: count(5, 1, 1_000, 'consecutive admin failures that open the circuit breaker'),
         breakerHalfOpenMs: millis(10_000, 100, 600_000, 'time the breaker stays open before a trial call'),
+        adminLostAfterMissed: count(
+          2,
+          1,
+          1_000,
+          'heartbeat intervals without any admin stream after which the proxy says it lost the admin: it keeps serving from its last table, /readyz lists "admin-unreachable" under degraded, responses carry X-Prism-Degraded',
+        ),
         tls: {
           type: 'object',
           additionalProperties: false,
@@ -187,6 +193,25 @@ export const proxyConfigSchema = {
           0,
           1_099_511_627_776,
           'largest request body, in bytes (0: no limit); larger gets 413, checked on Content-Length up front and counted while streaming; a namespace overrides it with its config value maxBodyBytes',
+        ),
+      },
+    },
+    drain: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        periodMs: millis(
+          5_000,
+          0,
+          600_000,
+          'after SIGTERM or SIGINT: how long /readyz answers 503 while the proxy serves on (HTTP/1.1 responses with Connection: close, HTTP/2 sessions get GOAWAY), so load balancers stop sending; a little over two health-check intervals (prismctl lb.healthCheckIntervalMs, 2 s)',
+        ),
+        timeoutMs: millis(
+          30_000,
+          0,
+          3_600_000,
+          'after drain.periodMs: how long requests in flight may take to finish before the proxy closes what is left and exits',
         ),
       },
     },

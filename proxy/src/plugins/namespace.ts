@@ -46,10 +46,13 @@ export const namespacePlugin: PluginFactory = (_options, env) => {
         if (hops instanceof PrismError) return reject(hops);
         const version = counter(headers['x-prism-table-version'], 'X-Prism-Table-Version');
         if (version instanceof PrismError) return reject(version);
+        const epoch = counter(headers['x-prism-epoch'], 'X-Prism-Epoch');
+        if (epoch instanceof PrismError) return reject(epoch);
         ctx.namespace = ns;
         ctx.partition = partitionOf(ns);
         ctx.hops = hops;
         ctx.peerTableVersion = version;
+        ctx.peerEpoch = epoch;
         return CONTINUE;
       },
     },

@@ -9,7 +9,8 @@ export const metricsPlugin: PluginFactory = (_options, env) => ({
       if (ctx.namespace) env.state.traffic.set(ctx.namespace, (env.state.traffic.get(ctx.namespace) ?? 0) + 1);
       env.metrics.request(ctx.outcome, seconds);
       if (ctx.outcome === 'forwarded') env.metrics.forwarded(ctx.upstream, ctx.status, seconds);
-      else if (ctx.outcome === 'misdirected') env.metrics.failure('hop_limit');
+      else if (ctx.outcome === 'misdirected')
+        env.metrics.failure(ctx.errorCode === 'PRISM-ROUTE-009' ? 'fenced' : 'hop_limit');
     },
   },
 });

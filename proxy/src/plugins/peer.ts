@@ -8,8 +8,8 @@ const LOG_GAP_MS = 10_000;
 /**
  * On with a fleet CA: a request that says it was forwarded (X-Prism-Hops) is taken only from a TLS
  * connection whose verified certificate names a proxy of the current table; anything else gets 403
- * and is never forwarded. Without the header, X-Prism-Table-Version is ignored: it would make this
- * proxy pull the table. The certificate is looked at once per connection (peer-tls.ts); a request
+ * and is never forwarded. Without the header, X-Prism-Table-Version and X-Prism-Epoch are ignored:
+ * the first would make this proxy pull the table, the second refuse the request. The certificate is looked at once per connection (peer-tls.ts); a request
  * from the load balancer costs one header lookup.
  *
  * Table membership is checked in the route phase, after the routing plugin: a proxy that has just
@@ -41,6 +41,7 @@ export const peerPlugin: PluginFactory = (_options, env) => {
       resolveNamespace(ctx) {
         if (ctx.req.headers['x-prism-hops'] === undefined) {
           ctx.peerTableVersion = 0;
+          ctx.peerEpoch = 0;
           return CONTINUE;
         }
         const peer = peerOf(ctx.req);

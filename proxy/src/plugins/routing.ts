@@ -1,7 +1,7 @@
 import { PrismError } from '../../../core/src/errors.js';
 import type { Backends } from '../backends.js';
 import { fleetTls } from '../peer-tls.js';
-import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, reject } from './types.js';
+import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, type RequestContext, reject } from './types.js';
 
 const PEER_VERSION_WAIT_MS = 1_000;
 /**
@@ -25,6 +25,23 @@ export const routingPlugin: PluginFactory = (_options, env) => {
     }
     return pulling;
   };
+  /**
+   * Fencing: the sender's table gives the partition a newer epoch than this proxy's, even after a
+   * pull. Serving or forwarding on the older ownership could put two owners on one partition, so
+   * the request goes back, naming the owner this proxy knows.
+   */
+  const fenced = (ctx: RequestContext) => {
+    ctx.outcome = 'misdirected';
+    const known = state.table?.proxies.find((p) => p.id === ctx.owner);
+    const address = known ? `${known.address}:${known.dataPort}` : '';
+    return reject(
+      new PrismError(
+        'PRISM-ROUTE-009',
+        `partition ${ctx.partition} of namespace "${ctx.namespace}" has epoch ${ctx.peerEpoch} at the sender, ${ctx.epoch} in table v${state.version} here (owner ${ctx.owner})`,
+      ),
+      address ? { 'x-prism-owner': address } : undefined,
+    );
+  };
   return {
     name: 'routing',
     dependencies: ['namespace'],
@@ -42,6 +59,7 @@ export const routingPlugin: PluginFactory = (_options, env) => {
           const route = router.route(ctx.namespace, ctx.partition >= 0 ? ctx.partition : undefined);
           ctx.owner = route.owner;
           ctx.epoch = route.epoch;
+          if (ctx.peerEpoch > route.epoch) return fenced(ctx);
           return CONTINUE;
         };
         const pending = ctx.peerTableVersion > state.version && env.control ? pull(env.control) : undefined;

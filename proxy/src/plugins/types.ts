@@ -5,6 +5,7 @@ import type { ProxyConfig } from '../../../core/src/config/proxy-schema.js';
 import type { PrismError } from '../../../core/src/errors.js';
 import type { NamespaceClaims } from '../../../core/src/tokens.js';
 import type { ControlClient } from '../control-client.js';
+import type { ProxyHealth } from '../health.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { RoutingState } from '../state.js';
 
@@ -18,6 +19,8 @@ export interface RequestContext {
   readonly req: Req;
   readonly res: Res;
   readonly startedAt: number;
+  /** Draining and degraded state of this proxy (X-Prism-Degraded goes on every answer). */
+  readonly health?: ProxyHealth;
   /** For log lines: the client's X-Request-Id when it is printable ASCII of at most 128 chars, else "<proxy id>-<n>". */
   readonly requestId: string;
   namespace: string;
@@ -26,6 +29,8 @@ export interface RequestContext {
   hops: number;
   /** X-Prism-Table-Version as received (0 when absent; with a fleet CA, also when not from a peer). */
   peerTableVersion: number;
+  /** X-Prism-Epoch as received: the partition's epoch in the sender's table (0 as for peerTableVersion). */
+  peerEpoch: number;
   /** With a fleet CA: the proxy id of the peer that forwarded the request, from its certificate ('' otherwise). */
   peer: string;
   owner: string;
@@ -98,6 +103,7 @@ export interface PluginEnv {
   log: Logger;
   /** This proxy's id. */
   self: string;
+  health?: ProxyHealth;
 }
 
 export type PluginFactory = (options: Record<string, unknown>, env: PluginEnv) => MaybeAsync<Plugin>;
