@@ -43,6 +43,16 @@ function clientLeft(ctx: RequestContext): boolean {
   return ((res as ServerResponse).socket ?? req.socket)?.destroyed ?? true;
 }
 
+/** How an owner fallback counts in prism_forwarding_peer_failures_total. */
+const PEER_FAILURE_OF: Record<FallbackReason, PeerFailure> = {
+  connect_refused: 'unreachable',
+  connect_timeout: 'unreachable',
+  closed_before_write: 'unreachable',
+  closed_after_write: 'reset',
+  timeout: 'timeout',
+  not_ready: 'not_ready',
+};
+
 const NO_BODY = -1;
 const UNKNOWN_LENGTH = -2;
 
@@ -379,6 +389,7 @@ export class Forwarder {
       this.fallbackTargets.set(backend, target);
     }
     metrics.ownerFallback(reason);
+    metrics.peerFailure(owner.name, PEER_FAILURE_OF[reason]);
     const refused = this.refusedLiteral(target);
     if (refused) {
       this.failed(ctx, target, new PolicyRefusal(refused), false);

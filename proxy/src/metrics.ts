@@ -12,7 +12,7 @@ export type FallbackReason =
 export type PeerRefusal = 'cleartext' | 'no_certificate' | 'untrusted_certificate' | 'not_a_proxy' | 'not_in_table';
 
 /** Why a forward to a peer proxy failed (prism_forwarding_peer_failures_total). */
-export type PeerFailure = 'unreachable' | 'peer_tls' | 'timeout' | 'reset';
+export type PeerFailure = 'unreachable' | 'peer_tls' | 'timeout' | 'reset' | 'not_ready';
 
 /** How long the series of a peer that left the table are kept: several scrape intervals. */
 export const PEER_SERIES_GRACE_MS = 10 * 60_000;
@@ -150,7 +150,7 @@ export function buildProxyMetrics(proxyId: string, options: ProxyMetricsOptions 
   });
   const peerFailures = new Counter({
     name: 'prism_forwarding_peer_failures_total',
-    help: 'Forwards to a peer proxy that failed, by source, destination and reason (unreachable, peer_tls, timeout, reset); with prism_forwarding_requests_total, the failure ratio per peer.',
+    help: 'Forwards to a peer proxy that failed, by source, destination and reason (unreachable, peer_tls, timeout, reset, not_ready), also when this proxy then served the request itself (owner fallback); with prism_forwarding_requests_total, the failure ratio per peer.',
     labelNames: ['from_proxy', 'to_proxy', 'reason'],
     registers,
   });
@@ -323,11 +323,17 @@ export function buildProxyMetrics(proxyId: string, options: ProxyMetricsOptions 
     /** A failed forward; `peer` names the peer proxy it was sent to (not given for backends). */
     failure(reason: string, peer?: { to: string; reason: PeerFailure }) {
       failures.labels(reason).inc();
-      if (!peer) return;
-      peerFailures.labels(proxyId, peer.to, peer.reason).inc();
-      const reasons = peerFailed.get(peer.to) ?? new Set<PeerFailure>();
-      reasons.add(peer.reason);
-      peerFailed.set(peer.to, reasons);
+      if (peer) this.peerFailure(peer.to, peer.reason);
+    },
+    /**
+     * A forward to a peer that failed, counted per peer only: also when this proxy then served the
+     * request itself (owner fallback), so the request did not fail but the peer did.
+     */
+    peerFailure(to: string, reason: PeerFailure) {
+      peerFailures.labels(proxyId, to, reason).inc();
+      const reasons = peerFailed.get(to) ?? new Set<PeerFailure>();
+      reasons.add(reason);
+      peerFailed.set(to, reasons);
     },
     /**
      * Drops the per-peer series of a proxy that has been out of the table for PEER_SERIES_GRACE_MS
