@@ -61,6 +61,17 @@ export function buildAdminMetrics() {
       help: 'Largest partition count over its weighted fair share in the current table (1 = perfect).',
       registers,
     }),
+    partitionMoves: new Counter({
+      name: 'prism_partition_moves_total',
+      help: 'Partitions given a new owner in a move round, by why: orphan (its owner was gone), drain, balance (join, undrain, weights, strategy, rules, rollback).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    moveRounds: new Counter({
+      name: 'prism_partition_move_rounds_total',
+      help: 'Move rounds cut over (each one table version moving at most rebalance.maxMovePercent of the partitions, plus any whose owner was gone).',
+      registers,
+    }),
     grpcRequests: new Counter({
       name: 'prism_admin_grpc_requests_total',
       help: 'gRPC requests and stream messages by method and status.',
@@ -74,7 +85,7 @@ export function buildAdminMetrics() {
     }),
     proxyCount: new Gauge({
       name: 'prism_admin_proxy_count',
-      help: 'Registered proxies by status (healthy, stale, disconnected).',
+      help: 'Registered proxies by status (healthy, stale, restarting, disconnected).',
       labelNames: ['status'],
       registers,
       collect() {

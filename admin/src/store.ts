@@ -50,8 +50,10 @@ export interface StoredProxy {
   registeredAt: number;
   lastSeen: number;
   appliedVersion: number;
-  /** Whether it is a member of the fleet (owns partitions); false once disconnected. */
+  /** Whether it is a member of the fleet (owns partitions); false once gone (its restart grace ended). */
   member: boolean;
+  /** Drained by an operator: it gets no partitions until undrained. */
+  draining: boolean;
 }
 
 export interface RevocationRecord {
@@ -112,7 +114,7 @@ export interface AdminStore {
   /** The table and the proxy registry change together. */
   saveFleet(table: PartitionTable | undefined, proxies: StoredProxy[]): Promise<void>;
   listProxies(): Promise<StoredProxy[]>;
-  /** Small JSON settings (strategy, rules, weight overrides). */
+  /** Small JSON settings (strategy, rules, weight overrides, the table before the last change). */
   getSetting(key: string): Promise<unknown>;
   putSetting(key: string, value: unknown): Promise<void>;
   putProxy(proxy: StoredProxy): Promise<void>;
