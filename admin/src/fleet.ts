@@ -504,6 +504,7 @@ export class Fleet {
       const preview = this.target(req);
       if (!preview) throw new PrismError('PRISM-TABLE-004', 'no proxy is registered, so there is no table to apply');
       const from = this.table?.version ?? 0;
+      const before = this.snapshot();
       const { store } = this.deps;
       const reasons: Reason[] = [];
       if (req.strategy) {
@@ -529,7 +530,7 @@ export class Fleet {
         'partition-table',
         `${reasons.join('+')}: v${from}, ${plan.movedPartitions} partitions to move in ${plan.rounds} rounds`,
       );
-      if (this.table) for (const r of reasons) this.rollouts.kick(r, { operator: true });
+      if (this.table) for (const r of reasons) this.rollouts.kick(r, { operator: true, before });
       else await this.firstTable();
       return plan;
     });
@@ -549,13 +550,14 @@ export class Fleet {
         );
       }
       const { store } = this.deps;
+      const now = this.snapshot();
       this.strategy = before.strategy;
       this.rules = before.rules;
       this.weights = before.weights;
       await store.putSetting('strategy', this.strategy);
       await store.putSetting('rules', this.rules ?? null);
       await store.putSetting('weights', this.weights);
-      this.rollouts.kick('rollback', { operator: true, goal: before.table });
+      this.rollouts.kick('rollback', { operator: true, goal: before.table, before: now });
       const target = this.target();
       if (!target) throw new PrismError('PRISM-TABLE-004', 'no proxy is registered, so there is nothing to roll back');
       const plan = this.rollouts.planMessage(target.table, new Date(this.deps.clock.now()));

@@ -83,6 +83,14 @@ interface Active {
   remaining: number;
 }
 
+interface Pending {
+  reasons: Reason[];
+  operator: boolean;
+  goal?: PartitionTable;
+  /** The settings before an operator changed them (the table has not changed yet). */
+  before?: Snapshot;
+}
+
 interface Round {
   id: number;
   from: number;
@@ -103,7 +111,7 @@ interface Round {
  */
 export class Rollouts {
   private current?: Active;
-  private pending: { reasons: Reason[]; operator: boolean; goal?: PartitionTable } = { reasons: [], operator: false };
+  private pending: Pending = { reasons: [], operator: false };
   private driving = false;
   private again = false;
   private stopped = false;
@@ -117,10 +125,11 @@ export class Rollouts {
   constructor(private readonly deps: RolloutDeps) {}
 
   /** Something changed: re-evaluate, and move when the target differs from the table. */
-  kick(reason: Reason, options: { operator?: boolean; goal?: PartitionTable } = {}): void {
+  kick(reason: Reason, options: { operator?: boolean; goal?: PartitionTable; before?: Snapshot } = {}): void {
     if (!this.pending.reasons.includes(reason)) this.pending.reasons.push(reason);
     if (options.operator) this.pending.operator = true;
     if (options.goal) this.pending.goal = options.goal;
+    this.pending.before ??= options.before;
     void this.drive();
   }
 
@@ -265,7 +274,7 @@ export class Rollouts {
       operator: false,
       balanceAllowed: false,
       automatic: false,
-      before: deps.snapshot() as Snapshot,
+      before: this.pending.before ?? (deps.snapshot() as Snapshot),
       roundsDone: 0,
       roundsTotal: 0,
       remaining: 0,
