@@ -11,11 +11,14 @@ import {
   startAdmin,
 } from '../../test-support/admin-harness.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
+import { removeDir, type StartedProxy, startProxy } from '../../test-support/proxy-harness.js';
 
 const started: StartedAdmin[] = [];
 const proxies: FakeProxy[] = [];
 const dirs: string[] = [];
+const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  for (const fn of cleanup.splice(0)) await fn();
   for (const p of proxies.splice(0)) p.kill();
   for (const a of started.splice(0)) await a.stop();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -108,6 +111,31 @@ describe('restart grace', () => {
     expect(actions.slice(0, 3)).toEqual(['return', 'register', 'restarting']);
     const listed = (await api(a.http, 'GET', '/v1/proxies')).json.proxies.find((p: { id: string }) => p.id === 'pc');
     expect(listed.status).toBe('PROXY_STATUS_HEALTHY');
+  });
+
+  it('a real proxy stopped and started again on its ports within the grace: same table version, same owners, on every proxy', async () => {
+    const a = await admin({ rebalance: { maxMovePercent: 100, prepareTimeoutMs: 250 } });
+    const real: StartedProxy[] = [];
+    cleanup.push(async () => {
+      for (const p of real) {
+        await p.stop();
+        removeDir(p.stateDir);
+      }
+    });
+    for (const id of ['r1', 'r2', 'r3']) real.push(await startProxy(id, [a.grpc]));
+    await until(() => real.every((p) => p.proxy.state.table?.proxies.length === 3), 15_000);
+    const before = await settled(a);
+    const [, , r3] = real;
+    const ports = { listen: new URL(r3.url).host, opsListen: new URL(r3.ops).host };
+    await r3.stop();
+    await until(() => status(a, 'r3')?.status === ProxyStatus.PROXY_STATUS_RESTARTING);
+    const again = await startProxy('r3', [a.grpc], ports, r3.stateDir);
+    real[2] = again;
+    await until(() => status(a, 'r3')?.status === ProxyStatus.PROXY_STATUS_HEALTHY, 15_000);
+    await until(() => again.proxy.state.version === before.version);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.admin.fleet.currentTable()).toEqual(before);
+    for (const p of real) expect(p.proxy.state.version).toBe(before.version);
   });
 
   it('when the grace ends, the partitions of a proxy that did not come back move at once, in one version', async () => {
