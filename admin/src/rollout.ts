@@ -97,6 +97,8 @@ interface Round {
   moves: Move[];
   /** Not for a round of orphans only: their owner is gone, there is nothing to hand off. */
   prepare: boolean;
+  /** The proxies the round was planned for: if they changed by the cut-over, it is planned again. */
+  planned: string;
 }
 
 /**
@@ -226,7 +228,7 @@ export class Rollouts {
         if (round.prepare) await this.prepare(round);
         if (this.stopped) break;
         const cut = await this.deps.serial(() => this.cutOver(round));
-        if (!cut || cut.remaining === 0) continue;
+        if (!cut || cut === 'replan' || cut.remaining === 0) continue;
         const lagging = await this.deps.waitForAcks(cut.version, this.deps.config.ackTimeoutMs);
         if (lagging.length) {
           this.deps.log.warn({ version: cut.version, lagging }, 'proxies did not acknowledge the cut-over in time');
@@ -321,6 +323,7 @@ export class Rollouts {
       from: current.version,
       moves: picked,
       prepare: picked.some((m) => m.kind !== 'orphan'),
+      planned: [...planned].sort().join(','),
     };
   }
 
@@ -353,16 +356,19 @@ export class Rollouts {
   }
 
   /**
-   * The round's new table version. The target is recomputed: a move whose new owner changed
-   * meanwhile waits for a later round; partitions whose owner went away meanwhile move now.
+   * The round's new table version. The target is recomputed: when the proxies it is planned for
+   * changed during the prepare (a join), the round is planned again, with a new prepare; otherwise
+   * a move whose new owner changed waits for a later round, and partitions whose owner went away
+   * meanwhile move now.
    */
-  private async cutOver(round: Round): Promise<{ version: number; remaining: number } | undefined> {
+  private async cutOver(round: Round): Promise<{ version: number; remaining: number } | 'replan' | undefined> {
     const { deps } = this;
     const active = this.current;
     const current = deps.current();
     const target = deps.target();
     if (!active || !current || !target) return undefined;
     const { planned, present } = deps.membership();
+    if ([...planned].sort().join(',') !== round.planned) return 'replan';
     const fresh = new Map(pendingMoves(current, target.table, planned, present).map((m) => [m.partition, m]));
     const picked = [...fresh.values()].filter(
       (m) =>

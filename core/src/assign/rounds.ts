@@ -66,8 +66,9 @@ export function pickRound(moves: readonly Move[], perRound: number, allowed: (m:
  * + 1) and version + 1. When nothing is left to move it is `target` itself, with its strategy and
  * rules: namespace-level overrides (prefix rules, namespace pins) switch in that final round. Before
  * it the current strategy and rules stay, less partition pins the round broke; should they name a
- * proxy no longer listed, the target's are used, and failing those none. The proxies listed are the
- * target's plus every proxy that still owns a partition (a draining one until its last round).
+ * proxy no longer listed, the target's are used, and failing those none. The proxies listed are
+ * those that own a partition: a joining one from the round that gives it its first, a draining one
+ * until the round that takes its last (load balancers never get a proxy with nothing to serve).
  */
 export function stepTable(current: PartitionTable, target: PartitionTable, moves: readonly Move[]): PartitionTable {
   const previous = ownersOf(current);
@@ -89,7 +90,7 @@ export function stepTable(current: PartitionTable, target: PartitionTable, moves
   }
   const listed = new Map(current.proxies.map((p) => [p.id, p]));
   for (const p of target.proxies) listed.set(p.id, p);
-  const keep = new Set([...target.proxies.map((p) => p.id), ...owners]);
+  const keep = new Set(owners);
   const proxies = [...listed.values()].filter((p) => keep.has(p.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
   const fleet = new Set(proxies.map((p) => p.id));
   const { strategy, rules } = [current, target]
