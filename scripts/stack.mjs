@@ -121,6 +121,8 @@ try {
   const adminCert = leafFiles(pki, 'admin', 'admin');
   const adminConfig = configFile(join(dir, 'admin.json'), {
     tls: { caFile: ca, certFile: adminCert.certFile, keyFile: adminCert.keyFile },
+    // The demo fleet forms in one round; a running fleet moves partitions in rounds (docs/fleet-changes.md).
+    rebalance: { maxMovePercent: 100, settleMs: 0 },
   });
   const adminData = join(dir, 'admin-data');
   const bootstrap = join(adminData, 'operator-admin.token');
@@ -173,6 +175,12 @@ try {
         'prism-proxy listening',
       ),
     );
+    // One join at a time: two at once would move more than rebalance.approvalThreshold and wait for an operator.
+    for (let i = 0; i < 100; i++) {
+      const r = await api(adminHttp, 'GET', '/v1/partition-table');
+      if (r.status === 200 && r.json.proxies?.some((p) => p.id === id)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   const names = ['orders-prod', 'acme-billing', 'eu-payments', 'test-namespace', 'users', 'carts'];
   for (const name of names) {

@@ -76,6 +76,21 @@ export function adminFetch(base: string, path: string, init: RequestInit = {}) {
   return fetch(`${base}${path}`, { ...init, dispatcher: known.get(base)?.dispatcher });
 }
 
+/**
+ * What tests of other things need from fleet changes unless they set it: a proxy that stops is gone
+ * at once (no restart grace), and partitions move in one round without pauses (real proxies answer
+ * Prepare only once they do; a short prepare timeout bounds the wait). Tests of restarts, drains
+ * and rounds set these options themselves.
+ */
+function testFleetDefaults(given: Record<string, unknown>) {
+  const proxies = (given.proxies ?? {}) as Record<string, unknown>;
+  const rebalance = (given.rebalance ?? {}) as Record<string, unknown>;
+  return {
+    proxies: { restartGraceSeconds: 0, ...proxies },
+    rebalance: { maxMovePercent: 100, settleMs: 0, prepareTimeoutMs: 250, ...rebalance },
+  };
+}
+
 /** A real admin on 127.0.0.1 with free ports and a fresh SQLite data directory. */
 export async function startAdmin(
   options: {
@@ -87,12 +102,14 @@ export async function startAdmin(
   } = {},
 ): Promise<StartedAdmin> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'prism-admin-'));
+  const given = await withFleetTls(options.values);
   const config = loadConfig('admin', {
     values: {
       dataDir: dir,
       grpcListen: '127.0.0.1:0',
       httpListen: '127.0.0.1:0',
-      ...(await withFleetTls(options.values)),
+      ...given,
+      ...testFleetDefaults(given),
     },
   });
   const admin = await buildAdmin({
@@ -151,6 +168,16 @@ export async function api(
   return { status: res.status, headers: res.headers, text, json: text && isJson ? JSON.parse(text) : undefined };
 }
 
+export interface FakeProxyOptions {
+  dataPort?: number;
+  weight?: number;
+  /** Acknowledge every table (default true). */
+  ackTables?: boolean;
+  /** Answer every Prepare with Prepared (default true), after prepareDelayMs. */
+  answerPrepare?: boolean;
+  prepareDelayMs?: number;
+}
+
 /**
  * A simulated proxy: a real gRPC client holding the control stream, recording what the admin pushes.
  * It presents the run's fleet certificate for its id (plaintext to an admin the helpers started with
@@ -159,6 +186,8 @@ export async function api(
 export class FakeProxy {
   readonly messages: AdminMessage[] = [];
   readonly tables: PartitionTable[] = [];
+  /** What happened on the stream, in order: `prepare:<round>`, `prepared:<round>`, `table:<version>`. */
+  readonly events: string[] = [];
   error?: grpc.ServiceError;
   ended = false;
   private client?: ControlPlaneClient;
@@ -169,7 +198,7 @@ export class FakeProxy {
   constructor(
     address: string,
     readonly id: string,
-    options: { dataPort?: number; weight?: number; ackTables?: boolean; credentials?: grpc.ChannelCredentials } = {},
+    options: FakeProxyOptions & { credentials?: grpc.ChannelCredentials } = {},
   ) {
     // At once when the certificate exists (as the ids made up front do), so that proxies created
     // together register together, as they did before the control plane needed certificates.
@@ -188,18 +217,25 @@ export class FakeProxy {
     });
   }
 
-  private open(
-    address: string,
-    credentials: grpc.ChannelCredentials,
-    options: { dataPort?: number; weight?: number; ackTables?: boolean },
-  ) {
+  private open(address: string, credentials: grpc.ChannelCredentials, options: FakeProxyOptions) {
     const client = new ControlPlaneClient(address, credentials);
     const stream = client.connect() as grpc.ClientDuplexStream<unknown, AdminMessage>;
     this.client = client;
     this.stream = stream;
     stream.on('data', (m: AdminMessage) => {
       this.messages.push(m);
+      if (m.prepare) this.events.push(`prepare:${m.prepare.round}`);
+      if (m.prepare && options.answerPrepare !== false) {
+        const { round } = m.prepare;
+        const answer = () => {
+          this.events.push(`prepared:${round}`);
+          stream.write({ prepared: { round, ok: true, error: '', warmedBackends: 0 } });
+        };
+        if (options.prepareDelayMs) setTimeout(answer, options.prepareDelayMs);
+        else answer();
+      }
       if (m.table) {
+        this.events.push(`table:${m.table.version}`);
         this.tables.push(m.table);
         if (options.ackTables !== false) stream.write({ ack: { version: m.table.version, ok: true, error: '' } });
       }

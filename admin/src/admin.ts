@@ -123,7 +123,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
   };
 
   let addresses: AdminAddresses | undefined;
-  const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome });
+  const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome, timers: options.timers !== false });
   await fleet.load();
 
   // No backend may name the admin's own ports or a proxy's data or ops port: through the proxy, any

@@ -7,15 +7,22 @@ import { PrismError } from '../../core/src/errors.js';
 import { checkProxyId, describe } from '../../core/src/names.js';
 import { compileRouter, type Router } from '../../core/src/route.js';
 import { tableBalance } from '../../core/src/table.js';
-import type { AdminMessage, Heartbeat, Register, TableAck } from '../../proto/gen/prism/admin/v1/control_plane.js';
-import type { RebalancePlan, RebalanceRequest } from '../../proto/gen/prism/admin/v1/operator.js';
+import type {
+  AdminMessage,
+  Heartbeat,
+  Prepared,
+  Register,
+  TableAck,
+} from '../../proto/gen/prism/admin/v1/control_plane.js';
+import type { RebalancePlan, RebalanceRequest, Rollout } from '../../proto/gen/prism/admin/v1/operator.js';
 import {
-  type PartitionTable,
+  PartitionTable,
   type Proxy as ProxyEntry,
   ProxyStatus,
   type TableRules,
 } from '../../proto/gen/prism/admin/v1/partition.js';
 import type { AdminMetrics, FleetStatus } from './metrics.js';
+import { type Reason, Rollouts, type Snapshot } from './rollout.js';
 import type { AdminStore, StoredProxy } from './store.js';
 
 /** One proxy's open stream, as the fleet sees it. */
@@ -31,6 +38,8 @@ interface ProxyState {
   conn?: Connection;
   /** Registered, waiting for its first ack before it gets partitions. */
   joining?: boolean;
+  /** While RESTARTING: when its partitions move unless it registered again. */
+  graceUntil?: number;
 }
 
 /** Who opened a control stream, as the transport saw it. */
@@ -52,48 +61,85 @@ export interface FleetDeps {
   log: Logger;
   /** Sends what a newly registered proxy needs besides the table (advertisements, revocations). */
   welcome(conn: Connection): Promise<void>;
+  /** Ends restart graces and cooldowns on timers of their own (default false: tests call checkHealth). */
+  timers?: boolean;
 }
 
 const STATUS_NAMES: Record<number, string> = {
   [ProxyStatus.PROXY_STATUS_HEALTHY]: 'healthy',
   [ProxyStatus.PROXY_STATUS_STALE]: 'stale',
   [ProxyStatus.PROXY_STATUS_DISCONNECTED]: 'disconnected',
+  [ProxyStatus.PROXY_STATUS_RESTARTING]: 'restarting',
 };
 
+/** The setting that keeps the table and settings before the last completed change, for rollback. */
+const BEFORE_LAST_CHANGE = 'beforeLastChange';
+
 /**
- * The partition table service: the proxy registry with health, the versioned table computed by the
- * configured strategy on every fleet change, pushed to every connected proxy, with acks tracked.
- * Mutations run one at a time (a promise chain), so two joins never compute the same version.
+ * The partition table service: the proxy registry with health, and the versioned table computed by
+ * the configured strategy whenever the fleet changes, pushed to every connected proxy, acks tracked.
+ * A proxy whose stream closes keeps its partitions for the restart grace; partitions that really
+ * move do so in rounds (rollout.ts). Mutations run one at a time (a promise chain), so two joins
+ * never compute the same version.
  */
 export class Fleet {
   private table?: PartitionTable;
   private router?: Router;
   private readonly proxies = new Map<string, ProxyState>();
   private queue: Promise<unknown> = Promise.resolve();
-  private rebalancePending = false;
   private readonly waiters = new Set<() => void>();
+  private readonly ackWaiters = new Set<() => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private strategy: StrategyName;
   private rules?: TableRules;
   private weights: Record<string, number> = {};
+  private readonly rollouts: Rollouts;
 
   constructor(private readonly deps: FleetDeps) {
     this.strategy = deps.config.strategy;
     deps.metrics.fleetSource(() => this.status());
+    this.rollouts = new Rollouts({
+      config: deps.config.rebalance,
+      clock: deps.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      serial: (fn) => this.serial(fn),
+      current: () => this.table,
+      target: () => this.target(),
+      membership: () => this.membership(),
+      snapshot: () => this.snapshot(),
+      commit: (table, audit) => this.commit(table, audit),
+      firstTable: () => this.firstTable(),
+      sendPrepare: (id, message) => {
+        const conn = this.proxies.get(id)?.conn;
+        conn?.send({ prepare: message });
+        return conn !== undefined;
+      },
+      waitForAcks: (version, ms) => this.waitForAcks(version, ms),
+      completed: (before) => this.deps.store.putSetting(BEFORE_LAST_CHANGE, snapshotToJson(before)),
+      later: (ms, fn) => this.later(ms, fn),
+    });
   }
 
-  /** Loads the table and registry after a restart. Members get one disconnect window to reconnect. */
+  /**
+   * Loads the table and registry after a restart. Members not back yet are RESTARTING: they keep their
+   * partitions for the restart grace, and at least for the heartbeat window the admin always gave.
+   */
   async load(): Promise<void> {
-    const { store, clock } = this.deps;
+    const { store, clock, config } = this.deps;
     this.setTable(await store.getTable());
     this.strategy = ((await store.getSetting('strategy')) as StrategyName | undefined) ?? this.deps.config.strategy;
-    this.rules = (await store.getSetting('rules')) as TableRules | undefined;
+    this.rules = ((await store.getSetting('rules')) as TableRules | null | undefined) ?? undefined;
     this.weights = ((await store.getSetting('weights')) as Record<string, number> | undefined) ?? {};
     const now = clock.now();
+    const { restartGraceSeconds, heartbeatSeconds, disconnectedAfterMissed } = config.proxies;
+    const grace = Math.max(restartGraceSeconds, heartbeatSeconds * disconnectedAfterMissed) * 1000;
     for (const stored of await store.listProxies()) {
-      this.proxies.set(stored.id, {
-        stored: stored.member ? { ...stored, lastSeen: now } : stored,
-        status: stored.member ? ProxyStatus.PROXY_STATUS_STALE : ProxyStatus.PROXY_STATUS_DISCONNECTED,
-      });
+      const state: ProxyState = stored.member
+        ? { stored: { ...stored, lastSeen: now }, status: ProxyStatus.PROXY_STATUS_RESTARTING, graceUntil: now + grace }
+        : { stored, status: ProxyStatus.PROXY_STATUS_DISCONNECTED };
+      this.proxies.set(stored.id, state);
+      if (state.graceUntil) this.later(grace + 10, () => void this.checkHealth());
     }
   }
 
@@ -161,8 +207,9 @@ export class Fleet {
       const now = this.deps.clock.now();
       // A new proxy becomes a member (and gets partitions) only once it acknowledged the table sent
       // after everything else, which proves it holds the advertisements, revocations and keys too.
-      // A proxy that was a member (an admin restart, a reconnect) keeps its partitions meanwhile.
+      // A proxy that was a member (a restart within its grace, an admin restart) keeps its partitions.
       const joining = !existing?.stored.member && this.table !== undefined;
+      const returning = existing?.status === ProxyStatus.PROXY_STATUS_RESTARTING ? existing.graceUntil : undefined;
       const stored: StoredProxy = {
         id,
         address: reg.address || peer.host,
@@ -173,18 +220,24 @@ export class Fleet {
         lastSeen: now,
         appliedVersion: reg.knownTableVersion,
         member: !joining,
+        draining: existing?.stored.draining ?? false,
       };
       this.proxies.set(id, { stored, status: ProxyStatus.PROXY_STATUS_HEALTHY, conn, joining });
       await this.deps.store.putProxy(stored);
-      await this.deps.store.audit({
-        at: now,
-        actor: `proxy:${id}`,
-        action: 'register',
-        target: id,
-        result: 'ok',
-        detail: `${stored.address}:${stored.dataPort}${peer.certificate ? ` certificate ${peer.certificate.serial}` : ''}`,
-      });
-      this.deps.log.info({ proxy: id, address: stored.address, dataPort: stored.dataPort }, 'proxy registered');
+      const where = `${stored.address}:${stored.dataPort}${peer.certificate ? ` certificate ${peer.certificate.serial}` : ''}`;
+      await this.audit(`proxy:${id}`, 'register', id, where);
+      if (returning !== undefined) {
+        await this.audit(
+          `proxy:${id}`,
+          'return',
+          id,
+          `back within its restart grace (until ${new Date(returning).toISOString()}); its partitions stay`,
+        );
+      }
+      this.deps.log.info(
+        { proxy: id, address: stored.address, dataPort: stored.dataPort, returning: returning !== undefined },
+        'proxy registered',
+      );
       conn.send({
         registered: {
           proxyId: id,
@@ -194,7 +247,8 @@ export class Fleet {
       });
       await this.deps.welcome(conn);
       if (this.table) conn.send({ table: this.table });
-      if (!joining) this.scheduleRebalance();
+      // A member coming back changes the table only if its address or ports changed.
+      if (!joining) this.rollouts.kick(this.table ? 'register' : 'join');
     });
   }
 
@@ -252,76 +306,138 @@ export class Fleet {
     if (ack.ok && state.joining && state.conn) {
       state.joining = false;
       state.stored.member = true;
-      this.scheduleRebalance();
+      this.rollouts.kick('join');
     }
+    for (const wake of [...this.ackWaiters]) wake();
   }
 
-  /** The stream of `id` closed: noticed at once, its partitions move. */
+  /** A proxy answered a Prepare. */
+  prepared(id: string, message: Prepared): void {
+    this.rollouts.prepared(id, message);
+  }
+
+  /** The stream of `id` closed: a member keeps its partitions for the restart grace. */
   disconnected(id: string, conn: Connection): Promise<void> {
     return this.serial(async () => {
       const state = this.proxies.get(id);
       if (!state || state.conn !== conn) return;
-      await this.markDisconnected(state, 'stream closed');
+      await this.lost(state, 'stream closed');
     });
   }
 
-  private async markDisconnected(state: ProxyState, why: string): Promise<void> {
+  private async lost(state: ProxyState, why: string): Promise<void> {
+    state.conn = undefined;
+    const grace = this.deps.config.proxies.restartGraceSeconds * 1000;
+    if (!state.stored.member || grace === 0) return this.gone(state, why, 'disconnect');
+    state.status = ProxyStatus.PROXY_STATUS_RESTARTING;
+    state.graceUntil = this.deps.clock.now() + grace;
+    await this.deps.store.putProxy(state.stored);
+    await this.audit(
+      'admin',
+      'restarting',
+      state.stored.id,
+      `${why}; keeps its partitions until ${new Date(state.graceUntil).toISOString()} (proxies.restartGraceSeconds)`,
+    );
+    this.deps.log.warn({ proxy: state.stored.id, why, graceUntil: state.graceUntil }, 'proxy restarting');
+    this.later(grace + 10, () => void this.checkHealth());
+  }
+
+  /** Out of the fleet: its partitions move (at once, they have no owner to hand off from). */
+  private async gone(state: ProxyState, why: string, action: 'disconnect' | 'grace-expired'): Promise<void> {
     state.conn = undefined;
     state.status = ProxyStatus.PROXY_STATUS_DISCONNECTED;
+    state.graceUntil = undefined;
+    state.joining = false;
+    const wasMember = state.stored.member;
     state.stored.member = false;
     await this.deps.store.putProxy(state.stored);
-    await this.deps.store.audit({
-      at: this.deps.clock.now(),
-      actor: 'admin',
-      action: 'disconnect',
-      target: state.stored.id,
-      result: 'ok',
-      detail: why,
-    });
+    await this.audit('admin', action, state.stored.id, why);
     this.deps.log.warn({ proxy: state.stored.id, why }, 'proxy disconnected');
-    this.scheduleRebalance();
+    if (wasMember) this.rollouts.kick('leave');
   }
 
-  /** Heartbeat bookkeeping: healthy → stale after 2 missed, → disconnected after 4 (configurable). */
+  /**
+   * Heartbeat bookkeeping: healthy → stale after 2 missed, → restarting after 4 (configurable), gone
+   * when its restart grace ends. Also lets a change held back by a cooldown go once it is over.
+   */
   checkHealth(): Promise<void> {
     return this.serial(async () => {
       const { heartbeatSeconds, staleAfterMissed, disconnectedAfterMissed } = this.deps.config.proxies;
       const now = this.deps.clock.now();
       for (const state of this.proxies.values()) {
         if (state.status === ProxyStatus.PROXY_STATUS_DISCONNECTED) continue;
+        if (state.status === ProxyStatus.PROXY_STATUS_RESTARTING) {
+          if (now >= (state.graceUntil ?? 0)) {
+            await this.gone(state, 'not back within its restart grace; its partitions move', 'grace-expired');
+          }
+          continue;
+        }
         const missed = (now - state.stored.lastSeen) / (heartbeatSeconds * 1000);
         if (missed >= disconnectedAfterMissed) {
           const conn = state.conn;
-          await this.markDisconnected(state, `${Math.floor(missed)} heartbeats missed`);
+          await this.lost(state, `${Math.floor(missed)} heartbeats missed`);
           conn?.close();
         } else if (missed >= staleAfterMissed && state.status !== ProxyStatus.PROXY_STATUS_STALE) {
           state.status = ProxyStatus.PROXY_STATUS_STALE;
           this.deps.log.warn({ proxy: state.stored.id }, 'proxy stale');
         }
       }
+      this.rollouts.tick();
     });
   }
 
-  private scheduleRebalance(): void {
-    if (this.rebalancePending) return;
-    this.rebalancePending = true;
-    setImmediate(() => {
-      this.serial(async () => {
-        this.rebalancePending = false;
-        await this.rebalance();
-      }).catch((err) => this.deps.log.error({ err }, 'rebalance failed'));
+  /** Operator drain (or undrain): its partitions move away in rounds; it gets none until undrained. */
+  drain(id: string, draining: boolean, actor: string): Promise<ProxyEntry> {
+    return this.serial(async () => {
+      const state = this.proxies.get(id);
+      if (!state) {
+        await this.deps.store.audit({
+          at: this.deps.clock.now(),
+          actor,
+          action: draining ? 'drain' : 'undrain',
+          target: id,
+          result: 'PRISM-FLEET-005',
+          detail: 'unknown proxy',
+        });
+        throw new PrismError('PRISM-FLEET-005', `no proxy ${describe(id)} has registered with this admin`);
+      }
+      const changed = state.stored.draining !== draining;
+      state.stored.draining = draining;
+      await this.deps.store.putProxy(state.stored);
+      const owned = this.table?.assignments.filter((a) => a.owner === id).length ?? 0;
+      await this.audit(
+        actor,
+        draining ? 'drain' : 'undrain',
+        id,
+        changed ? `owns ${owned} partitions` : `was already ${draining ? 'draining' : 'undrained'}`,
+      );
+      if (changed) this.rollouts.kick(draining ? 'drain' : 'undrain');
+      return this.entry(state);
     });
   }
 
-  private members(): ProxyEntry[] {
+  /** Proxies the planner places partitions on: members that are not draining and not still joining. */
+  private membership() {
+    const planned = new Set<string>();
+    const present = new Set<string>();
+    for (const s of this.proxies.values()) {
+      if (!s.stored.member) continue;
+      present.add(s.stored.id);
+      if (!s.stored.draining && !s.joining) planned.add(s.stored.id);
+    }
+    return { planned, present };
+  }
+
+  private members(weights: Record<string, number> = {}): ProxyEntry[] {
+    const { planned } = this.membership();
     return [...this.proxies.values()]
-      .filter((s) => s.stored.member)
+      .filter((s) => planned.has(s.stored.id))
       .map((s) => ({
         id: s.stored.id,
         address: s.stored.address,
         dataPort: s.stored.dataPort,
         opsPort: s.stored.opsPort,
-        weight: this.weights[s.stored.id] ?? s.stored.weight,
+        weight: weights[s.stored.id] || this.weights[s.stored.id] || s.stored.weight,
         status: ProxyStatus.PROXY_STATUS_UNSPECIFIED,
         lastSeen: undefined,
         appliedTableVersion: 0,
@@ -329,106 +445,183 @@ export class Fleet {
       }));
   }
 
-  private plan(req?: RebalanceRequest): PlanResult | undefined {
-    const members = this.members().map((m) => (req?.weights?.[m.id] ? { ...m, weight: req.weights[m.id] } : m));
+  /**
+   * The table the fleet should reach: the strategy over the planned members, keeping the current
+   * owners wherever balance allows, or a rollback's owners while one runs.
+   */
+  private target(req?: RebalanceRequest): PlanResult | undefined {
+    const members = this.members(req?.weights);
     if (members.length === 0) return undefined;
     const strategy = req?.strategy ? strategyFromEnum(req.strategy) : this.strategy;
-    return planTable({ previous: this.table, proxies: members, strategy, rules: req?.rules ?? this.rules });
+    const goal = this.rollouts.goal();
+    const previous = goal && this.table ? withOwnersOf(this.table, goal) : this.table;
+    return planTable({ previous, proxies: members, strategy, rules: req?.rules ?? this.rules });
   }
 
-  /** Computes the table for the current members; persists and pushes it when it changed. */
-  private async rebalance(req?: RebalanceRequest): Promise<PlanResult | undefined> {
+  private async firstTable(): Promise<void> {
+    const result = this.target();
+    if (!result) return;
+    await this.commit(result.table, { actor: 'admin', action: 'create-table', detail: 'the first table' });
+  }
+
+  /** Persists, installs and pushes a new table version. */
+  private async commit(table: PartitionTable, audit: { actor: string; action: string; detail: string }) {
     const started = process.hrtime.bigint();
-    const result = this.plan(req);
-    if (!result) return undefined;
-    if (!result.changed) return result;
-    const table = { ...result.table, updatedAt: new Date(this.deps.clock.now()) };
+    const saved = { ...table, updatedAt: new Date(this.deps.clock.now()) };
     await this.deps.store.saveFleet(
-      table,
+      saved,
       [...this.proxies.values()].map((s) => s.stored),
     );
-    this.setTable(table);
+    this.setTable(saved);
     const { metrics } = this.deps;
-    metrics.rebalances.inc({ strategy: strategyFromEnum(table.strategy) });
+    metrics.rebalances.inc({ strategy: strategyFromEnum(saved.strategy) });
     metrics.rebalanceDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    this.deps.log.info(
-      { version: table.version, moved: result.moved, proxies: table.proxies.length },
-      'partition table changed',
-    );
-    this.broadcast({ table });
-    return { ...result, table };
+    await this.audit(audit.actor, audit.action, 'partition-table', audit.detail);
+    this.deps.log.info({ version: saved.version, proxies: saved.proxies.length }, 'partition table changed');
+    this.broadcast({ table: saved });
   }
 
-  /** Operator dry run. */
+  private snapshot(): Snapshot | undefined {
+    if (!this.table) return undefined;
+    return { table: this.table, strategy: this.strategy, rules: this.rules, weights: { ...this.weights } };
+  }
+
+  /** Operator dry run; with an empty request, the change the admin would make now (or holds back). */
   preview(req: RebalanceRequest): RebalancePlan {
-    const result = this.plan(req);
+    const result = this.target(req);
     if (!result) throw new PrismError('PRISM-TABLE-004', 'no proxy is registered, so there is no table to plan');
-    return this.planMessage(result, undefined);
+    return this.rollouts.planMessage(result.table, undefined);
   }
 
-  /** Operator apply: the strategy, rules and weights given become the admin's settings. */
+  /**
+   * Operator apply: the strategy, rules and weights given become the admin's settings, and the moves
+   * start at once (no cooldown, no approval: applying a change held for approval approves it). With
+   * `expectedVersion`, refused unless the table is still at that version.
+   */
   apply(req: RebalanceRequest, actor: string): Promise<RebalancePlan> {
     return this.serial(async () => {
-      const preview = this.plan(req);
+      await this.expectVersion(req.expectedVersion, actor, 'apply-table');
+      const preview = this.target(req);
       if (!preview) throw new PrismError('PRISM-TABLE-004', 'no proxy is registered, so there is no table to apply');
       const from = this.table?.version ?? 0;
+      const before = this.snapshot();
       const { store } = this.deps;
+      const reasons: Reason[] = [];
       if (req.strategy) {
         this.strategy = strategyFromEnum(req.strategy);
         await store.putSetting('strategy', this.strategy);
+        reasons.push('strategy');
       }
       if (req.rules || req.strategy) {
         this.rules = preview.table.rules;
         await store.putSetting('rules', this.rules);
+        if (req.rules) reasons.push('rules');
       }
       if (req.weights && Object.keys(req.weights).length) {
         this.weights = { ...this.weights, ...req.weights };
         await store.putSetting('weights', this.weights);
+        reasons.push('weights');
       }
-      const result = (await this.rebalance()) ?? preview;
-      await store.audit({
-        at: this.deps.clock.now(),
+      if (reasons.length === 0) reasons.push(this.rollouts.status().awaitingApproval ? 'approved' : 'apply');
+      const plan = this.rollouts.planMessage(preview.table, new Date(this.deps.clock.now()));
+      await this.audit(
         actor,
-        action: 'apply-table',
-        target: 'partition-table',
-        result: 'ok',
-        detail: `v${from} -> v${result.table.version}`,
-      });
-      return this.planMessage(result, new Date(this.deps.clock.now()), from);
+        'apply-table',
+        'partition-table',
+        `${reasons.join('+')}: v${from}, ${plan.movedPartitions} partitions to move in ${plan.rounds} rounds`,
+      );
+      if (this.table) for (const r of reasons) this.rollouts.kick(r, { operator: true, before });
+      else await this.firstTable();
+      return plan;
     });
   }
 
-  private planMessage(result: PlanResult, appliedAt: Date | undefined, from = this.table?.version ?? 0): RebalancePlan {
-    return {
-      fromVersion: from,
-      table: result.table,
-      movedPartitions: this.table ? result.moved : 256,
-      imbalanceRatio: tableBalance(result.table).imbalance,
-      appliedAt,
-      rounds: 1,
-      maxMovesPerRound: 256,
-    };
+  /** Moves back to the owners (and settings) in force before the last completed change, in rounds. */
+  rollback(expectedVersion: number, actor: string): Promise<RebalancePlan> {
+    return this.serial(async () => {
+      await this.expectVersion(expectedVersion, actor, 'rollback-table');
+      const stored = await this.deps.store.getSetting(BEFORE_LAST_CHANGE);
+      const before = this.rollouts.active()?.before ?? (stored ? snapshotFromJson(stored) : undefined);
+      if (!before || !this.table) {
+        await this.refused(actor, 'rollback-table', 'PRISM-TABLE-007', 'nothing to roll back');
+        throw new PrismError(
+          'PRISM-TABLE-007',
+          `no table change has completed on this admin since its table v${this.table?.version ?? 0} was made`,
+        );
+      }
+      const { store } = this.deps;
+      const now = this.snapshot();
+      this.strategy = before.strategy;
+      this.rules = before.rules;
+      this.weights = before.weights;
+      await store.putSetting('strategy', this.strategy);
+      await store.putSetting('rules', this.rules ?? null);
+      await store.putSetting('weights', this.weights);
+      this.rollouts.kick('rollback', { operator: true, goal: before.table, before: now });
+      const target = this.target();
+      if (!target) throw new PrismError('PRISM-TABLE-004', 'no proxy is registered, so there is nothing to roll back');
+      const plan = this.rollouts.planMessage(target.table, new Date(this.deps.clock.now()));
+      await this.audit(
+        actor,
+        'rollback-table',
+        'partition-table',
+        `v${this.table.version} back to the owners of v${before.table.version}: ${plan.movedPartitions} partitions in ${plan.rounds} rounds`,
+      );
+      return plan;
+    });
+  }
+
+  rollout(): Rollout {
+    return this.rollouts.status();
+  }
+
+  private async expectVersion(expected: number, actor: string, action: string): Promise<void> {
+    const version = this.table?.version ?? 0;
+    if (!expected || expected === version) return;
+    await this.refused(actor, action, 'PRISM-TABLE-006', `planned against v${expected}, the table is at v${version}`);
+    throw new PrismError(
+      'PRISM-TABLE-006',
+      `the plan was made against table v${expected}, but the table is at v${version} now`,
+    );
+  }
+
+  private refused(actor: string, action: string, code: string, detail: string) {
+    return this.deps.store.audit({
+      at: this.deps.clock.now(),
+      actor,
+      action,
+      target: 'partition-table',
+      result: code,
+      detail,
+    });
+  }
+
+  private audit(actor: string, action: string, target: string, detail: string) {
+    return this.deps.store.audit({ at: this.deps.clock.now(), actor, action, target, result: 'ok', detail });
   }
 
   broadcast(message: AdminMessage): void {
     for (const state of this.proxies.values()) state.conn?.send(message);
   }
 
+  private entry(s: ProxyState): ProxyEntry {
+    return {
+      id: s.stored.id,
+      address: s.stored.address,
+      dataPort: s.stored.dataPort,
+      opsPort: s.stored.opsPort,
+      weight: this.weights[s.stored.id] ?? s.stored.weight,
+      status: s.status,
+      lastSeen: new Date(s.stored.lastSeen),
+      appliedTableVersion: s.stored.appliedVersion,
+      draining: s.stored.draining,
+      graceUntil: s.graceUntil === undefined ? undefined : new Date(s.graceUntil),
+    };
+  }
+
   /** Every registered proxy with its health, for the operator. */
   list(): ProxyEntry[] {
-    return [...this.proxies.values()]
-      .map((s) => ({
-        id: s.stored.id,
-        address: s.stored.address,
-        dataPort: s.stored.dataPort,
-        opsPort: s.stored.opsPort,
-        weight: this.weights[s.stored.id] ?? s.stored.weight,
-        status: s.status,
-        lastSeen: new Date(s.stored.lastSeen),
-        appliedTableVersion: s.stored.appliedVersion,
-        draining: false,
-      }))
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...this.proxies.values()].map((s) => this.entry(s)).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /** Connected proxies that have not acknowledged the current version. */
@@ -437,6 +630,36 @@ export class Fleet {
     return [...this.proxies.values()]
       .filter((s) => s.conn && s.stored.appliedVersion < version)
       .map((s) => s.stored.id);
+  }
+
+  /** Resolves once every connected proxy acknowledged `version`, or after `ms`; returns who did not. */
+  private waitForAcks(version: number, ms: number): Promise<string[]> {
+    const lagging = () =>
+      [...this.proxies.values()].filter((s) => s.conn && s.stored.appliedVersion < version).map((s) => s.stored.id);
+    if (lagging().length === 0 || ms === 0) return Promise.resolve(lagging());
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.ackWaiters.delete(check);
+        resolve(lagging());
+      };
+      const check = () => {
+        if (lagging().length === 0) done();
+      };
+      const timer = setTimeout(done, ms);
+      this.ackWaiters.add(check);
+    });
+  }
+
+  /** Runs `fn` after `ms` on a real timer when the admin runs its own timers. */
+  private later(ms: number, fn: () => void): void {
+    if (!this.deps.timers) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
   }
 
   /** Persists heartbeat bookkeeping (last seen, applied versions). */
@@ -448,6 +671,9 @@ export class Fleet {
   }
 
   closeAll(): void {
+    this.rollouts.stop();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     for (const state of this.proxies.values()) state.conn?.close();
   }
 
@@ -466,8 +692,36 @@ export class Fleet {
   }
 
   private status(): FleetStatus {
-    const counts: Record<string, number> = { healthy: 0, stale: 0, disconnected: 0 };
+    const counts: Record<string, number> = { healthy: 0, stale: 0, disconnected: 0, restarting: 0 };
     for (const s of this.proxies.values()) counts[STATUS_NAMES[s.status] ?? 'stale']++;
     return { counts, behind: this.behind().length };
   }
+}
+
+/** `table` with the owners of `goal` (a rollback's), keeping its own epochs and version. */
+function withOwnersOf(table: PartitionTable, goal: PartitionTable): PartitionTable {
+  const owners = new Map(goal.assignments.map((a) => [a.partition, a.owner]));
+  return {
+    ...table,
+    assignments: table.assignments.map((a) => ({ ...a, owner: owners.get(a.partition) ?? a.owner })),
+  };
+}
+
+function snapshotToJson(s: Snapshot): unknown {
+  return { table: PartitionTable.toJSON(s.table), strategy: s.strategy, rules: s.rules ?? null, weights: s.weights };
+}
+
+function snapshotFromJson(value: unknown): Snapshot {
+  const v = value as {
+    table: unknown;
+    strategy: StrategyName;
+    rules: TableRules | null;
+    weights: Record<string, number>;
+  };
+  return {
+    table: PartitionTable.fromJSON(v.table),
+    strategy: v.strategy,
+    rules: v.rules ?? undefined,
+    weights: v.weights,
+  };
 }

@@ -110,6 +110,9 @@ export function buildControlPlane(
         } else if (message.ack) {
           fleet.ack(id, message.ack);
           metrics.grpcRequests.inc({ method: 'Connect/Ack', status: 'OK' });
+        } else if (message.prepared) {
+          fleet.prepared(id, message.prepared);
+          metrics.grpcRequests.inc({ method: 'Connect/Prepared', status: 'OK' });
         } else if (message.register) {
           throw new PrismError('PRISM-FLEET-002', 'Register may only be sent once per stream');
         }

@@ -30,8 +30,10 @@ import {
   RebalanceRequest,
   ReserveNamespaceRequest,
   ReserveNamespaceResponse,
+  RollbackRequest,
+  Rollout,
 } from '../../proto/gen/prism/admin/v1/operator.js';
-import { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
+import { PartitionTable, Proxy as ProxyMessage } from '../../proto/gen/prism/admin/v1/partition.js';
 import { type Access, type AccessControl, guardRoutes, type Principal } from './access.js';
 import type { Fleet } from './fleet.js';
 import type { AdminMetrics } from './metrics.js';
@@ -92,7 +94,14 @@ const schemas = {
         maxProperties: 256,
         additionalProperties: { type: 'integer', minimum: 1, maximum: 256 },
       },
+      expectedVersion: uint,
+      expected_version: uint,
     },
+  },
+  rollback: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { expectedVersion: uint, expected_version: uint },
   },
   list: query({
     prefix: str(4096),
@@ -275,6 +284,7 @@ export async function buildHttpApi(deps: HttpApiDeps) {
   const bodyOf = (req: FastifyRequest) => req.body as Record<string, unknown>;
   const queryOf = (req: FastifyRequest) => req.query as Record<string, string | number | boolean | undefined>;
   const nameOf = (req: FastifyRequest) => (req.params as { name: string }).name;
+  const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
   const namespaceReply = (status: number, ns: Namespace): Reply => {
     const warnings = leaseWarnings(ns);
@@ -421,6 +431,23 @@ export async function buildHttpApi(deps: HttpApiDeps) {
       },
     },
     {
+      method: 'POST',
+      path: '/v1/partition-table:rollback',
+      access: 'admin',
+      limit: 'expensive',
+      body: schemas.rollback,
+      handle: async (req) => {
+        const request = RollbackRequest.fromJSON(bodyOf(req));
+        return json(200, RebalancePlan.toJSON(await fleet.rollback(request.expectedVersion, actor(req))));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/partition-table/rollout',
+      access: 'viewer',
+      handle: async () => json(200, Rollout.toJSON(fleet.rollout())),
+    },
+    {
       method: 'GET',
       path: '/v1/proxies',
       access: 'viewer',
@@ -429,6 +456,18 @@ export async function buildHttpApi(deps: HttpApiDeps) {
           200,
           ListProxiesResponse.toJSON({ proxies: fleet.list(), tableVersion: fleet.currentTable()?.version ?? 0 }),
         ),
+    },
+    {
+      method: 'POST',
+      path: '/v1/proxies/{id}:drain',
+      access: 'admin',
+      handle: async (req) => json(200, ProxyMessage.toJSON(await fleet.drain(idOf(req), true, actor(req)))),
+    },
+    {
+      method: 'POST',
+      path: '/v1/proxies/{id}:undrain',
+      access: 'admin',
+      handle: async (req) => json(200, ProxyMessage.toJSON(await fleet.drain(idOf(req), false, actor(req)))),
     },
     {
       method: 'GET',

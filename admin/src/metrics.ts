@@ -68,6 +68,17 @@ export function buildAdminMetrics() {
       help: 'Largest partition count over its weighted fair share in the current table (1 = perfect).',
       registers,
     }),
+    partitionMoves: new Counter({
+      name: 'prism_partition_moves_total',
+      help: 'Partitions given a new owner in a move round, by why: orphan (its owner was gone), drain, balance (join, undrain, weights, strategy, rules, rollback).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    moveRounds: new Counter({
+      name: 'prism_partition_move_rounds_total',
+      help: 'Move rounds cut over (each one table version moving at most rebalance.maxMovePercent of the partitions, plus any whose owner was gone).',
+      registers,
+    }),
     grpcRequests: new Counter({
       name: 'prism_admin_grpc_requests_total',
       help: 'gRPC requests and stream messages by method and status.',
@@ -83,7 +94,7 @@ export function buildAdminMetrics() {
     // reads as part of a histogram or summary), so it has the conventional name the contract allows.
     proxies: new Gauge({
       name: 'prism_admin_proxies',
-      help: 'Registered proxies by status (healthy, stale, disconnected). Replaces the memo name prism_admin_proxy_count.',
+      help: 'Registered proxies by status (healthy, stale, restarting, disconnected). Replaces the memo name prism_admin_proxy_count.',
       labelNames: ['status'],
       registers,
       collect() {

@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS proxies (
   registered_at INTEGER NOT NULL,
   last_seen INTEGER NOT NULL,
   applied_version INTEGER NOT NULL,
-  member INTEGER NOT NULL
+  member INTEGER NOT NULL,
+  draining INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kv (
   key TEXT PRIMARY KEY,
@@ -160,6 +161,11 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
     if (!columns.some((c) => c.name === 'lease_id')) {
       db.exec("ALTER TABLE revocations ADD COLUMN lease_id TEXT NOT NULL DEFAULT ''");
     }
+    // From before drains: every proxy is undrained.
+    const proxyColumns = db.prepare('PRAGMA table_info(proxies)').all() as { name: string }[];
+    if (!proxyColumns.some((c) => c.name === 'draining')) {
+      db.exec('ALTER TABLE proxies ADD COLUMN draining INTEGER NOT NULL DEFAULT 0');
+    }
   } catch (err) {
     throw new PrismError(
       'PRISM-STORE-001',
@@ -230,14 +236,14 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
     ),
     listProxies: db.prepare(
-      'SELECT id, address, data_port AS dataPort, ops_port AS opsPort, weight, registered_at AS registeredAt, last_seen AS lastSeen, applied_version AS appliedVersion, member FROM proxies ORDER BY id',
+      'SELECT id, address, data_port AS dataPort, ops_port AS opsPort, weight, registered_at AS registeredAt, last_seen AS lastSeen, applied_version AS appliedVersion, member, draining FROM proxies ORDER BY id',
     ),
     putProxy: db.prepare(
-      `INSERT INTO proxies (id, address, data_port, ops_port, weight, registered_at, last_seen, applied_version, member)
-       VALUES (@id, @address, @dataPort, @opsPort, @weight, @registeredAt, @lastSeen, @appliedVersion, @member)
+      `INSERT INTO proxies (id, address, data_port, ops_port, weight, registered_at, last_seen, applied_version, member, draining)
+       VALUES (@id, @address, @dataPort, @opsPort, @weight, @registeredAt, @lastSeen, @appliedVersion, @member, @draining)
        ON CONFLICT(id) DO UPDATE SET address = excluded.address, data_port = excluded.data_port,
          ops_port = excluded.ops_port, weight = excluded.weight, last_seen = excluded.last_seen,
-         applied_version = excluded.applied_version, member = excluded.member`,
+         applied_version = excluded.applied_version, member = excluded.member, draining = excluded.draining`,
     ),
   };
 
@@ -252,7 +258,8 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       );
     }
   };
-  const putProxyRow = (p: StoredProxy) => stmt.putProxy.run({ ...p, member: p.member ? 1 : 0 });
+  const putProxyRow = (p: StoredProxy) =>
+    stmt.putProxy.run({ ...p, member: p.member ? 1 : 0, draining: p.draining ? 1 : 0 });
 
   return {
     insertNamespace: (record, audit, teamQuota) =>
@@ -348,9 +355,12 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       }),
     listProxies: () =>
       run('reading proxies', () =>
-        (stmt.listProxies.all() as (Omit<StoredProxy, 'member'> & { member: number })[]).map((p) => ({
+        (
+          stmt.listProxies.all() as (Omit<StoredProxy, 'member' | 'draining'> & { member: number; draining: number })[]
+        ).map((p) => ({
           ...p,
           member: p.member === 1,
+          draining: p.draining === 1,
         })),
       ),
     putProxy: (p) => run('saving a proxy', () => void putProxyRow(p)),

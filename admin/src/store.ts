@@ -51,8 +51,10 @@ export interface StoredProxy {
   registeredAt: number;
   lastSeen: number;
   appliedVersion: number;
-  /** Whether it is a member of the fleet (owns partitions); false once disconnected. */
+  /** Whether it is a member of the fleet (owns partitions); false once gone (its restart grace ended). */
   member: boolean;
+  /** Drained by an operator: it gets no partitions until undrained. */
+  draining: boolean;
 }
 
 export interface RevocationRecord {
@@ -129,7 +131,7 @@ export interface AdminStore {
    */
   saveFleet(table: PartitionTable | undefined, proxies: StoredProxy[]): Promise<void>;
   listProxies(): Promise<StoredProxy[]>;
-  /** Small JSON settings (strategy, rules, weight overrides). */
+  /** Small JSON settings (strategy, rules, weight overrides, the table before the last change). */
   getSetting(key: string): Promise<unknown>;
   putSetting(key: string, value: unknown): Promise<void>;
   /** Every setting by key (export). */

@@ -64,7 +64,7 @@ describe('every route of the table declares its role, and is guarded by it', () 
     for (const route of table) {
       if (route.access === 'public') continue;
       const need = route.access;
-      const path = route.path.replace('{name}', 'alpha');
+      const path = route.path.replace('{name}', 'alpha').replace('{id}', 'alpha');
       const body = route.method === 'GET' ? undefined : {};
       const anonymous = await api(a.http, route.method, path, body, NONE);
       expect([route.method, route.path, ...codeOf(anonymous)]).toEqual([

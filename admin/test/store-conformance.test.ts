@@ -123,6 +123,7 @@ const proxy = (id: string, extra: Record<string, unknown> = {}): StoredProxy => 
   lastSeen: T0,
   appliedVersion: 1,
   member: true,
+  draining: false,
   ...extra,
 });
 
@@ -379,8 +380,8 @@ describe.runIf(etcd)('etcd store only', () => {
   it('passes fields it does not know through proxies and settings (other code adds them)', async () => {
     const opened = await etcdBackend.open();
     try {
-      await opened.store.saveFleet(undefined, [proxy('p1', { draining: true, graceUntil: T0 })]);
-      expect((await opened.store.listProxies())[0]).toMatchObject({ draining: true, graceUntil: T0 });
+      await opened.store.saveFleet(undefined, [proxy('p1', { draining: true, zone: 'eu-1' })]);
+      expect((await opened.store.listProxies())[0]).toMatchObject({ draining: true, zone: 'eu-1' });
     } finally {
       await opened.close();
     }

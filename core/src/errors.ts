@@ -237,6 +237,18 @@ export const ERROR_CATALOG = {
     action:
       'Register with a proxy certificate (URI SAN spiffe://prism/proxy/<id>, from `prismctl certs`); admin and operator certificates cannot join the fleet.',
   },
+  'PRISM-FLEET-005': {
+    status: 404,
+    title: 'Unknown proxy id.',
+    action:
+      'Check the id with `prismctl proxies`; only a proxy that registered with this admin can be drained or undrained.',
+  },
+  'PRISM-FLEET-006': {
+    status: 504,
+    title: 'The drained proxy still owns partitions after the wait.',
+    action:
+      'Check `prismctl partitions rollout` (rounds, an approval or a cooldown holding it) and `prismctl proxies`; wait longer with --timeout, or run the command again.',
+  },
   'PRISM-TLS-001': {
     status: 500,
     title: 'The openssl command is not available.',
@@ -512,6 +524,23 @@ export const ERROR_CATALOG = {
     status: 503,
     title: 'There is no partition table yet.',
     action: 'Start at least one prism-proxy against this admin; the first registration creates the table.',
+  },
+  'PRISM-TABLE-005': {
+    status: 400,
+    title: 'The plan file cannot be read or is not a plan.',
+    action: 'Pass the file `prismctl partitions plan --out FILE` wrote, unchanged.',
+  },
+  'PRISM-TABLE-006': {
+    status: 409,
+    title: 'The partition table changed since the plan was made.',
+    action:
+      'Make a new plan against the current table (`prismctl partitions plan --out FILE`), review it, and apply that one.',
+  },
+  'PRISM-TABLE-007': {
+    status: 409,
+    title: 'There is no table change to roll back.',
+    action:
+      'Nothing has moved partitions since this admin created its table; `prismctl partitions show` shows the table in force.',
   },
   'PRISM-LB-001': {
     status: 400,

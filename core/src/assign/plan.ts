@@ -141,7 +141,7 @@ function normalizeProxies(specs: readonly ProxySpec[]): ProxyEntry[] {
 }
 
 /** What makes two tables "the same" for versioning: ownership, fleet membership and rules, not health. */
-function tableFingerprint(t: PartitionTable): string {
+export function tableFingerprint(t: PartitionTable): string {
   return JSON.stringify([
     t.strategy,
     t.assignments.map((a) => [a.partition, a.owner, a.pinned]),

@@ -117,7 +117,61 @@ export const adminConfigSchema = {
       properties: {
         heartbeatSeconds: seconds(30, 1, 3_600, 'interval proxies send heartbeats at'),
         staleAfterMissed: count(2, 1, 100, 'missed heartbeats before a proxy is stale'),
-        disconnectedAfterMissed: count(4, 1, 1_000, 'missed heartbeats before a proxy is disconnected'),
+        disconnectedAfterMissed: count(
+          4,
+          1,
+          1_000,
+          'missed heartbeats before a proxy counts as gone (it then gets its restart grace)',
+        ),
+        restartGraceSeconds: seconds(
+          30,
+          0,
+          86_400,
+          'how long a proxy whose stream closed (or that missed disconnectedAfterMissed heartbeats) keeps its partitions as RESTARTING; registering again with the same id within it changes nothing, after it its partitions move; after an admin restart, proxies not yet back get at least disconnectedAfterMissed heartbeats',
+        ),
+      },
+    },
+    rebalance: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxMovePercent: count(
+          10,
+          1,
+          100,
+          'most partitions moved per round, in percent of the 256 (10 = 26); partitions whose owner is gone move at once',
+        ),
+        prepareTimeoutMs: millis(
+          5_000,
+          0,
+          600_000,
+          'how long a round waits for every new owner to answer Prepared before it cuts over anyway',
+        ),
+        ackTimeoutMs: millis(
+          5_000,
+          0,
+          600_000,
+          "how long a round waits for every connected proxy to acknowledge the cut-over's table version",
+        ),
+        settleMs: millis(
+          2_000,
+          0,
+          600_000,
+          "pause after a round's cut-over before the next round, so that load balancers' watchers follow",
+        ),
+        cooldownSeconds: seconds(
+          0,
+          0,
+          86_400,
+          'after an automatic rollout (a join, an undrain) completes, the next automatic one waits this long; proxies that left and operator drains never wait',
+        ),
+        approvalThreshold: count(
+          50,
+          0,
+          100,
+          'an automatic change that would move more than this percent of the partitions waits for an operator (prismctl partitions plan / apply --plan); 100 = never',
+        ),
       },
     },
     tokens: {

@@ -24,6 +24,7 @@ export const PROFILES = {
       httpListen: '0.0.0.0:8982',
       dataDir: '/var/lib/prism-admin',
       backendPolicy: { allowLoopback: false },
+      rebalance: { cooldownSeconds: 300 },
     },
     proxy: {
       listen: '0.0.0.0:8980',

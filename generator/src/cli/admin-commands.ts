@@ -147,15 +147,18 @@ export function registerAdminCommands(program: Command, io: Io): void {
       reservation(ReserveNamespaceResponse.fromJSON(json), json, opts);
     });
 
-  withAdmin(program.command('proxies'))
-    .description('list the proxies the admin knows, with health and the table version each applied')
+  // Positional: `proxies drain ID --admin URL` gives --admin to drain, not to the list.
+  withAdmin(program.command('proxies').enablePositionalOptions())
+    .description(
+      'list the proxies the admin knows, with health (restarting: until when it keeps its partitions; draining) and the table version each applied',
+    )
     .action(async (opts: AdminOption) => {
       const json = await adminClient(opts, io).call('GET', '/v1/proxies');
       if (opts.json) return io.out(`${JSON.stringify(json, null, 2)}\n`);
       const list = ListProxiesResponse.fromJSON(json);
       const rows = list.proxies.map((p) => [
         p.id,
-        status(p.status),
+        `${status(p.status)}${p.graceUntil ? ` until ${p.graceUntil.toISOString()}` : ''}${p.draining ? ' (draining)' : ''}`,
         `${p.address}:${p.dataPort}`,
         p.weight,
         p.appliedTableVersion === list.tableVersion ? `${p.appliedTableVersion}` : `${p.appliedTableVersion} (behind)`,

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { type PlanResult, type ProxySpec, planTable } from '../../../core/src/assign/plan.js';
-import { strategyFromEnum } from '../../../core/src/assign/strategy.js';
+import { parseStrategy, strategyFromEnum } from '../../../core/src/assign/strategy.js';
 import { formatTable, type Io } from '../../../core/src/cli-output.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { checkNamespace, describe } from '../../../core/src/names.js';
 import { partitionOf } from '../../../core/src/partition.js';
 import { readTableFile, tableBalance, tableToJson } from '../../../core/src/table.js';
 import type { PartitionTable, TableRules } from '../../../proto/gen/prism/admin/v1/partition.js';
+import { type AdminFlags, withAdminFlags } from './admin-client.js';
+import { livePlan } from './fleet-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const list = (value: string) =>
@@ -26,11 +28,15 @@ export function registerPartitionCommands(program: Command, io: Io): void {
     });
 
   const partitions = program.command('partitions').description('plan and inspect partition tables');
-  partitions
-    .command('plan')
-    .description('compute the partition table for a fleet, offline; prints a summary, or the table with --json')
-    .requiredOption('--proxies <ids>', 'comma-separated proxy ids, e.g. proxy-a,proxy-b,proxy-c')
-    .option('--weights <list>', 'weights 1-256, as id=w,... or one per proxy in --proxies order (default 1 each)')
+  withAdminFlags(partitions.command('plan'))
+    .description(
+      "compute a partition table: offline with --proxies (a summary, or the table with --json); else the live admin's plan for the change the flags describe, in rounds (with no change flag: the change it would make now, e.g. one awaiting approval)",
+    )
+    .option('--proxies <ids>', 'offline: comma-separated proxy ids, e.g. proxy-a,proxy-b,proxy-c')
+    .option(
+      '--weights <list>',
+      'weights 1-256, as id=w,... or (offline) one per proxy in --proxies order (default 1 each)',
+    )
     .option('--previous <file>', 'table in force (proto3 JSON); owners are kept wherever balance allows')
     .option(
       '--strategy <name>',
@@ -39,7 +45,8 @@ export function registerPartitionCommands(program: Command, io: Io): void {
     .option('--prefix <rule>', 'key_range rule PREFIX=PROXY[+PROXY...], repeatable', collect)
     .option('--pin <pin>', 'explicit pin NAMESPACE=PROXY, repeatable', collect)
     .option('--pin-partition <pin>', 'explicit pin PARTITION=PROXY, repeatable', collect)
-    .option('--json', 'print the table as proto3 JSON instead of a summary')
+    .option('--json', 'print the table (offline) or the plan (live) as proto3 JSON instead of a summary')
+    .option('--out <file>', 'live: write the request and the plan to FILE for `partitions apply --plan FILE`')
     .addHelpText(
       'after',
       `
@@ -47,9 +54,16 @@ Examples:
   prismctl partitions plan --proxies a,b,c --json > v1.json
   prismctl partitions plan --proxies a,b,c,d --previous v1.json        # 64 partitions move, all to d
   prismctl partitions plan --proxies a,b,c --strategy key_range --prefix acme-=a --prefix eu-=b+c
-  prismctl partitions plan --proxies a,b,c --strategy explicit --pin orders-prod=a --pin-partition 7=b`,
+  prismctl partitions plan --proxies a,b,c --strategy explicit --pin orders-prod=a --pin-partition 7=b
+  prismctl partitions plan --weights proxy-a=2 --out plan.json     # against the live admin
+  prismctl partitions apply --plan plan.json`,
     )
-    .action((opts: PlanOptions) => {
+    .action(async (opts: PlanOptions, cmd: Command) => {
+      if (opts.proxies === undefined) {
+        if (opts.previous !== undefined) cmd.error('error: --previous plans offline: give --proxies too');
+        const strategy = opts.strategy === undefined ? undefined : parseStrategy(opts.strategy);
+        return livePlan(opts, parseRules(opts), strategy, io);
+      }
       const previous = opts.previous === undefined ? undefined : readTableFile(opts.previous);
       const proxies = parseFleet(opts.proxies, opts.weights);
       const rules = parseRules(opts);
@@ -58,8 +72,8 @@ Examples:
     });
 }
 
-interface PlanOptions {
-  proxies: string;
+interface PlanOptions extends AdminFlags {
+  proxies?: string;
   weights?: string;
   previous?: string;
   strategy?: string;
@@ -67,6 +81,7 @@ interface PlanOptions {
   pin?: string[];
   pinPartition?: string[];
   json?: boolean;
+  out?: string;
 }
 
 function parseFleet(proxiesArg: string, weightsArg: string | undefined): ProxySpec[] {

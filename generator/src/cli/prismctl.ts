@@ -4,6 +4,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerCertsCommands } from './certs.js';
 import { registerCompletionCommand } from './completion.js';
+import { registerFleetCommands } from './fleet-commands.js';
 import { registerLbCommands } from './lb.js';
 import { registerPartitionCommands } from './partitions.js';
 import { registerTransferCommands } from './transfer-commands.js';
@@ -18,9 +19,12 @@ export function buildPrismctl(io: Io = processIo): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    // Lets `proxies` keep its own flags apart from those of `proxies drain` (commander needs it here too).
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerPartitionCommands(program, io);
   registerAdminCommands(program, io);
+  registerFleetCommands(program, io);
   registerAuthCommands(program, io);
   registerTransferCommands(program, io);
   registerLbCommands(program, io);
