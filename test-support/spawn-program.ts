@@ -79,7 +79,15 @@ export async function spawnProxy(
   id: string,
   adminGrpc: string,
   stateDir: string,
-  options: { root?: string; nodeArgs?: string[]; insecure?: boolean; config?: string } = {},
+  options: {
+    root?: string;
+    nodeArgs?: string[];
+    insecure?: boolean;
+    config?: string;
+    /** Data and ops addresses (default 127.0.0.1:0): a restart on the same ports gives them again. */
+    listen?: string;
+    opsListen?: string;
+  } = {},
 ): Promise<ProxyProcess> {
   // A config file of the caller's, --insecure, or the run's fleet certificates.
   const security = options.config
@@ -94,9 +102,9 @@ export async function spawnProxy(
       '--id',
       id,
       '--listen',
-      '127.0.0.1:0',
+      options.listen ?? '127.0.0.1:0',
       '--ops-listen',
-      '127.0.0.1:0',
+      options.opsListen ?? '127.0.0.1:0',
       '--admin',
       adminGrpc,
       '--state-dir',
