@@ -104,7 +104,12 @@ export interface SeenTable {
 
 export async function startChaosFleet(options: ChaosFleetOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'prism-chaos-'));
-  const adminValues = knownValues(adminConfigSchema as unknown as Schema, options.admin ?? {});
+  // The recorder, settled() and every watcher poll the admin with the one bootstrap token.
+  const limits = { operatorRequestsPerSecond: 100_000, operatorBurst: 100_000, expensivePerMinute: 10_000 };
+  const adminValues = knownValues(adminConfigSchema as unknown as Schema, {
+    ...options.admin,
+    limits: { ...limits, ...(options.admin?.limits as Json | undefined) },
+  });
   const proxyValues = knownValues(proxyConfigSchema as unknown as Schema, options.proxy ?? {});
   const dropped = [...adminValues.dropped.map((d) => `admin ${d}`), ...proxyValues.dropped.map((d) => `proxy ${d}`)];
   const backends: Awaited<ReturnType<typeof startChaosBackend>>[] = [];
@@ -178,8 +183,11 @@ export async function startChaosFleet(options: ChaosFleetOptions) {
   }
   const theAdmin = admin as AdminProcess;
 
-  const table = async (): Promise<PartitionTable> =>
-    parseTable((await api(theAdmin.http, 'GET', '/v1/partition-table')).json);
+  const table = async (): Promise<PartitionTable> => {
+    const res = await api(theAdmin.http, 'GET', '/v1/partition-table');
+    if (res.status !== 200) throw new Error(`GET /v1/partition-table answered ${res.status}: ${res.text}`);
+    return parseTable(res.json);
+  };
   const seen = (t: PartitionTable): SeenTable => {
     const router = compileRouter(t);
     return {
