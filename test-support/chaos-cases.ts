@@ -141,7 +141,8 @@ async function operate(name: CaseName, fleet: ChaosFleet, lbs: LbUnderWatch[], o
       return { notes };
     }
     case 'weights': {
-      // Weight 3 against 1 for the others of 4: its share goes 64 → 128 partitions, a quarter of the table moves.
+      // Weight 3 against 1 for each other proxy: of 4, its share goes 64 → 128 partitions (a quarter
+      // of the table moves); of 5 (after a join), 51 → 110 (23%).
       const res = await api(fleet.admin.http, 'POST', '/v1/partition-table:apply', { weights: { [victim]: 3 } });
       if (res.status !== 200) return { notes, unsupported: `apply weights: ${res.status} ${res.text}` };
       notes.push(`weight of ${victim} 1 → 3`);

@@ -205,7 +205,10 @@ export async function startChaosFleet(options: ChaosFleetOptions) {
     /** Configuration values the programs of this checkout do not know yet (dropped). */
     dropped,
     ids: () => [...proxies.keys()],
-    running: () => [...proxies.values()].filter((p) => p.process && p.process.child.exitCode === null).map((p) => p.id),
+    running: () =>
+      [...proxies.values()]
+        .filter((p) => p.process && p.process.child.exitCode === null && p.process.child.signalCode === null)
+        .map((p) => p.id),
     pid: (id: string) => proxies.get(id)?.process?.pid ?? 0,
     table,
     router: async (): Promise<Router> => compileRouter(await table()),

@@ -118,7 +118,7 @@ describe.skipIf(TARGETS.length === 0)(
     for (const [name, what] of [
       ['drain', 'draining a proxy (prismctl proxies drain --wait)'],
       ['join', 'a new proxy joining'],
-      ['weights', 'a weight change that moves a quarter of the partitions'],
+      ['weights', 'a weight change that moves about a quarter of the partitions'],
     ] as const) {
       it(`${what} fails no request under load and moves at most ${MAX_MOVE_PERCENT}% of the partitions per table version`, async () => {
         const results = await run(name);
