@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,20 +56,25 @@ export function knownValues(schema: Schema, values: Json, prefix = ''): { values
  */
 export const CHAOS_ADMIN: Json = { rebalance: { cooldownSeconds: 0, approvalMovePercent: 100 } };
 
-/** A backend that answers 200 with a few bytes; keeps connections longer than the proxies' pools do. */
-async function startChaosBackend(name: string): Promise<{ url: string; server: Server; requests: () => number }> {
-  let requests = 0;
-  const server = createServer((req, res) => {
-    requests++;
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name });
-      res.end('ok\n');
-    });
+/** The backend: its own process, so that it does not share an event loop with the load it answers. */
+const BACKEND = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': process.argv[1] });
+    res.end('ok\\n');
   });
-  server.keepAliveTimeout = 10_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, requests: () => requests };
+});
+server.keepAliveTimeout = 10000;
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+/** A backend that answers 200 with a few bytes; keeps connections longer than the proxies' pools do. */
+async function startChaosBackend(name: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', BACKEND, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
+  return { url: `http://127.0.0.1:${Number(line)}`, child };
 }
 
 export interface ChaosFleetOptions {
@@ -120,9 +123,11 @@ export async function startChaosFleet(options: ChaosFleetOptions) {
   const stopAll = async () => {
     for (const p of proxies.values()) await p.process?.stop(true).catch(() => undefined);
     await admin?.stop().catch(() => undefined);
-    for (const b of backends) {
-      b.server.closeAllConnections();
-      await new Promise<void>((r) => b.server.close(() => r()));
+    for (const { child } of backends) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = once(child, 'exit');
+      process.kill(child.pid ?? 0, 'SIGTERM');
+      await exited;
     }
     rmSync(dir, { recursive: true, force: true });
   };
@@ -213,7 +218,6 @@ export async function startChaosFleet(options: ChaosFleetOptions) {
     table,
     router: async (): Promise<Router> => compileRouter(await table()),
     seen: async () => seen(await table()),
-    backendRequests: () => backends.reduce((a, b) => a + b.requests(), 0),
     /** prismctl as a user runs it, against this admin (token file, fleet CA). */
     prismctl: (args: string[]): Promise<RunResult> =>
       runBin('prismctl', [
