@@ -100,7 +100,8 @@ describe.skipIf(TARGETS.length === 0)(
         expectedByLb({ before: results[0].versionBefore, after: results[0].versionBefore }),
       );
       expect(byLb(results, (r) => r.lbAlive)).toEqual(expectedByLb(true));
-    }, 60_000);
+      // An upper bound for a machine busy with other work (a proxy took up to 13 s to be ready at load average 20).
+    }, 150_000);
 
     it('a SIGKILL of one proxy fails only requests that were in flight on it when it died', async () => {
       const results = await run('sigkill');
