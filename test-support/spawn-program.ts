@@ -86,6 +86,9 @@ export async function spawnProxy(
     config?: string;
     /** drain.periodMs: stop() sends SIGTERM, and the default 5 s drain would slow every test down. */
     drainPeriodMs?: number;
+    /** Data and ops addresses (default 127.0.0.1:0): a restart on the same ports gives them again. */
+    listen?: string;
+    opsListen?: string;
   } = {},
 ): Promise<ProxyProcess> {
   // A config file of the caller's, --insecure, or the run's fleet certificates.
@@ -101,9 +104,9 @@ export async function spawnProxy(
       '--id',
       id,
       '--listen',
-      '127.0.0.1:0',
+      options.listen ?? '127.0.0.1:0',
       '--ops-listen',
-      '127.0.0.1:0',
+      options.opsListen ?? '127.0.0.1:0',
       '--admin',
       adminGrpc,
       '--state-dir',

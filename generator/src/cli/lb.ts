@@ -19,6 +19,7 @@ interface LbOptions extends AdminFlags {
   check?: boolean;
   missingNamespace?: string;
   hashBalanceFactor?: string;
+  healthCheckIntervalMs?: string;
   njs?: boolean;
   intervalMs?: string;
   waitMs?: string;
@@ -38,6 +39,8 @@ function settings(opts: LbOptions) {
         listen: opts.listen,
         missingNamespace: opts.missingNamespace,
         hashBalanceFactor: opts.hashBalanceFactor === undefined ? undefined : Number(opts.hashBalanceFactor),
+        healthCheckIntervalMs:
+          opts.healthCheckIntervalMs === undefined ? undefined : Number(opts.healthCheckIntervalMs),
         nginxNjs: opts.njs,
         watchWaitMs: opts.waitMs === undefined ? undefined : Number(opts.waitMs),
         watchIntervalMs: opts.intervalMs === undefined ? undefined : Number(opts.intervalMs),
@@ -76,6 +79,10 @@ export function registerLbCommands(program: Command, io: Io): void {
       .option(
         '--hash-balance-factor <n>',
         'bounded-load factor for the consistent-hash fallback, e.g. 150 (default 0 = off)',
+      )
+      .option(
+        '--health-check-interval-ms <ms>',
+        "how often the load balancer checks each proxy's /readyz (default 2000; a draining proxy is out after about two)",
       )
       .option('--no-njs', 'NGINX without njs: exact map of registered namespaces plus consistent hashing');
 
