@@ -437,6 +437,8 @@ export async function startLbUnderWatch(fleet: ChaosFleet, target: LbTarget, opt
     lines,
     /** The watcher's output lines that say a version was applied. */
     applied: () => lines.filter((l) => l.line.startsWith('applied table')),
+    /** Lines that say a version's files were written (the load balancer can start from them). */
+    written: () => lines.filter((l) => l.line.startsWith('wrote table') || l.line.startsWith('applied table')),
     /** Whether the load balancer process (for Envoy: one the watcher started) is running. */
     alive: () =>
       target === 'envoy'
@@ -500,10 +502,11 @@ export async function startLbUnderWatch(fleet: ChaosFleet, target: LbTarget, opt
   try {
     startWatcher();
     const deadline = Date.now() + 20_000;
-    while (!lb.applied().length) {
+    // HAProxy and NGINX start from the files the watcher wrote; the watcher starts Envoy itself.
+    while (!(target === 'envoy' ? lb.applied() : lb.written()).length) {
       if (!lb.watcherAlive()) throw new Error(`prismctl lb watch exited: ${lines.map((l) => l.line).join('\n')}`);
       if (Date.now() > deadline)
-        throw new Error(`prismctl lb watch applied nothing: ${lines.map((l) => l.line).join('\n')}`);
+        throw new Error(`prismctl lb watch wrote nothing: ${lines.map((l) => l.line).join('\n')}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     await startLb();

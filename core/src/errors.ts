@@ -298,7 +298,7 @@ export const ERROR_CATALOG = {
     status: 403,
     title: 'A forwarded request (X-Prism-Hops) did not come from a proxy of the fleet.',
     action:
-      'Only prism-proxies forward to each other: over mTLS, with the certificate `prismctl certs` made for their id, and only proxies in the partition table. Clients must not send X-Prism-Hops. The message names what was missing: TLS, a client certificate, one from the fleet CA, a proxy identity, or a proxy in the table.',
+      'Only prism-proxies forward to each other: over mTLS, with the certificate `prismctl certs` made for their id, and only proxies in the partition table (or out of it for less than a minute). Clients must not send X-Prism-Hops. The message names what was missing: TLS, a client certificate, one from the fleet CA, a proxy identity, or a proxy in the table.',
   },
   'PRISM-STORE-001': {
     status: 503,

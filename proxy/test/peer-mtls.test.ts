@@ -318,6 +318,22 @@ describe('a fleet of three proxies forwarding over mTLS', () => {
     expect(a.proxy.state.version).toBe(current.version);
   });
 
+  it('still takes forwards from a proxy drained out of the table: load balancers follow the table a moment later', async () => {
+    const a = byId('proxy-a');
+    const asC = { pki, role: 'proxy' as Role, name: 'proxy-c' };
+    expect((await api(admin.http, 'POST', '/v1/proxies/proxy-c:drain')).status).toBe(200);
+    try {
+      await until(() => !a.proxy.state.table?.proxies.some((p) => p.id === 'proxy-c'), 15_000, 'proxy-c drained');
+      const r = await tlsGet(a.url, { 'x-prism-namespace': NAMESPACES[0], 'x-prism-hops': '0' }, asC);
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      // An id that was never in the table stays refused (the it.each above).
+    } finally {
+      expect((await api(admin.http, 'POST', '/v1/proxies/proxy-c:undrain')).status).toBe(200);
+      await until(() => a.proxy.state.table?.proxies.some((p) => p.id === 'proxy-c'), 15_000, 'proxy-c back');
+      router = compileRouter(a.proxy.state.table as never);
+    }
+  });
+
   it('ignores X-Prism-Table-Version from a client (it would make the proxy pull the table), not from a peer', async () => {
     const a = byId('proxy-a');
     const ns = owned('proxy-a');

@@ -4,6 +4,12 @@ import { peerOf } from '../peer-tls.js';
 import { CONTINUE, type Decision, type PluginFactory, type RequestContext, reject } from './types.js';
 
 const LOG_GAP_MS = 10_000;
+/**
+ * A proxy that left the table (drained to nothing, or gone after its restart grace) is still taken
+ * as a peer this long: load balancers follow the table a little later (a watcher's apply, health
+ * checks), and the requests they still send it must not be refused when it forwards them.
+ */
+export const DEPARTED_PEER_MS = 60_000;
 
 /**
  * On with a fleet CA: a request that says it was forwarded (X-Prism-Hops) is taken only from a TLS
@@ -13,12 +19,15 @@ const LOG_GAP_MS = 10_000;
  * from the load balancer costs one header lookup.
  *
  * Table membership is checked in the route phase, after the routing plugin: a proxy that has just
- * joined forwards with a table version this proxy may not have yet, and routing pulls it first.
+ * joined forwards with a table version this proxy may not have yet, and routing pulls it first. A
+ * proxy that left the table stays a peer for DEPARTED_PEER_MS.
  */
 export const peerPlugin: PluginFactory = (_options, env) => {
   const { state, metrics, log } = env;
   let membersVersion = -1;
   let members = new Set<string>();
+  /** Ids that left the table, with when this proxy saw them leave. */
+  const departed = new Map<string, number>();
   const loggedAt = new Map<PeerRefusal, number>();
 
   const refuse = (ctx: RequestContext, reason: PeerRefusal, why: string): Decision => {
@@ -52,10 +61,16 @@ export const peerPlugin: PluginFactory = (_options, env) => {
       route(ctx) {
         if (ctx.peer === '') return CONTINUE;
         if (membersVersion !== state.version) {
-          members = new Set((state.table?.proxies ?? []).map((p) => p.id));
+          const now = performance.now();
+          const next = new Set((state.table?.proxies ?? []).map((p) => p.id));
+          for (const id of members) if (!next.has(id)) departed.set(id, now);
+          for (const [id, at] of departed) if (next.has(id) || now - at > DEPARTED_PEER_MS) departed.delete(id);
+          members = next;
           membersVersion = state.version;
         }
         if (members.has(ctx.peer)) return CONTINUE;
+        const left = departed.get(ctx.peer);
+        if (left !== undefined && performance.now() - left <= DEPARTED_PEER_MS) return CONTINUE;
         return refuse(ctx, 'not_in_table', `proxy ${ctx.peer} is not in partition table v${state.version}`);
       },
     },
