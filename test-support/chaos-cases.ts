@@ -218,7 +218,18 @@ export async function runCase(
       outcome = { notes: [], unsupported: `failed: ${(err as Error).message.split('\n')[0]}` };
     }
     changeEnd = now();
-    await fleet.settled(o.quietMs ?? 1_000).catch((err: Error) => outcome.notes.push(err.message));
+    const version = await fleet.settled(o.quietMs ?? 1_000).catch((err: Error) => {
+      outcome.notes.push(err.message);
+      return undefined;
+    });
+    // The load balancers follow the table each at its own pace (Envoy: a hot restart that waits for
+    // the new epoch's health checks); the after-window starts once each runs the final version.
+    if (version !== undefined) {
+      const late = await Promise.all(lbs.map((lb) => lb.appliedAtLeast(version, 20_000)));
+      lbs.forEach((lb, i) => {
+        if (!late[i]) outcome.notes.push(`${lb.target} did not apply table v${version} within 20 s`);
+      });
+    }
     settledAt = now();
     await sleep(o.afterMs);
   } finally {

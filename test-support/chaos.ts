@@ -437,6 +437,17 @@ export async function startLbUnderWatch(fleet: ChaosFleet, target: LbTarget, opt
     lines,
     /** The watcher's output lines that say a version was applied. */
     applied: () => lines.filter((l) => l.line.startsWith('applied table')),
+    /** Waits until the watcher applied `version` or a newer one; false after `ms`. */
+    async appliedAtLeast(version: number, ms: number) {
+      const deadline = Date.now() + ms;
+      const newest = () =>
+        Math.max(0, ...lb.applied().map((l) => Number(/^applied table v(\d+)/.exec(l.line)?.[1] ?? 0)));
+      while (newest() < version) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return true;
+    },
     /** Lines that say a version's files were written (the load balancer can start from them). */
     written: () => lines.filter((l) => l.line.startsWith('wrote table') || l.line.startsWith('applied table')),
     /** Whether the load balancer process (for Envoy: one the watcher started) is running. */

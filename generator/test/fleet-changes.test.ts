@@ -39,7 +39,7 @@ const CONNECTIONS = 4;
 const LOAD: CaseOptions = {
   rate: 120,
   steadyMs: 400,
-  afterMs: 400,
+  afterMs: 1_500,
   connections: CONNECTIONS,
   quietMs: 700,
   killDownMs: 1_500,
