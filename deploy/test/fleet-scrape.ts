@@ -11,7 +11,20 @@ import {
   until,
 } from '../../test-support/proxy-harness.js';
 
-const NAMESPACES = ['orders-prod', 'acme-billing', 'eu-payments', 'test-namespace', 'a', 'users', 'carts', 'logs-7'];
+const NAMESPACES = [
+  'orders-prod',
+  'acme-billing',
+  'eu-payments',
+  'test-namespace',
+  'a',
+  'users',
+  'carts',
+  'logs-7',
+  'search-eu',
+  'search-us',
+  'audit-log',
+  'billing-2',
+];
 /** Candidates for a namespace whose only backend is a closed port (one owned by a running proxy is used). */
 const DEAD = ['dead-1', 'dead-2', 'dead-3', 'dead-4', 'dead-5', 'dead-6'];
 
@@ -64,20 +77,26 @@ export async function scrapeFleet(): Promise<FleetScrapes> {
     router = compileRouter(await table());
     const dead = DEAD.find((ns) => router?.route(ns).owner !== 'proxy-3') as string;
     await reserve(dead, [`http://127.0.0.1:${await freePort()}`]);
+    // Settled: no move in progress (a join's rounds), and both proxies route by the final table.
     await until(
       async () => {
+        const rollout = (await api(admin.http, 'GET', '/v1/partition-table/rollout')).json as { inProgress?: boolean };
+        if (rollout.inProgress) return false;
         const t = await table();
         router = compileRouter(t);
-        return proxies.every(
-          (p) => p.proxy.state.version === t.version && p.proxy.state.advertisements.size === NAMESPACES.length + 1,
+        return (
+          t.proxies.length === 3 &&
+          proxies.every(
+            (p) => p.proxy.state.version === t.version && p.proxy.state.advertisements.size === NAMESPACES.length + 1,
+          )
         );
       },
       10_000,
       'both proxies on the 3-proxy table',
     );
     const route = router as Router;
-    if (!NAMESPACES.some((ns) => route.route(ns).owner === 'proxy-3'))
-      throw new Error('proxy-3 owns no test namespace');
+    for (const id of ['proxy-1', 'proxy-2', 'proxy-3'])
+      if (!NAMESPACES.some((ns) => route.route(ns).owner === id)) throw new Error(`${id} owns no test namespace`);
     const send = async (entry: StartedProxy, ns: string) => {
       const res = await fetch(`${entry.url}/items`, { headers: { 'x-prism-namespace': ns } });
       await res.arrayBuffer();
