@@ -76,6 +76,9 @@ for (const target of lbs) {
     lb = await startLbUnderWatch(fleet, target);
     for (const name of cases) {
       if (name === 'lb-restart' && target === 'envoy') continue;
+      // Each case starts from a settled table: the joins of the fleet's start (or the previous case)
+      // move partitions in rounds of 10% with the admin's settle time between them.
+      await fleet.settled(1_000, 120_000);
       progress(`${target}: ${name} at ${rate} req/s`);
       const [r] = await runCase(name, fleet, [lb], {
         rate,
