@@ -1,5 +1,6 @@
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { ImportReport } from '../../../admin/src/transfer.js';
 import type { Io } from '../../../core/src/cli-output.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { describe } from '../../../core/src/names.js';
@@ -23,17 +24,6 @@ function writeSecret(path: string, text: string): void {
     rmSync(partial, { force: true });
     throw fileError('write', path, err);
   }
-}
-
-interface ImportReport {
-  namespaces: number;
-  revocations: number;
-  signingKeys: number;
-  settings: number;
-  proxies: number;
-  audit: number;
-  tableVersion: number;
-  warnings: string[];
 }
 
 export function registerTransferCommands(program: Command, io: Io): void {
