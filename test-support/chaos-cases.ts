@@ -1,6 +1,6 @@
 import { api } from './admin-harness.js';
 import type { ChaosFleet, LbUnderWatch, SeenTable } from './chaos.js';
-import { type LoadRecord, now, openLoad } from './chaos-load.js';
+import { type LoadRecord, NOT_SENT, now, openLoad } from './chaos-load.js';
 
 /** The fleet changes of issue #12, in the order `npm run bench:chaos` runs them. */
 export const CASES = ['rolling-restart', 'sigkill', 'lb-restart', 'drain', 'join', 'weights'] as const;
@@ -29,8 +29,14 @@ export interface CaseResult {
   lb: string;
   rate: number;
   sent: number;
+  /** Requests that reached the load balancer and failed. */
   failed: number;
   failedByKind: Record<string, number>;
+  /**
+   * Requests the load generator did not send because a timeout's worth was still queued: the
+   * machine running the load out of CPU, not the fleet failing (they are not in `failed`).
+   */
+  notSent: number;
   /** Requests sent a second time after their keep-alive connection closed before any answer byte. */
   retried: number;
   /** Answers marked X-Prism-Fallback (served by a proxy that is not the owner). */
@@ -160,6 +166,7 @@ export function notRun(name: CaseName, lb: string, why: string): CaseResult {
     sent: 0,
     failed: 0,
     failedByKind: {},
+    notSent: 0,
     retried: 0,
     fallbacks: 0,
     forwarded: 0,
@@ -257,7 +264,8 @@ interface Context {
 }
 
 function analyse(name: CaseName, lb: LbUnderWatch, records: LoadRecord[], c: Context): CaseResult {
-  const failed = records.filter((r) => r.error);
+  const notSent = records.filter((r) => r.error === NOT_SENT).length;
+  const failed = records.filter((r) => r.error && r.error !== NOT_SENT);
   const failedByKind: Record<string, number> = {};
   for (const r of failed) failedByKind[r.error] = (failedByKind[r.error] ?? 0) + 1;
   const t0 = records[0]?.start ?? c.changeStart;
@@ -321,6 +329,7 @@ function analyse(name: CaseName, lb: LbUnderWatch, records: LoadRecord[], c: Con
     sent: records.length,
     failed: failed.length,
     failedByKind,
+    notSent,
     retried: records.filter((r) => r.retried).length,
     fallbacks: records.filter((r) => r.fallback).length,
     forwarded: records.filter((r) => r.forwardedBy).length,

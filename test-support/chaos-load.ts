@@ -2,6 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
 /** One request of an open-loop run, as the client saw it. Times are ms on the harness clock (`now()`). */
+/** The error of a request the generator did not send: a timeout's worth was still queued (client overload). */
+export const NOT_SENT = 'not-sent-overload';
+
 export interface LoadRecord {
   namespace: string;
   /** When it was due (open loop: latency counts from here, so a stalled target shows as latency). */
@@ -136,7 +139,7 @@ export function openLoad(port: number, names: string[], options: OpenLoadOptions
           start,
           latencyMs: 0,
           status: 0,
-          error: 'not-sent-overload',
+          error: NOT_SENT,
           servedBy: '',
           forwardedBy: '',
           fallback: '',

@@ -84,7 +84,8 @@ export function table(results: CaseResult[]): string {
           r.case,
           r.lb,
           String(r.sent),
-          r.failed ? `**${r.failed}** (${kinds(r)})` : '0',
+          (r.failed ? `**${r.failed}** (${kinds(r)})` : '0') +
+            (r.notSent ? `, ${r.notSent} not sent (client overloaded)` : ''),
           String(r.retried),
           String(r.fallbacks),
           ms(r.p99SteadyMs),

@@ -35,7 +35,7 @@ const HEALTH_CHECK_MS = 200;
 const MAX_MOVE_PERCENT = 10;
 /** The most partitions one round may move at 10% of 256. */
 const MAX_MOVES = Math.ceil((256 * MAX_MOVE_PERCENT) / 100);
-const CONNECTIONS = 4;
+const CONNECTIONS = 8;
 const LOAD: CaseOptions = {
   rate: 120,
   steadyMs: 400,
@@ -51,8 +51,18 @@ const LOAD: CaseOptions = {
 const byLb = <T>(results: CaseResult[], pick: (r: CaseResult) => T) =>
   Object.fromEntries(results.map((r) => [r.lb, pick(r)]));
 const expectedByLb = <T>(value: T) => Object.fromEntries(TARGETS.map((t) => [t, value]));
-const failures = (r: CaseResult) => ({ failed: r.failed, kinds: r.failedByKind, first: r.sampleFailures.slice(0, 3) });
-const none = { failed: 0, kinds: {}, first: [] };
+/**
+ * What failed among the requests that reached the load balancer, and whether most did: the generator
+ * holds a request back while a timeout's worth is queued (`notSent`, this machine out of CPU while
+ * other test files run beside this one), and a case that sent too little would prove nothing.
+ */
+const failures = (r: CaseResult) => ({
+  failed: r.failed,
+  kinds: r.failedByKind,
+  first: r.sampleFailures.filter((f) => !f.includes('not-sent')).slice(0, 3),
+  mostSent: r.notSent < r.sent / 2,
+});
+const none = { failed: 0, kinds: {}, first: [], mostSent: true };
 
 describe.skipIf(TARGETS.length === 0)(
   `fleet changes under load through ${TARGETS.join(', ')} with prismctl lb watch`,
