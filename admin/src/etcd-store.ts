@@ -301,19 +301,16 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
     return coordinationClient.namespace(prefix);
   };
   const coordination: Coordination = {
-    election: (ttlSeconds) => coordinationKv().election('leader', ttlSeconds),
-    fenceOf: async (campaignKey) => {
-      const key = campaignKey.startsWith(prefix) ? campaignKey.slice(prefix.length) : campaignKey;
-      const hit = (await kv.get(key).exec()).kvs[0];
-      return hit ? { key, createRevision: Number(hit.create_revision) } : undefined;
-    },
+    electionSpace: () => coordinationKv().namespace('election/leader/'),
+    electionPrefix: 'election/leader/',
+    observe: () => coordinationKv().election('leader').observe(),
     fence: (next, leader) => {
       fence = next;
       leaderName = leader ?? '';
     },
     onFenced: (handler) => void fencedHandlers.push(handler),
     watchTable: async (onTable) => {
-      const watcher = await coordinationKv().watch().key(keys.table).create();
+      const watcher = await kv.watch().key(keys.table).create();
       watcher.on('put', (hit) => {
         try {
           onTable(PartitionTable.fromJSON(decode<unknown>(keys.table, hit.value)));

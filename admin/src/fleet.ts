@@ -728,9 +728,16 @@ export class Fleet {
   /** Another admin leads (or none yet): no planning, no table writes; tables come from follow(). */
   follow(leader: string): void {
     if (this.leading) this.deps.log.warn({ leader }, 'no longer leading the fleet');
+    const was = this.leading;
     this.leading = false;
     this.leaderName = leader;
     this.rollouts.stop();
+    // Tables the new leader saved while this admin still thought it led were not taken from the watch.
+    if (was)
+      void this.serial(async () => {
+        const table = await this.deps.store.getTable();
+        if (table) this.followTable(table);
+      }).catch((err) => this.deps.log.warn({ err }, 'reading the leader table failed'));
   }
 
   /** A table the leader saved (the store's watch): installed and pushed to the proxies held here. */

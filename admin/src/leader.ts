@@ -1,4 +1,4 @@
-import type { Campaign, ElectionObserver } from 'etcd3';
+import type { ElectionObserver, Lease, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Coordination, EndpointHealth } from './store.js';
 
@@ -29,14 +29,15 @@ export interface LeaderDeps {
 }
 
 /**
- * Every admin on etcd campaigns; etcd's election (a key per candidate under one lease each, the
+ * Every admin on etcd campaigns; the election (a key per candidate under a lease of its own, the
  * oldest key leads) picks one. The leader's election key fences its writes (store Coordination):
  * an admin that was paused or cut off past its lease TTL finds its writes refused before it even
  * notices the lost lease, and steps down either way. A follower campaigns again at once, so it is
  * next in line when the leader's lease runs out.
  */
 export class LeaderElection {
-  private campaign?: Campaign;
+  private lease?: Lease;
+  private watcher?: Watcher;
   private observer?: ElectionObserver;
   private leading = false;
   private leader?: AdminIdentity;
@@ -53,8 +54,7 @@ export class LeaderElection {
   async start(): Promise<void> {
     this.deps.coordination.fence('follower');
     this.deps.follow('');
-    const election = this.deps.coordination.election(this.deps.ttlSeconds);
-    this.observer = await election.observe();
+    this.observer = await this.deps.coordination.observe();
     this.leader = parse(this.observer.leader());
     this.observer.on('change', (value) => {
       this.leader = parse(value);
@@ -66,27 +66,59 @@ export class LeaderElection {
 
   private run(): void {
     if (this.closed) return;
-    const campaign = this.deps.coordination.election(this.deps.ttlSeconds).campaign(JSON.stringify(this.self));
-    this.campaign = campaign;
-    campaign.on('elected', () => void this.won(campaign));
-    campaign.on('error', (err) => {
-      if (this.campaign !== campaign) return;
-      this.lost(`the campaign failed: ${err.message}`);
-    });
+    this.campaign().catch((err) => this.lost(`the campaign failed: ${(err as Error).message}`));
   }
 
-  private async won(campaign: Campaign): Promise<void> {
-    try {
-      const fence = await this.deps.coordination.fenceOf(await campaign.getCampaignKey());
-      if (!fence || this.campaign !== campaign) throw new Error('the election key vanished right after the win');
-      this.deps.coordination.fence(fence);
-      this.leading = true;
-      this.leader = this.self;
-      this.deps.log.info({ admin: this.self.id, key: fence.key, revision: fence.createRevision }, 'elected leader');
-      await this.deps.elected();
-    } catch (err) {
-      this.lost(`taking over failed: ${(err as Error).message}`);
+  /**
+   * etcd's election recipe (as its Go client's concurrency.Election), written out so that a
+   * waiting campaign's watch can be cancelled: etcd3's Campaign keeps it, and its reconnect loop
+   * then holds a stopping admin open.
+   */
+  private async campaign(): Promise<void> {
+    const { coordination, ttlSeconds } = this.deps;
+    const space = coordination.electionSpace();
+    const lease = space.lease(ttlSeconds);
+    this.lease = lease;
+    lease.on('lost', (err) => {
+      if (this.lease === lease) this.lost(`the election lease was lost: ${err.message}`);
+    });
+    const id = await lease.grant();
+    const created = await space
+      .if(id, 'Create', '==', 0)
+      .then(space.put(id).value(JSON.stringify(this.self)).lease(id))
+      .commit();
+    const revision = Number(created.header.revision);
+    for (;;) {
+      if (this.lease !== lease) return;
+      const older = await space
+        .getAll()
+        .maxCreateRevision(String(revision - 1))
+        .sort('Create', 'Descend')
+        .limit(1)
+        .exec();
+      if (older.kvs.length === 0) break;
+      // Wait until the next older candidate is gone (its admin resigned, stopped or lost its lease).
+      const watcher = await space
+        .watch()
+        .key(older.kvs[0].key)
+        .startRevision(older.header.revision)
+        .only('delete')
+        .create();
+      this.watcher = watcher;
+      await new Promise<void>((resolve, reject) => {
+        watcher.once('delete', () => resolve());
+        watcher.once('end', () => resolve());
+        watcher.once('error', reject);
+      }).finally(() => void watcher.cancel().catch(() => undefined));
+      this.watcher = undefined;
     }
+    if (this.lease !== lease || this.closed) return;
+    const fence = { key: `${coordination.electionPrefix}${id}`, createRevision: revision };
+    coordination.fence(fence);
+    this.leading = true;
+    this.leader = this.self;
+    this.deps.log.info({ admin: this.self.id, key: fence.key, revision }, 'elected leader');
+    await this.deps.elected();
   }
 
   /** Steps down (when leading) and campaigns again. */
@@ -96,17 +128,25 @@ export class LeaderElection {
     this.deps.coordination.fence('follower', this.leaderName());
     if (this.leader?.id === this.self.id) this.leader = undefined;
     this.deps.follow(this.leaderName());
+    if (this.closed) return;
     if (was) this.deps.log.warn({ admin: this.self.id, why }, 'stepped down: no longer the leader');
     else this.deps.log.warn({ admin: this.self.id, why }, 'campaign lost; campaigning again');
-    const old = this.campaign;
-    this.campaign = undefined;
-    void old?.resign().catch(() => undefined);
-    if (this.closed || this.retry) return;
+    this.drop();
+    if (this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.run();
     }, this.deps.retryMs ?? 500);
     this.retry.unref();
+  }
+
+  /** Ends the current campaign: its key goes with its lease. */
+  private drop(): Promise<unknown> {
+    const lease = this.lease;
+    const watcher = this.watcher;
+    this.lease = undefined;
+    this.watcher = undefined;
+    return Promise.all([watcher?.cancel().catch(() => undefined), lease?.revoke().catch(() => undefined)]);
   }
 
   private leaderName(): string {
@@ -127,8 +167,11 @@ export class LeaderElection {
     clearTimeout(this.retry);
     this.leading = false;
     this.deps.coordination.fence('follower');
-    await this.observer?.cancel().catch(() => undefined);
-    await this.campaign?.resign().catch(() => undefined);
+    // Bounded: with etcd unreachable, a revoke would wait for the request timeout, and shutdown with it.
+    const bounded = (p: Promise<unknown> | undefined) =>
+      Promise.race([p?.catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
+    await bounded(this.observer?.cancel());
+    await bounded(this.drop());
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Election } from 'etcd3';
+import type { ElectionObserver, Namespace } from 'etcd3';
 import { PrismError } from '../../core/src/errors.js';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 
@@ -165,10 +165,12 @@ export interface EndpointHealth {
  * campaign, the write is refused with PRISM-HA-001 and the fenced handlers run (the admin steps down).
  */
 export interface Coordination {
-  /** The election every admin campaigns in, with a lease of `ttlSeconds`. */
-  election(ttlSeconds: number): Election;
-  /** An election key as the store names it (absolute key → relative to the prefix) with its create revision. */
-  fenceOf(campaignKey: string): Promise<Fence | undefined>;
+  /** The keys of the election every admin campaigns in (one per candidate, under its lease). */
+  electionSpace(): Namespace;
+  /** Where they are, relative to the store's prefix (the fence names keys that way). */
+  electionPrefix: string;
+  /** Reports the leader's campaign value as it changes (etcd3's observer over the election keys). */
+  observe(): Promise<ElectionObserver>;
   /** From now on leader-only writes compare `fence`; 'follower' refuses them with PRISM-HA-002. */
   fence(fence: Fence | 'follower', leader?: string): void;
   onFenced(handler: (err: PrismError) => void): void;
