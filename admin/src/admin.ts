@@ -129,7 +129,16 @@ export async function buildAdmin(options: BuildAdminOptions) {
   /** On a shared store (etcd): the election that decides which admin runs the leader's work. */
   let leader: LeaderElection | undefined;
   let stopTableWatch: (() => void) | undefined;
-  const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome, timers: options.timers !== false });
+  const fleet: Fleet = new Fleet({
+    store,
+    clock,
+    config,
+    metrics,
+    log,
+    welcome,
+    timers: options.timers !== false,
+    presence: store.coordination?.presence,
+  });
   await fleet.load();
 
   // No backend may name the admin's own ports or a proxy's data or ops port: through the proxy, any
@@ -290,7 +299,12 @@ export async function buildAdmin(options: BuildAdminOptions) {
       };
       const coordination = store.coordination;
       if (coordination) {
-        stopTableWatch = await coordination.watchTable((table) => fleet.followTable(table));
+        const stopTables = await coordination.watchTable((table) => fleet.followTable(table));
+        const stopPresence = await fleet.watchPresence();
+        stopTableWatch = () => {
+          stopTables();
+          stopPresence();
+        };
         leader = new LeaderElection(
           { id: adminId, http: addresses.httpUrl, grpc: addresses.grpc },
           {

@@ -13,6 +13,7 @@ import {
   type IKeyValue,
   type IOperation,
   isRecoverableError,
+  type Lease,
   type Namespace,
   Range,
 } from 'etcd3';
@@ -300,6 +301,22 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
     coordinationClient ??= connect(options);
     return coordinationClient.namespace(prefix);
   };
+  let presenceLease: Promise<{ lease: Lease; id: string }> | undefined;
+  const presenceLost: (() => void)[] = [];
+  const ownPresence = () => {
+    presenceLease ??= (async () => {
+      const lease = coordinationKv().lease(options.leaderTtlSeconds);
+      lease.on('lost', () => {
+        presenceLease = undefined;
+        for (const h of presenceLost) h();
+      });
+      return { lease, id: await lease.grant() };
+    })().catch((err) => {
+      presenceLease = undefined;
+      throw err;
+    });
+    return presenceLease;
+  };
   const coordination: Coordination = {
     electionSpace: () => coordinationKv().namespace('election/leader/'),
     electionPrefix: 'election/leader/',
@@ -319,6 +336,31 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
         }
       });
       return () => void watcher.cancel().catch(() => undefined);
+    },
+    presence: {
+      put: (proxy) =>
+        write('announcing a proxy stream', async () => {
+          const { lease } = await ownPresence();
+          await lease.put(keys.presence(proxy.id)).value(encode(proxy)).exec();
+        }),
+      remove: (id) =>
+        write('ending a proxy stream', async () => {
+          const own = await presenceLease?.catch(() => undefined);
+          if (!own) return;
+          await kv
+            .if(keys.presence(id), 'Lease', '==', own.id)
+            .then(del(keys.presence(id)))
+            .commit();
+        }),
+      list: () =>
+        read('reading proxy streams', async (s) => (await scan<StoredProxy>(keys.presences, s)).map((e) => e.value)),
+      watch: async (onPut, onRemove) => {
+        const watcher = await coordinationKv().watch().prefix(keys.presences).create();
+        watcher.on('put', (hit) => onPut(decode<StoredProxy>(hit.key.toString(), hit.value)));
+        watcher.on('delete', (hit) => onRemove(hit.key.toString().slice(keys.presences.length)));
+        return () => void watcher.cancel().catch(() => undefined);
+      },
+      onLost: (handler) => void presenceLost.push(handler),
     },
     health: () =>
       Promise.all(

@@ -23,7 +23,7 @@ import {
 } from '../../proto/gen/prism/admin/v1/partition.js';
 import type { AdminMetrics, FleetStatus } from './metrics.js';
 import { type Reason, Rollouts, type Snapshot } from './rollout.js';
-import type { AdminStore, StoredProxy } from './store.js';
+import type { AdminStore, Presence, StoredProxy } from './store.js';
 
 /** One proxy's open stream, as the fleet sees it. */
 export interface Connection {
@@ -40,6 +40,8 @@ interface ProxyState {
   joining?: boolean;
   /** While RESTARTING: when its partitions move unless it registered again. */
   graceUntil?: number;
+  /** Its stream is held by another admin (the leader learns it from the store's presence records). */
+  remote?: boolean;
 }
 
 /** Who opened a control stream, as the transport saw it. */
@@ -63,6 +65,8 @@ export interface FleetDeps {
   welcome(conn: Connection): Promise<void>;
   /** Ends restart graces and cooldowns on timers of their own (default false: tests call checkHealth). */
   timers?: boolean;
+  /** With several admins: where each admin announces the streams it holds (store Coordination). */
+  presence?: Presence;
 }
 
 const STATUS_NAMES: Record<number, string> = {
@@ -255,6 +259,7 @@ export class Fleet {
       });
       await this.deps.welcome(conn);
       if (this.table) conn.send({ table: this.table });
+      this.announce(stored);
       // A member coming back changes the table only if its address or ports changed.
       if (!joining) this.kick(this.table ? 'register' : 'join');
     });
@@ -316,6 +321,7 @@ export class Fleet {
       state.stored.member = true;
       this.kick('join');
     }
+    if (ack.ok && state.conn) this.announce(state.stored);
     for (const wake of [...this.ackWaiters]) wake();
   }
 
@@ -334,7 +340,9 @@ export class Fleet {
   }
 
   private async lost(state: ProxyState, why: string): Promise<void> {
+    if (state.conn) this.unannounce(state.stored.id);
     state.conn = undefined;
+    state.remote = false;
     const grace = this.deps.config.proxies.restartGraceSeconds * 1000;
     if (!state.stored.member || grace === 0) return this.gone(state, why, 'disconnect');
     state.status = ProxyStatus.PROXY_STATUS_RESTARTING;
@@ -352,7 +360,9 @@ export class Fleet {
 
   /** Out of the fleet: its partitions move (at once, they have no owner to hand off from). */
   private async gone(state: ProxyState, why: string, action: 'disconnect' | 'grace-expired'): Promise<void> {
+    if (state.conn) this.unannounce(state.stored.id);
     state.conn = undefined;
+    state.remote = false;
     state.status = ProxyStatus.PROXY_STATUS_DISCONNECTED;
     state.graceUntil = undefined;
     state.joining = false;
@@ -380,6 +390,8 @@ export class Fleet {
           }
           continue;
         }
+        // Its admin counts its heartbeats, and removes its presence when it misses too many.
+        if (state.remote) continue;
         const missed = (now - state.stored.lastSeen) / (heartbeatSeconds * 1000);
         if (missed >= disconnectedAfterMissed) {
           const conn = state.conn;
@@ -639,14 +651,16 @@ export class Fleet {
   behind(): string[] {
     const version = this.table?.version ?? 0;
     return [...this.proxies.values()]
-      .filter((s) => s.conn && s.stored.appliedVersion < version)
+      .filter((s) => (s.conn || s.remote) && s.stored.appliedVersion < version)
       .map((s) => s.stored.id);
   }
 
   /** Resolves once every connected proxy acknowledged `version`, or after `ms`; returns who did not. */
   private waitForAcks(version: number, ms: number): Promise<string[]> {
     const lagging = () =>
-      [...this.proxies.values()].filter((s) => s.conn && s.stored.appliedVersion < version).map((s) => s.stored.id);
+      [...this.proxies.values()]
+        .filter((s) => (s.conn || s.remote) && s.stored.appliedVersion < version)
+        .map((s) => s.stored.id);
     if (lagging().length === 0 || ms === 0) return Promise.resolve(lagging());
     return new Promise((resolve) => {
       const done = () => {
@@ -716,6 +730,7 @@ export class Fleet {
         );
         if (stored.member) this.later(grace + 10, () => void this.checkHealth());
       }
+      for (const proxy of (await this.deps.presence?.list()) ?? []) this.remoteStream(proxy);
       this.rollouts.stop();
       this.rollouts = this.newRollouts();
       this.leading = true;
@@ -746,6 +761,58 @@ export class Fleet {
     this.setTable(table);
     this.deps.log.info({ version: table.version }, "pushing the leader's partition table");
     this.broadcast({ table });
+  }
+
+  /**
+   * Follows the streams other admins announce (and re-announces this admin's own when its presence
+   * lease was lost). Only the leader acts on them; resolves with a function that stops watching.
+   */
+  async watchPresence(): Promise<() => void> {
+    const presence = this.deps.presence;
+    if (!presence) return () => undefined;
+    presence.onLost(() => {
+      for (const s of this.proxies.values()) if (s.conn) this.announce(s.stored);
+    });
+    return presence.watch(
+      (proxy) => {
+        if (this.leading) void this.serial(async () => this.remoteStream(proxy));
+      },
+      (id) => {
+        if (!this.leading) return;
+        void this.serial(async () => {
+          const state = this.proxies.get(id);
+          if (state?.remote) await this.lost(state, 'its admin no longer holds its stream');
+        });
+      },
+    );
+  }
+
+  /** Another admin holds the stream of `proxy`: a member when that admin saw it acknowledge a table. */
+  private remoteStream(proxy: StoredProxy): void {
+    const state = this.proxies.get(proxy.id);
+    if (state?.conn) return;
+    const was = state?.stored;
+    this.proxies.set(proxy.id, {
+      stored: { ...proxy, draining: was?.draining ?? proxy.draining, lastSeen: this.deps.clock.now() },
+      status: ProxyStatus.PROXY_STATUS_HEALTHY,
+      remote: true,
+      joining: !proxy.member,
+    });
+    for (const wake of [...this.ackWaiters]) wake();
+    if (!proxy.member) return;
+    if (!was?.member) this.kick('join');
+    else if (was.address !== proxy.address || was.dataPort !== proxy.dataPort || was.opsPort !== proxy.opsPort)
+      this.kick('register');
+  }
+
+  private announce(proxy: StoredProxy): void {
+    this.deps.presence
+      ?.put(proxy)
+      .catch((err) => this.deps.log.warn({ err, proxy: proxy.id }, 'announcing a stream failed'));
+  }
+
+  private unannounce(id: string): void {
+    this.deps.presence?.remove(id).catch((err) => this.deps.log.warn({ err, proxy: id }, 'ending a stream failed'));
   }
 
   private kick(reason: Reason): void {

@@ -177,6 +177,21 @@ export interface Coordination {
   /** Calls `onTable` with every table another admin saves; resolves with a function that stops watching. */
   watchTable(onTable: (table: PartitionTable) => void): Promise<() => void>;
   health(): Promise<EndpointHealth[]>;
+  /** Which proxies hold a control stream on which admin, so that the leader plans with all of them. */
+  presence: Presence;
+}
+
+/** A proxy whose control stream this admin holds, as the leader learns it. */
+export interface Presence {
+  /** Announces (or updates) a stream held here, under this admin's presence lease. */
+  put(proxy: StoredProxy): Promise<void>;
+  /** The stream ended here; another admin's announcement of the same proxy is left alone. */
+  remove(id: string): Promise<void>;
+  list(): Promise<StoredProxy[]>;
+  /** Every announcement and removal by any admin; resolves with a function that stops watching. */
+  watch(onPut: (proxy: StoredProxy) => void, onRemove: (id: string) => void): Promise<() => void>;
+  /** This admin's presence lease expired (it was paused or cut off): announce the streams again. */
+  onLost(handler: () => void): void;
 }
 
 /**

@@ -34,7 +34,7 @@ describe.runIf(etcd)('leader election with fencing on etcd', () => {
     await cluster?.stop();
   });
 
-  it('a leader whose election key is gone has its table writes refused with PRISM-HA-001 and steps down; proxies on followers get the leader tables', async () => {
+  it('a leader whose election key is gone has its table writes refused with PRISM-HA-001 and steps down; a proxy on a follower is in the leader table and gets every leader table', async () => {
     const values = { etcd: { endpoints: cluster.endpoints, prefix: '/fence/', requestTimeoutMs: 1_500 } };
     const admins: StartedAdmin[] = [];
     const proxies: FakeProxy[] = [];
@@ -54,7 +54,10 @@ describe.runIf(etcd)('leader election with fencing on etcd', () => {
 
       // The leader plans from its proxy; the follower's proxy gets that table as soon as etcd shows it.
       proxies.push(new FakeProxy(leader.grpc, 'p1'), new FakeProxy(follower.grpc, 'p2'));
-      const first = await proxies[0].tableAt(1);
+      await proxies[0].tableAt(1);
+      // p2's stream is on the follower; the follower announces it in etcd and the leader plans with it.
+      const first = await proxies[0].until(() => proxies[0].tables.find((t) => t.proxies.length === 2), 10_000);
+      expect(first.proxies.map((p) => p.id)).toEqual(['p1', 'p2']);
       expect((await proxies[1].tableAt(first.version)).version).toBe(first.version);
 
       // What a paused or cut-off leader meets: its election key gone (lease expired) and another
@@ -72,10 +75,13 @@ describe.runIf(etcd)('leader election with fencing on etcd', () => {
       expect(again.json.error.message).toContain('a1');
 
       // The new leader changes the table; the old leader, now a follower, pushes it to p1.
-      const applied = await call(follower, 'POST', '/v1/partition-table:apply', { weights: { p2: 1 } });
+      const applied = await call(follower, 'POST', '/v1/partition-table:apply', { weights: { p2: 2 } });
       expect(applied.status).toBe(200);
-      const newer = await proxies[0].until(() => proxies[0].tables.find((t) => t.version > first.version), 10_000);
-      expect(newer.proxies.map((p) => p.id)).toContain('p2');
+      const newer = await proxies[0].until(
+        () => proxies[0].tables.find((t) => t.proxies.find((p) => p.id === 'p2')?.weight === 2),
+        10_000,
+      );
+      expect(newer.version).toBeGreaterThan(first.version);
       expect((await call(leader, 'GET', '/v1/admin/status')).json).toMatchObject({ role: 'follower', leaderId: 'a1' });
     } finally {
       for (const p of proxies) p.close();
