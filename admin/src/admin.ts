@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Server as SecureServer } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, pino } from 'pino';
@@ -15,6 +16,7 @@ import { openEtcdStore } from './etcd-store.js';
 import { type Connection, Fleet } from './fleet.js';
 import { buildControlPlane, controlPlaneService } from './grpc-server.js';
 import { buildHttpApi } from './http-api.js';
+import { LeaderElection } from './leader.js';
 import { buildAdminMetrics } from './metrics.js';
 import { NamespaceService } from './namespaces.js';
 import { OperatorTokens } from './operator-tokens.js';
@@ -123,7 +125,20 @@ export async function buildAdmin(options: BuildAdminOptions) {
   };
 
   let addresses: AdminAddresses | undefined;
-  const fleet: Fleet = new Fleet({ store, clock, config, metrics, log, welcome, timers: options.timers !== false });
+  const adminId = config.etcd.adminId || `${hostname()}-${process.pid}`;
+  /** On a shared store (etcd): the election that decides which admin runs the leader's work. */
+  let leader: LeaderElection | undefined;
+  let stopTableWatch: (() => void) | undefined;
+  const fleet: Fleet = new Fleet({
+    store,
+    clock,
+    config,
+    metrics,
+    log,
+    welcome,
+    timers: options.timers !== false,
+    presence: store.coordination?.presence,
+  });
   await fleet.load();
 
   // No backend may name the admin's own ports or a proxy's data or ops port: through the proxy, any
@@ -200,6 +215,19 @@ export async function buildAdmin(options: BuildAdminOptions) {
     countLive: () => store.countLive(clock.now()),
     transfer,
     status: new StatusService({ fleet, store, clock }),
+    adminStatus: async () => {
+      const role = leader?.role() ?? { id: adminId, role: 'leader' as const, leader: undefined };
+      const self = addresses && { id: adminId, http: addresses.httpUrl, grpc: addresses.grpc };
+      return {
+        adminId,
+        role: role.role,
+        leaderId: role.leader?.id ?? '',
+        leader: role.role === 'leader' ? self : role.leader,
+        store: store.coordination ? 'etcd' : options.store ? 'custom' : 'sqlite',
+        etcd: leader ? await leader.health() : [],
+        tableVersion: fleet.currentTable()?.version ?? 0,
+      };
+    },
   });
   // Rotated files apply to new HTTPS connections too, as on the gRPC port.
   certificates?.onChange((c) =>
@@ -255,8 +283,10 @@ export async function buildAdmin(options: BuildAdminOptions) {
           setInterval(() => void fleet.flush().catch((err) => log.warn({ err }, 'saving proxy state failed')), beat),
         );
         for (const t of timers) t.unref();
-        cleanup.start();
-        void cleanup.runOnce();
+        if (!store.coordination) {
+          cleanup.start();
+          void cleanup.runOnce();
+        }
       }
       certificates?.start();
       const authority = `${h.host.includes(':') ? `[${h.host}]` : h.host}:${httpPort}`;
@@ -267,8 +297,38 @@ export async function buildAdmin(options: BuildAdminOptions) {
         grpcPort,
         httpPort,
       };
+      const coordination = store.coordination;
+      if (coordination) {
+        const stopTables = await coordination.watchTable((table) => fleet.followTable(table));
+        const stopPresence = await fleet.watchPresence();
+        stopTableWatch = () => {
+          stopTables();
+          stopPresence();
+        };
+        leader = new LeaderElection(
+          { id: adminId, http: addresses.httpUrl, grpc: addresses.grpc },
+          {
+            coordination,
+            ttlSeconds: config.etcd.leaderTtlSeconds,
+            log,
+            elected: async () => {
+              await fleet.lead();
+              if (options.timers !== false) {
+                cleanup.start();
+                void cleanup.runOnce();
+              }
+            },
+            follow: (name) => {
+              fleet.follow(name);
+              cleanup.stop();
+            },
+          },
+        );
+        await leader.start();
+      }
       log.info(
         {
+          admin: adminId,
           grpc: addresses.grpc,
           http: addresses.http,
           url: addresses.httpUrl,
@@ -292,7 +352,12 @@ export async function buildAdmin(options: BuildAdminOptions) {
     /** Re-reads the certificate files now (SIGHUP); they are also re-read every tls.reloadIntervalMs. */
     reloadCertificates: () => certificates?.reload() ?? Promise.resolve('unchanged' as const),
 
+    /** This admin's role in the leader election (always the leader on a store of its own). */
+    role: () => leader?.role() ?? { id: adminId, role: 'leader' as const },
+
     async close(): Promise<void> {
+      stopTableWatch?.();
+      await leader?.close();
       certificates?.stop();
       for (const t of timers) clearInterval(t);
       cleanup.stop();

@@ -47,6 +47,7 @@ export class CleanupJob {
   }
 
   start(): void {
+    clearInterval(this.timer);
     const every = this.deps.config.leases.cleanupIntervalSeconds * 1000;
     this.timer = setInterval(() => void this.runOnce(), every);
     this.timer.unref();

@@ -41,6 +41,9 @@ export const keys = {
   table: 'table',
   proxy: (id: string) => `proxies/${id}`,
   proxies: 'proxies/',
+  /** A proxy's control stream on some admin, under that admin's lease: gone when the stream or the admin is. */
+  presence: (id: string) => `presence/${id}`,
+  presences: 'presence/',
   setting: (key: string) => `settings/${key}`,
   settings: 'settings/',
 };

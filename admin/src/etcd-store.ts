@@ -13,6 +13,7 @@ import {
   type IKeyValue,
   type IOperation,
   isRecoverableError,
+  type Lease,
   type Namespace,
   Range,
 } from 'etcd3';
@@ -24,7 +25,10 @@ import { decode, encode, keys, prefixEnd } from './etcd-keys.js';
 import {
   type AdminStore,
   type AuditEntry,
+  type Coordination,
   checkTableOrder,
+  type EndpointHealth,
+  type Fence,
   type InsertResult,
   type NamespaceRecord,
   type RevocationRecord,
@@ -175,6 +179,37 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
     for (const [key, rev] of compares.slice(1)) t = t.and(key, 'Mod', '==', rev);
     return t;
   };
+  /** Leader-only writes compare it; undefined until this admin campaigned (it writes nothing leader-only before). */
+  let fence: Fence | 'follower' | undefined;
+  let leaderName = '';
+  const fencedHandlers: ((err: PrismError) => void)[] = [];
+  const leaderOnly = (what: string) => {
+    if (fence === 'follower') {
+      throw new PrismError(
+        'PRISM-HA-002',
+        `${what} is the leader's work and this admin follows${leaderName ? ` ${leaderName}` : ' (no admin leads yet)'}`,
+      );
+    }
+  };
+  const withFence = (t: ComparatorBuilder): ComparatorBuilder =>
+    fence && fence !== 'follower' ? t.and(fence.key, 'Create', '==', fence.createRevision) : t;
+  /** After a failed leader-only transaction: when the fence no longer holds, step down and refuse. */
+  const checkFence = async (what: string): Promise<void> => {
+    if (!fence) return;
+    const held = fence;
+    const hit = held === 'follower' ? undefined : (await kv.get(held.key).exec()).kvs[0];
+    if (held !== 'follower' && hit && Number(hit.create_revision) === held.createRevision) return;
+    // Also when the admin stepped down while the transaction was on its way: it was refused all the same.
+    fence = 'follower';
+    const err = new PrismError(
+      'PRISM-HA-001',
+      held === 'follower'
+        ? `${what} refused: this admin lost the leadership while writing`
+        : `${what} refused: this admin's election key ${held.key} (created at revision ${held.createRevision}) ${hit ? 'belongs to a newer campaign' : 'is gone'}, another admin leads`,
+    );
+    for (const h of fencedHandlers) h(err);
+    throw err;
+  };
   /** Runs `attempt` until it commits; it returns false when its compares lost to another writer. */
   const retrying = async (what: string, attempt: () => Promise<boolean>): Promise<void> => {
     for (let i = 0; i < ATTEMPTS; i++) {
@@ -255,6 +290,94 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
     );
     const found = await Promise.all(names.map((n) => getOne<NamespaceRecord>(keys.namespace(n))));
     return found.filter((f) => f !== undefined).map((f) => f.value);
+  };
+
+  const healthClients = new Map<string, Etcd3>();
+  // The election's keep-alives, retried campaigns and watches get a client of their own: during a
+  // quorum loss their failures would otherwise open the circuit breaker of the members that still
+  // serve reads.
+  let coordinationClient: Etcd3 | undefined;
+  const coordinationKv = () => {
+    coordinationClient ??= connect(options);
+    return coordinationClient.namespace(prefix);
+  };
+  let presenceLease: Promise<{ lease: Lease; id: string }> | undefined;
+  const presenceLost: (() => void)[] = [];
+  const ownPresence = () => {
+    presenceLease ??= (async () => {
+      const lease = coordinationKv().lease(options.leaderTtlSeconds);
+      lease.on('lost', () => {
+        presenceLease = undefined;
+        for (const h of presenceLost) h();
+      });
+      return { lease, id: await lease.grant() };
+    })().catch((err) => {
+      presenceLease = undefined;
+      throw err;
+    });
+    return presenceLease;
+  };
+  const coordination: Coordination = {
+    electionSpace: () => coordinationKv().namespace('election/leader/'),
+    electionPrefix: 'election/leader/',
+    observe: () => coordinationKv().election('leader').observe(),
+    fence: (next, leader) => {
+      fence = next;
+      leaderName = leader ?? '';
+    },
+    onFenced: (handler) => void fencedHandlers.push(handler),
+    watchTable: async (onTable) => {
+      const watcher = await kv.watch().key(keys.table).create();
+      watcher.on('put', (hit) => {
+        try {
+          onTable(PartitionTable.fromJSON(decode<unknown>(keys.table, hit.value)));
+        } catch {
+          // A value this admin cannot read (schema version) is reported where the table is read.
+        }
+      });
+      return () => void watcher.cancel().catch(() => undefined);
+    },
+    presence: {
+      put: (proxy) =>
+        write('announcing a proxy stream', async () => {
+          const { lease } = await ownPresence();
+          await lease.put(keys.presence(proxy.id)).value(encode(proxy)).exec();
+        }),
+      remove: (id) =>
+        write('ending a proxy stream', async () => {
+          const own = await presenceLease?.catch(() => undefined);
+          if (!own) return;
+          await kv
+            .if(keys.presence(id), 'Lease', '==', own.id)
+            .then(del(keys.presence(id)))
+            .commit();
+        }),
+      list: () =>
+        read('reading proxy streams', async (s) => (await scan<StoredProxy>(keys.presences, s)).map((e) => e.value)),
+      watch: async (onPut, onRemove) => {
+        const watcher = await coordinationKv().watch().prefix(keys.presences).create();
+        watcher.on('put', (hit) => onPut(decode<StoredProxy>(hit.key.toString(), hit.value)));
+        watcher.on('delete', (hit) => onRemove(hit.key.toString().slice(keys.presences.length)));
+        return () => void watcher.cancel().catch(() => undefined);
+      },
+      onLost: (handler) => void presenceLost.push(handler),
+    },
+    health: () =>
+      Promise.all(
+        options.endpoints.map(async (endpoint): Promise<EndpointHealth> => {
+          let one = healthClients.get(endpoint);
+          if (!one) {
+            one = connect({ ...options, endpoints: [endpoint], dialTimeoutMs: 1_000, requestTimeoutMs: 1_000 });
+            healthClients.set(endpoint, one);
+          }
+          try {
+            const s = await one.maintenance.status();
+            return { endpoint, healthy: true, raftLeader: s.leader === s.header.member_id };
+          } catch (err) {
+            return { endpoint, healthy: false, error: (err as Error).message };
+          }
+        }),
+      ),
   };
 
   const store: AdminStore = {
@@ -430,6 +553,7 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
     saveFleet: (table, proxies) =>
       write('saving the partition table', async () => {
         let rest = proxies;
+        if (table) leaderOnly(`saving partition table v${table.version}`);
         if (table) {
           const json = PartitionTable.toJSON(table);
           const first = proxies.slice(0, PROXIES_PER_TXN);
@@ -444,10 +568,12 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
                 JSON.stringify(json),
               );
             }
-            // The compare on the table key makes the version check above hold at the commit.
-            const res = await txn([[keys.table, stored?.rev ?? 0]])
+            // The compare on the table key makes the version check above hold at the commit; the
+            // fence makes it the leader's write.
+            const res = await withFence(txn([[keys.table, stored?.rev ?? 0]]))
               .then(put(keys.table, json), ...first.map((p) => put(keys.proxy(p.id), p)))
               .commit();
+            if (!res.succeeded) await checkFence(`saving partition table v${table.version}`);
             return res.succeeded;
           });
         }
@@ -462,7 +588,15 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
       read('reading proxies', async (s) => (await scan<StoredProxy>(keys.proxies, s)).map((e) => e.value)),
     putProxy: (p) => write('saving a proxy', async () => void (await put(keys.proxy(p.id), p))),
     getSetting: (key) => read('reading a setting', async (s) => (await getOne<unknown>(keys.setting(key), s))?.value),
-    putSetting: (key, value) => write('saving a setting', async () => void (await put(keys.setting(key), value))),
+    putSetting: (key, value, leaderOnlySetting) =>
+      write('saving a setting', async () => {
+        if (!leaderOnlySetting) return void (await put(keys.setting(key), value));
+        leaderOnly(`saving the setting ${key}`);
+        const res = await withFence(always())
+          .then(put(keys.setting(key), value))
+          .commit();
+        if (!res.succeeded) await checkFence(`saving the setting ${key}`);
+      }),
     listSettings: () =>
       read('reading settings', async (s) =>
         Object.fromEntries(
@@ -470,7 +604,11 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
         ),
       ),
 
+    coordination,
+
     close: async () => {
+      for (const c of healthClients.values()) c.close();
+      coordinationClient?.close();
       client.close();
     },
   };

@@ -23,7 +23,7 @@ import {
 } from '../../proto/gen/prism/admin/v1/partition.js';
 import type { AdminMetrics, FleetStatus } from './metrics.js';
 import { type Reason, Rollouts, type Snapshot } from './rollout.js';
-import type { AdminStore, StoredProxy } from './store.js';
+import type { AdminStore, Presence, StoredProxy } from './store.js';
 
 /** One proxy's open stream, as the fleet sees it. */
 export interface Connection {
@@ -40,6 +40,8 @@ interface ProxyState {
   joining?: boolean;
   /** While RESTARTING: when its partitions move unless it registered again. */
   graceUntil?: number;
+  /** Its stream is held by another admin (the leader learns it from the store's presence records). */
+  remote?: boolean;
 }
 
 /** Who opened a control stream, as the transport saw it. */
@@ -63,6 +65,8 @@ export interface FleetDeps {
   welcome(conn: Connection): Promise<void>;
   /** Ends restart graces and cooldowns on timers of their own (default false: tests call checkHealth). */
   timers?: boolean;
+  /** With several admins: where each admin announces the streams it holds (store Coordination). */
+  presence?: Presence;
 }
 
 const STATUS_NAMES: Record<number, string> = {
@@ -93,16 +97,24 @@ export class Fleet {
   private strategy: StrategyName;
   private rules?: TableRules;
   private weights: Record<string, number> = {};
-  private readonly rollouts: Rollouts;
+  private rollouts: Rollouts;
+  /** Whether this admin runs the leader's work: plans, commits and pushes tables (always with one admin). */
+  private leading = true;
+  /** Who leads, when this admin follows (for PRISM-HA-002). */
+  private leaderName = '';
 
   constructor(private readonly deps: FleetDeps) {
     this.strategy = deps.config.strategy;
     deps.metrics.fleetSource(() => this.status());
-    this.rollouts = new Rollouts({
-      config: deps.config.rebalance,
-      clock: deps.clock,
-      log: deps.log,
-      metrics: deps.metrics,
+    this.rollouts = this.newRollouts();
+  }
+
+  private newRollouts(): Rollouts {
+    return new Rollouts({
+      config: this.deps.config.rebalance,
+      clock: this.deps.clock,
+      log: this.deps.log,
+      metrics: this.deps.metrics,
       serial: (fn) => this.serial(fn),
       current: () => this.table,
       target: () => this.target(),
@@ -116,7 +128,7 @@ export class Fleet {
         return conn !== undefined;
       },
       waitForAcks: (version, ms) => this.waitForAcks(version, ms),
-      completed: (before) => this.deps.store.putSetting(BEFORE_LAST_CHANGE, snapshotToJson(before)),
+      completed: (before) => this.deps.store.putSetting(BEFORE_LAST_CHANGE, snapshotToJson(before), true),
       later: (ms, fn) => this.later(ms, fn),
     });
   }
@@ -247,8 +259,9 @@ export class Fleet {
       });
       await this.deps.welcome(conn);
       if (this.table) conn.send({ table: this.table });
+      this.announce(stored);
       // A member coming back changes the table only if its address or ports changed.
-      if (!joining) this.rollouts.kick(this.table ? 'register' : 'join');
+      if (!joining) this.kick(this.table ? 'register' : 'join');
     });
   }
 
@@ -306,8 +319,9 @@ export class Fleet {
     if (ack.ok && state.joining && state.conn) {
       state.joining = false;
       state.stored.member = true;
-      this.rollouts.kick('join');
+      this.kick('join');
     }
+    if (ack.ok && state.conn) this.announce(state.stored);
     for (const wake of [...this.ackWaiters]) wake();
   }
 
@@ -326,7 +340,9 @@ export class Fleet {
   }
 
   private async lost(state: ProxyState, why: string): Promise<void> {
+    if (state.conn) this.unannounce(state.stored.id);
     state.conn = undefined;
+    state.remote = false;
     const grace = this.deps.config.proxies.restartGraceSeconds * 1000;
     if (!state.stored.member || grace === 0) return this.gone(state, why, 'disconnect');
     state.status = ProxyStatus.PROXY_STATUS_RESTARTING;
@@ -344,7 +360,9 @@ export class Fleet {
 
   /** Out of the fleet: its partitions move (at once, they have no owner to hand off from). */
   private async gone(state: ProxyState, why: string, action: 'disconnect' | 'grace-expired'): Promise<void> {
+    if (state.conn) this.unannounce(state.stored.id);
     state.conn = undefined;
+    state.remote = false;
     state.status = ProxyStatus.PROXY_STATUS_DISCONNECTED;
     state.graceUntil = undefined;
     state.joining = false;
@@ -353,7 +371,7 @@ export class Fleet {
     await this.deps.store.putProxy(state.stored);
     await this.audit('admin', action, state.stored.id, why);
     this.deps.log.warn({ proxy: state.stored.id, why }, 'proxy disconnected');
-    if (wasMember) this.rollouts.kick('leave');
+    if (wasMember) this.kick('leave');
   }
 
   /**
@@ -372,6 +390,8 @@ export class Fleet {
           }
           continue;
         }
+        // Its admin counts its heartbeats, and removes its presence when it misses too many.
+        if (state.remote) continue;
         const missed = (now - state.stored.lastSeen) / (heartbeatSeconds * 1000);
         if (missed >= disconnectedAfterMissed) {
           const conn = state.conn;
@@ -382,13 +402,14 @@ export class Fleet {
           this.deps.log.warn({ proxy: state.stored.id }, 'proxy stale');
         }
       }
-      this.rollouts.tick();
+      if (this.leading) this.rollouts.tick();
     });
   }
 
   /** Operator drain (or undrain): its partitions move away in rounds; it gets none until undrained. */
   drain(id: string, draining: boolean, actor: string): Promise<ProxyEntry> {
     return this.serial(async () => {
+      this.requireLeader(draining ? 'draining a proxy' : 'undraining a proxy');
       const state = this.proxies.get(id);
       if (!state) {
         await this.deps.store.audit({
@@ -411,7 +432,7 @@ export class Fleet {
         id,
         changed ? `owns ${owned} partitions` : `was already ${draining ? 'draining' : 'undrained'}`,
       );
-      if (changed) this.rollouts.kick(draining ? 'drain' : 'undrain');
+      if (changed) this.kick(draining ? 'drain' : 'undrain');
       return this.entry(state);
     });
   }
@@ -500,6 +521,7 @@ export class Fleet {
    */
   apply(req: RebalanceRequest, actor: string): Promise<RebalancePlan> {
     return this.serial(async () => {
+      this.requireLeader('applying a table change');
       await this.expectVersion(req.expectedVersion, actor, 'apply-table');
       const preview = this.target(req);
       if (!preview) throw new PrismError('PRISM-TABLE-004', 'no proxy is registered, so there is no table to apply');
@@ -509,17 +531,17 @@ export class Fleet {
       const reasons: Reason[] = [];
       if (req.strategy) {
         this.strategy = strategyFromEnum(req.strategy);
-        await store.putSetting('strategy', this.strategy);
+        await store.putSetting('strategy', this.strategy, true);
         reasons.push('strategy');
       }
       if (req.rules || req.strategy) {
         this.rules = preview.table.rules;
-        await store.putSetting('rules', this.rules);
+        await store.putSetting('rules', this.rules, true);
         if (req.rules) reasons.push('rules');
       }
       if (req.weights && Object.keys(req.weights).length) {
         this.weights = { ...this.weights, ...req.weights };
-        await store.putSetting('weights', this.weights);
+        await store.putSetting('weights', this.weights, true);
         reasons.push('weights');
       }
       if (reasons.length === 0) reasons.push(this.rollouts.status().awaitingApproval ? 'approved' : 'apply');
@@ -539,6 +561,7 @@ export class Fleet {
   /** Moves back to the owners (and settings) in force before the last completed change, in rounds. */
   rollback(expectedVersion: number, actor: string): Promise<RebalancePlan> {
     return this.serial(async () => {
+      this.requireLeader('rolling the table back');
       await this.expectVersion(expectedVersion, actor, 'rollback-table');
       const stored = await this.deps.store.getSetting(BEFORE_LAST_CHANGE);
       const before = this.rollouts.active()?.before ?? (stored ? snapshotFromJson(stored) : undefined);
@@ -554,9 +577,9 @@ export class Fleet {
       this.strategy = before.strategy;
       this.rules = before.rules;
       this.weights = before.weights;
-      await store.putSetting('strategy', this.strategy);
-      await store.putSetting('rules', this.rules ?? null);
-      await store.putSetting('weights', this.weights);
+      await store.putSetting('strategy', this.strategy, true);
+      await store.putSetting('rules', this.rules ?? null, true);
+      await store.putSetting('weights', this.weights, true);
       this.rollouts.kick('rollback', { operator: true, goal: before.table, before: now });
       const target = this.target();
       if (!target) throw new PrismError('PRISM-TABLE-004', 'no proxy is registered, so there is nothing to roll back');
@@ -628,14 +651,16 @@ export class Fleet {
   behind(): string[] {
     const version = this.table?.version ?? 0;
     return [...this.proxies.values()]
-      .filter((s) => s.conn && s.stored.appliedVersion < version)
+      .filter((s) => (s.conn || s.remote) && s.stored.appliedVersion < version)
       .map((s) => s.stored.id);
   }
 
   /** Resolves once every connected proxy acknowledged `version`, or after `ms`; returns who did not. */
   private waitForAcks(version: number, ms: number): Promise<string[]> {
     const lagging = () =>
-      [...this.proxies.values()].filter((s) => s.conn && s.stored.appliedVersion < version).map((s) => s.stored.id);
+      [...this.proxies.values()]
+        .filter((s) => (s.conn || s.remote) && s.stored.appliedVersion < version)
+        .map((s) => s.stored.id);
     if (lagging().length === 0 || ms === 0) return Promise.resolve(lagging());
     return new Promise((resolve) => {
       const done = () => {
@@ -664,9 +689,141 @@ export class Fleet {
 
   /** Persists heartbeat bookkeeping (last seen, applied versions). */
   async flush(): Promise<void> {
+    // A follower writes only the proxies it holds streams for: the rest are the leader's to write.
     await this.deps.store.saveFleet(
       undefined,
-      [...this.proxies.values()].map((s) => s.stored),
+      [...this.proxies.values()].filter((s) => this.leading || s.conn).map((s) => s.stored),
+    );
+  }
+
+  /** Whether this admin runs the leader's work now. */
+  isLeading(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Elected: the table, settings and registry as the previous leader left them in the store (proxies
+   * connected here keep their streams), then the rollouts run here. Resolves once it leads.
+   */
+  lead(): Promise<void> {
+    return this.serial(async () => {
+      const { store, clock, config } = this.deps;
+      const table = await store.getTable();
+      if (table && table.version >= (this.table?.version ?? 0)) this.setTable(table);
+      this.strategy = ((await store.getSetting('strategy')) as StrategyName | undefined) ?? config.strategy;
+      this.rules = ((await store.getSetting('rules')) as TableRules | null | undefined) ?? undefined;
+      this.weights = ((await store.getSetting('weights')) as Record<string, number> | undefined) ?? {};
+      const now = clock.now();
+      const { restartGraceSeconds, heartbeatSeconds, disconnectedAfterMissed } = config.proxies;
+      const grace = Math.max(restartGraceSeconds, heartbeatSeconds * disconnectedAfterMissed) * 1000;
+      for (const stored of await store.listProxies()) {
+        if (this.proxies.get(stored.id)?.conn) continue;
+        this.proxies.set(
+          stored.id,
+          stored.member
+            ? {
+                stored: { ...stored, lastSeen: now },
+                status: ProxyStatus.PROXY_STATUS_RESTARTING,
+                graceUntil: now + grace,
+              }
+            : { stored, status: ProxyStatus.PROXY_STATUS_DISCONNECTED },
+        );
+        if (stored.member) this.later(grace + 10, () => void this.checkHealth());
+      }
+      for (const proxy of (await this.deps.presence?.list()) ?? []) this.remoteStream(proxy);
+      this.rollouts.stop();
+      this.rollouts = this.newRollouts();
+      this.leading = true;
+      this.leaderName = '';
+      this.deps.log.info({ version: this.table?.version ?? 0 }, 'leading the fleet');
+      this.kick(this.table ? 'register' : 'join');
+    });
+  }
+
+  /** Another admin leads (or none yet): no planning, no table writes; tables come from follow(). */
+  follow(leader: string): void {
+    if (this.leading) this.deps.log.warn({ leader }, 'no longer leading the fleet');
+    const was = this.leading;
+    this.leading = false;
+    this.leaderName = leader;
+    this.rollouts.stop();
+    // Tables the new leader saved while this admin still thought it led were not taken from the watch.
+    if (was)
+      void this.serial(async () => {
+        const table = await this.deps.store.getTable();
+        if (table) this.followTable(table);
+      }).catch((err) => this.deps.log.warn({ err }, 'reading the leader table failed'));
+  }
+
+  /** A table the leader saved (the store's watch): installed and pushed to the proxies held here. */
+  followTable(table: PartitionTable): void {
+    if (this.leading || table.version <= (this.table?.version ?? 0)) return;
+    this.setTable(table);
+    this.deps.log.info({ version: table.version }, "pushing the leader's partition table");
+    this.broadcast({ table });
+  }
+
+  /**
+   * Follows the streams other admins announce (and re-announces this admin's own when its presence
+   * lease was lost). Only the leader acts on them; resolves with a function that stops watching.
+   */
+  async watchPresence(): Promise<() => void> {
+    const presence = this.deps.presence;
+    if (!presence) return () => undefined;
+    presence.onLost(() => {
+      for (const s of this.proxies.values()) if (s.conn) this.announce(s.stored);
+    });
+    return presence.watch(
+      (proxy) => {
+        if (this.leading) void this.serial(async () => this.remoteStream(proxy));
+      },
+      (id) => {
+        if (!this.leading) return;
+        void this.serial(async () => {
+          const state = this.proxies.get(id);
+          if (state?.remote) await this.lost(state, 'its admin no longer holds its stream');
+        });
+      },
+    );
+  }
+
+  /** Another admin holds the stream of `proxy`: a member when that admin saw it acknowledge a table. */
+  private remoteStream(proxy: StoredProxy): void {
+    const state = this.proxies.get(proxy.id);
+    if (state?.conn) return;
+    const was = state?.stored;
+    this.proxies.set(proxy.id, {
+      stored: { ...proxy, draining: was?.draining ?? proxy.draining, lastSeen: this.deps.clock.now() },
+      status: ProxyStatus.PROXY_STATUS_HEALTHY,
+      remote: true,
+      joining: !proxy.member,
+    });
+    for (const wake of [...this.ackWaiters]) wake();
+    if (!proxy.member) return;
+    if (!was?.member) this.kick('join');
+    else if (was.address !== proxy.address || was.dataPort !== proxy.dataPort || was.opsPort !== proxy.opsPort)
+      this.kick('register');
+  }
+
+  private announce(proxy: StoredProxy): void {
+    this.deps.presence
+      ?.put(proxy)
+      .catch((err) => this.deps.log.warn({ err, proxy: proxy.id }, 'announcing a stream failed'));
+  }
+
+  private unannounce(id: string): void {
+    this.deps.presence?.remove(id).catch((err) => this.deps.log.warn({ err, proxy: id }, 'ending a stream failed'));
+  }
+
+  private kick(reason: Reason): void {
+    if (this.leading) this.rollouts.kick(reason);
+  }
+
+  private requireLeader(what: string): void {
+    if (this.leading) return;
+    throw new PrismError(
+      'PRISM-HA-002',
+      `${what} is the leader's work and this admin follows${this.leaderName ? ` ${this.leaderName}` : ' (no admin leads yet)'}`,
     );
   }
 

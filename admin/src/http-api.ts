@@ -151,6 +151,8 @@ export interface HttpApiDeps {
   countLive(): Promise<number>;
   /** GET /v1/export and POST /v1/import. */
   transfer: Transfer;
+  /** GET /v1/admin/status: this admin's role in the leader election, etcd's health, the table version. */
+  adminStatus(): Promise<unknown>;
 }
 
 declare module 'fastify' {
@@ -600,6 +602,12 @@ export async function buildHttpApi(deps: HttpApiDeps) {
           }),
         );
       },
+    },
+    {
+      method: 'GET',
+      path: '/v1/admin/status',
+      access: 'viewer',
+      handle: async () => json(200, await deps.adminStatus(), { 'cache-control': 'no-store' }),
     },
     {
       method: 'GET',

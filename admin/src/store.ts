@@ -1,3 +1,4 @@
+import type { ElectionObserver, Namespace } from 'etcd3';
 import { PrismError } from '../../core/src/errors.js';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 
@@ -133,12 +134,64 @@ export interface AdminStore {
   listProxies(): Promise<StoredProxy[]>;
   /** Small JSON settings (strategy, rules, weight overrides, the table before the last change). */
   getSetting(key: string): Promise<unknown>;
-  putSetting(key: string, value: unknown): Promise<void>;
+  /** `leaderOnly`: a setting the fleet's leader writes (strategy, rules, weights), fenced like the table. */
+  putSetting(key: string, value: unknown, leaderOnly?: boolean): Promise<void>;
   /** Every setting by key (export). */
   listSettings(): Promise<Record<string, unknown>>;
   putProxy(proxy: StoredProxy): Promise<void>;
+  /** What several admins sharing the store elect a leader with; absent on a store one admin owns (SQLite). */
+  coordination?: Coordination;
 
   close(): Promise<void>;
+}
+
+/** A leader's election key (relative to the store's prefix) and the revision that created it. */
+export interface Fence {
+  key: string;
+  createRevision: number;
+}
+
+export interface EndpointHealth {
+  endpoint: string;
+  healthy: boolean;
+  /** Whether this member is etcd's raft leader. */
+  raftLeader?: boolean;
+  error?: string;
+}
+
+/**
+ * Leader election on the shared store. Every leader-only write (a table save, a leaderOnly setting)
+ * compares the fence in its own transaction: once the election key is gone or belongs to another
+ * campaign, the write is refused with PRISM-HA-001 and the fenced handlers run (the admin steps down).
+ */
+export interface Coordination {
+  /** The keys of the election every admin campaigns in (one per candidate, under its lease). */
+  electionSpace(): Namespace;
+  /** Where they are, relative to the store's prefix (the fence names keys that way). */
+  electionPrefix: string;
+  /** Reports the leader's campaign value as it changes (etcd3's observer over the election keys). */
+  observe(): Promise<ElectionObserver>;
+  /** From now on leader-only writes compare `fence`; 'follower' refuses them with PRISM-HA-002. */
+  fence(fence: Fence | 'follower', leader?: string): void;
+  onFenced(handler: (err: PrismError) => void): void;
+  /** Calls `onTable` with every table another admin saves; resolves with a function that stops watching. */
+  watchTable(onTable: (table: PartitionTable) => void): Promise<() => void>;
+  health(): Promise<EndpointHealth[]>;
+  /** Which proxies hold a control stream on which admin, so that the leader plans with all of them. */
+  presence: Presence;
+}
+
+/** A proxy whose control stream this admin holds, as the leader learns it. */
+export interface Presence {
+  /** Announces (or updates) a stream held here, under this admin's presence lease. */
+  put(proxy: StoredProxy): Promise<void>;
+  /** The stream ended here; another admin's announcement of the same proxy is left alone. */
+  remove(id: string): Promise<void>;
+  list(): Promise<StoredProxy[]>;
+  /** Every announcement and removal by any admin; resolves with a function that stops watching. */
+  watch(onPut: (proxy: StoredProxy) => void, onRemove: (id: string) => void): Promise<() => void>;
+  /** This admin's presence lease expired (it was paused or cut off): announce the streams again. */
+  onLost(handler: () => void): void;
 }
 
 /**

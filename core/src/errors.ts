@@ -353,6 +353,18 @@ export const ERROR_CATALOG = {
     action:
       'A newer prism-admin wrote it: run the newer version on every admin that shares the etcd prefix, or point this one at another prefix (--etcd-prefix).',
   },
+  'PRISM-HA-001': {
+    status: 503,
+    title: 'This admin is no longer the leader: etcd refused its leader-only write (fencing).',
+    action:
+      'Nothing to repair: the admin stepped down and follows the leader etcd elected. Retry the operation; GET /v1/admin/status (prismctl admin status) names the leader.',
+  },
+  'PRISM-HA-002': {
+    status: 503,
+    title: 'This admin is a follower; the operation is one only the leader runs.',
+    action:
+      'Send it to the leader the message names (prismctl admin status shows it), or retry in a few seconds when no admin leads yet.',
+  },
   'PRISM-ROUTE-001': {
     status: 421,
     title: 'This proxy does not own the namespace and may not forward the request further.',

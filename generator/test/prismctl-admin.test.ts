@@ -61,6 +61,14 @@ describe('prismctl against a running admin', () => {
     expect(json.assignments).toHaveLength(256);
   });
 
+  it('admin status: one admin on SQLite is always the leader', async () => {
+    const r = await prismctl('admin', 'status');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^role\s+leader$/m);
+    expect(r.stdout).toMatch(/^store\s+sqlite$/m);
+    expect(r.stdout).toMatch(/^table version\s+[1-9]\d*$/m);
+  });
+
   it('an unreachable admin is a coded error, not a stack trace', async () => {
     const r = await runBin('prismctl', ['proxies', '--admin', 'http://127.0.0.1:1']);
     expect(r.code).toBe(1);

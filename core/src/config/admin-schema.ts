@@ -63,6 +63,19 @@ export const adminConfigSchema = {
           'longest time one etcd request may take; without a quorum, writes fail with PRISM-STORE-002 after it',
         ),
         dialTimeoutMs: millis(5_000, 100, 120_000, 'time to reach etcd at start before PRISM-STORE-003'),
+        leaderTtlSeconds: seconds(
+          2,
+          1,
+          60,
+          "TTL of the lease behind this admin's leader campaign: a leader that stops (crash, pause, cut off) loses the leadership this long after its last keep-alive; etcd raises a TTL below its minimum (1.5 election timeouts, 2 s with etcd's default timers) to that minimum",
+        ),
+        adminId: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9._:-]{0,63}$',
+          default: '',
+          description:
+            'name of this admin in the leader election and GET /v1/admin/status; empty = host name and process id',
+        },
       },
     },
     storage: {

@@ -15,6 +15,17 @@ import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './adm
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** GET /v1/admin/status. */
+interface AdminStatus {
+  adminId: string;
+  role: 'leader' | 'follower';
+  leaderId: string;
+  leader?: { id: string; http: string; grpc: string };
+  store: string;
+  etcd: { endpoint: string; healthy: boolean; raftLeader?: boolean; error?: string }[];
+  tableVersion: number;
+}
+
 export interface AdminOption extends AdminFlags {
   json?: boolean;
 }
@@ -166,6 +177,32 @@ export function registerAdminCommands(program: Command, io: Io): void {
       ]);
       io.out(
         `table version ${list.tableVersion}\n${formatTable(['PROXY', 'STATUS', 'ADDRESS', 'WEIGHT', 'APPLIED', 'LAST SEEN'], rows)}`,
+      );
+    });
+
+  const admin = program.command('admin').description('the admins themselves');
+  withAdmin(admin.command('status'))
+    .description(
+      "this admin's role (leader or follower), the leader, the health of each etcd endpoint and the table version",
+    )
+    .action(async (opts: AdminOption) => {
+      const json = (await adminClient(opts, io).call('GET', '/v1/admin/status')) as AdminStatus;
+      if (opts.json) return io.out(`${JSON.stringify(json, null, 2)}\n`);
+      const lines = [
+        `admin          ${json.adminId}`,
+        `role           ${json.role}`,
+        `leader         ${json.leader ? `${json.leader.id} ${json.leader.http}` : json.leaderId || '(none elected)'}`,
+        `store          ${json.store}`,
+        `table version  ${json.tableVersion}`,
+      ];
+      const rows = json.etcd.map((e) => [
+        e.endpoint,
+        e.healthy ? 'healthy' : 'unhealthy',
+        e.raftLeader ? 'yes' : '-',
+        e.error ?? '',
+      ]);
+      io.out(
+        `${lines.join('\n')}\n${rows.length ? formatTable(['ETCD ENDPOINT', 'HEALTH', 'RAFT LEADER', 'ERROR'], rows) : ''}`,
       );
     });
 
