@@ -3,6 +3,7 @@ import { type PlanResult, planTable } from '../../core/src/assign/plan.js';
 import { type StrategyName, strategyFromEnum } from '../../core/src/assign/strategy.js';
 import type { Clock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
+import { driftingFingerprints } from '../../core/src/config/fingerprint.js';
 import { PrismError } from '../../core/src/errors.js';
 import { checkProxyId, describe } from '../../core/src/names.js';
 import { compileRouter, type Router } from '../../core/src/route.js';
@@ -42,6 +43,8 @@ interface ProxyState {
   graceUntil?: number;
   /** Its stream is held by another admin (the leader learns it from the store's presence records). */
   remote?: boolean;
+  /** Fingerprint of its effective configuration, from its Register and heartbeats ('' = unknown). */
+  configHash?: string;
 }
 
 /** Who opened a control stream, as the transport saw it. */
@@ -234,7 +237,13 @@ export class Fleet {
         member: !joining,
         draining: existing?.stored.draining ?? false,
       };
-      this.proxies.set(id, { stored, status: ProxyStatus.PROXY_STATUS_HEALTHY, conn, joining });
+      this.proxies.set(id, {
+        stored,
+        status: ProxyStatus.PROXY_STATUS_HEALTHY,
+        conn,
+        joining,
+        configHash: reg.configHash.slice(0, 64),
+      });
       await this.deps.store.putProxy(stored);
       const where = `${stored.address}:${stored.dataPort}${peer.certificate ? ` certificate ${peer.certificate.serial}` : ''}`;
       await this.audit(`proxy:${id}`, 'register', id, where);
@@ -296,6 +305,7 @@ export class Fleet {
     if (!state) return;
     state.stored.lastSeen = this.deps.clock.now();
     state.stored.appliedVersion = Math.max(state.stored.appliedVersion, hb.appliedTableVersion);
+    if (hb.configHash) state.configHash = hb.configHash.slice(0, 64);
     if (state.status === ProxyStatus.PROXY_STATUS_STALE) {
       state.status = ProxyStatus.PROXY_STATUS_HEALTHY;
       this.deps.log.info({ proxy: id }, 'proxy healthy again');
@@ -463,6 +473,8 @@ export class Fleet {
         lastSeen: undefined,
         appliedTableVersion: 0,
         draining: false,
+        configHash: '',
+        configDrift: false,
       }));
   }
 
@@ -627,7 +639,14 @@ export class Fleet {
     for (const state of this.proxies.values()) state.conn?.send(message);
   }
 
-  private entry(s: ProxyState): ProxyEntry {
+  /** Config fingerprints of the proxies that are up (not disconnected); '' where unknown. */
+  private fingerprints(): string[] {
+    return [...this.proxies.values()]
+      .filter((s) => s.status !== ProxyStatus.PROXY_STATUS_DISCONNECTED)
+      .map((s) => s.configHash ?? '');
+  }
+
+  private entry(s: ProxyState, drifting = driftingFingerprints(this.fingerprints())): ProxyEntry {
     return {
       id: s.stored.id,
       address: s.stored.address,
@@ -639,12 +658,15 @@ export class Fleet {
       appliedTableVersion: s.stored.appliedVersion,
       draining: s.stored.draining,
       graceUntil: s.graceUntil === undefined ? undefined : new Date(s.graceUntil),
+      configHash: s.configHash ?? '',
+      configDrift: drifting.has(s.configHash ?? ''),
     };
   }
 
   /** Every registered proxy with its health, for the operator. */
   list(): ProxyEntry[] {
-    return [...this.proxies.values()].map((s) => this.entry(s)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const drifting = driftingFingerprints(this.fingerprints());
+    return [...this.proxies.values()].map((s) => this.entry(s, drifting)).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /** Connected proxies that have not acknowledged the current version. */
@@ -851,7 +873,14 @@ export class Fleet {
   private status(): FleetStatus {
     const counts: Record<string, number> = { healthy: 0, stale: 0, disconnected: 0, restarting: 0 };
     for (const s of this.proxies.values()) counts[STATUS_NAMES[s.status] ?? 'stale']++;
-    return { counts, behind: this.behind().length };
+    const fingerprints = this.fingerprints();
+    const drifting = driftingFingerprints(fingerprints);
+    return {
+      counts,
+      behind: this.behind().length,
+      drifting: fingerprints.filter((f) => drifting.has(f)).length,
+      fingerprints: new Set(fingerprints.filter(Boolean)).size,
+    };
   }
 }
 

@@ -5,6 +5,10 @@ import { registerRuntimeMetrics } from '../../core/src/runtime-metrics.js';
 export interface FleetStatus {
   counts: Record<string, number>;
   behind: number;
+  /** Proxies whose config fingerprint differs from the majority's. */
+  drifting: number;
+  /** Distinct config fingerprints among the proxies that are up. */
+  fingerprints: number;
 }
 
 /**
@@ -108,6 +112,22 @@ export function buildAdminMetrics() {
       registers,
       collect() {
         this.set(fleetStatus?.().behind ?? 0);
+      },
+    }),
+    proxiesDrifting: new Gauge({
+      name: 'prism_admin_proxies_config_drift',
+      help: 'Proxies whose configuration fingerprint differs from the one most proxies report (their own addresses, certificate paths and log settings aside).',
+      registers,
+      collect() {
+        this.set(fleetStatus?.().drifting ?? 0);
+      },
+    }),
+    configFingerprints: new Gauge({
+      name: 'prism_admin_proxy_config_fingerprints',
+      help: 'Distinct configuration fingerprints among the proxies that are up: 1 when every proxy runs the same settings.',
+      registers,
+      collect() {
+        this.set(fleetStatus?.().fingerprints ?? 0);
       },
     }),
     cleanupFailures: new Counter({

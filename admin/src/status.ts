@@ -127,6 +127,8 @@ export class StatusService {
         partitions: held.get(p.id) ?? 0,
         appliedTableVersion: p.appliedTableVersion,
         behind: p.appliedTableVersion < version,
+        configHash: p.configHash,
+        configDrift: p.configDrift,
         lastSeen: p.lastSeen?.toISOString() ?? null,
       })),
       namespaces: {

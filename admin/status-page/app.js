@@ -110,11 +110,11 @@ function render(s) {
   const rows = s.proxies.map((p) => {
     const tr = el('tr');
     tr.dataset.proxy = p.id;
-    const status = p.draining ? `${p.status}, draining` : p.status;
+    const status = `${p.draining ? `${p.status}, draining` : p.status}${p.configDrift ? ', config differs' : ''}`;
     tr.append(
       el('td', p.id),
       el('td', p.address),
-      el('td', status, `status-${p.draining ? 'draining' : p.status}`),
+      el('td', status, `status-${p.draining || p.configDrift ? 'draining' : p.status}`),
       el('td', p.partitions),
       el('td', p.weight),
       el('td', `v${p.appliedTableVersion}${p.behind ? ' (behind)' : ''}`, p.behind ? 'behind' : ''),

@@ -78,6 +78,7 @@ describe('found by the fuzzer: undecodable control-stream messages', () => {
           opsPort: 81,
           weight: 1,
           knownTableVersion: 0,
+          configHash: '',
           softwareVersion: 'x',
         },
       }).finish(),

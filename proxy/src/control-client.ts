@@ -19,6 +19,8 @@ export interface SelfDescription {
   address: string;
   dataPort: number;
   opsPort: number;
+  /** Fingerprint of the effective configuration (core/src/config/fingerprint.ts), for drift detection. */
+  configHash?: string;
 }
 
 export interface ControlClientOptions {
@@ -218,6 +220,7 @@ export class ControlClient {
                   appliedTableVersion: state.version,
                   sentAt: new Date(),
                   namespaceRequests: this.options.takeTraffic(),
+                  configHash: self.configHash ?? '',
                 },
               }),
             every,
@@ -250,6 +253,7 @@ export class ControlClient {
           weight: 1,
           knownTableVersion: state.version,
           softwareVersion: '0.1.0',
+          configHash: self.configHash ?? '',
         },
       });
     });

@@ -3,6 +3,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-policy.js';
 import { requireProxyIdentity, splitHostPort } from '../../core/src/config/checks.js';
+import { configFingerprint } from '../../core/src/config/fingerprint.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { Backends, servedBackends } from './backends.js';
@@ -136,7 +137,13 @@ export async function buildProxy(options: BuildProxyOptions) {
       control = new ControlClient({
         endpoints: config.admin,
         credentials: fleet ? adminChannelCredentials(fleet) : undefined,
-        self: { id: config.id, address: advertised.host, dataPort: advertised.port || dataPort, opsPort },
+        self: {
+          id: config.id,
+          address: advertised.host,
+          dataPort: advertised.port || dataPort,
+          opsPort,
+          configHash: configFingerprint(config),
+        },
         state,
         config: config.controlPlane,
         log,

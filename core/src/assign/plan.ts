@@ -135,6 +135,8 @@ function normalizeProxies(specs: readonly ProxySpec[]): ProxyEntry[] {
       lastSeen: undefined,
       appliedTableVersion: 0,
       draining: false,
+      configHash: '',
+      configDrift: false,
     };
   });
   return proxies.sort((a, b) => compare(a.id, b.id));

@@ -161,7 +161,7 @@ export function registerAdminCommands(program: Command, io: Io): void {
   // Positional: `proxies drain ID --admin URL` gives --admin to drain, not to the list.
   withAdmin(program.command('proxies').enablePositionalOptions())
     .description(
-      'list the proxies the admin knows, with health (restarting: until when it keeps its partitions; draining) and the table version each applied',
+      'list the proxies the admin knows, with health (restarting: until when it keeps its partitions; draining), the table version each applied, and its config fingerprint (marked when it differs from the majority)',
     )
     .action(async (opts: AdminOption) => {
       const json = await adminClient(opts, io).call('GET', '/v1/proxies');
@@ -174,9 +174,15 @@ export function registerAdminCommands(program: Command, io: Io): void {
         p.weight,
         p.appliedTableVersion === list.tableVersion ? `${p.appliedTableVersion}` : `${p.appliedTableVersion} (behind)`,
         p.lastSeen?.toISOString() ?? '-',
+        p.configHash ? `${p.configHash.slice(0, 8)}${p.configDrift ? ' (differs)' : ''}` : '-',
       ]);
+      const drifting = list.proxies.filter((p) => p.configDrift).map((p) => p.id);
       io.out(
-        `table version ${list.tableVersion}\n${formatTable(['PROXY', 'STATUS', 'ADDRESS', 'WEIGHT', 'APPLIED', 'LAST SEEN'], rows)}`,
+        `table version ${list.tableVersion}\n${formatTable(['PROXY', 'STATUS', 'ADDRESS', 'WEIGHT', 'APPLIED', 'LAST SEEN', 'CONFIG'], rows)}${
+          drifting.length
+            ? `${drifting.join(', ')} run${drifting.length === 1 ? 's' : ''} with settings that differ from the other proxies' (compare: prism-proxy --print-config)\n`
+            : ''
+        }`,
       );
     });
 

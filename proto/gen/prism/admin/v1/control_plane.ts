@@ -91,6 +91,11 @@ export interface Register {
   knownTableVersion: number;
   /** Software version of the proxy, for the operator. */
   softwareVersion: string;
+  /**
+   * Fingerprint of the proxy's effective configuration without what differs per proxy by design
+   * (id, addresses, state dir, certificate paths, log): proxies that differ from the majority drift.
+   */
+  configHash: string;
 }
 
 /** Reply to Register. */
@@ -115,6 +120,8 @@ export interface Heartbeat {
     | undefined;
   /** Requests served per namespace since the previous heartbeat; the admin does not purge namespaces in use. */
   namespaceRequests: { [key: string]: number };
+  /** As in Register: changes when the proxy's configuration is reloaded. */
+  configHash: string;
 }
 
 export interface Heartbeat_NamespaceRequestsEntry {
@@ -530,7 +537,16 @@ export const KeySet: MessageFns<KeySet> = {
 };
 
 function createBaseRegister(): Register {
-  return { proxyId: "", address: "", dataPort: 0, opsPort: 0, weight: 0, knownTableVersion: 0, softwareVersion: "" };
+  return {
+    proxyId: "",
+    address: "",
+    dataPort: 0,
+    opsPort: 0,
+    weight: 0,
+    knownTableVersion: 0,
+    softwareVersion: "",
+    configHash: "",
+  };
 }
 
 export const Register: MessageFns<Register> = {
@@ -555,6 +571,9 @@ export const Register: MessageFns<Register> = {
     }
     if (message.softwareVersion !== "") {
       writer.uint32(58).string(message.softwareVersion);
+    }
+    if (message.configHash !== "") {
+      writer.uint32(66).string(message.configHash);
     }
     return writer;
   },
@@ -628,6 +647,14 @@ export const Register: MessageFns<Register> = {
             message.softwareVersion = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.configHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -669,6 +696,11 @@ export const Register: MessageFns<Register> = {
         : isSet(object.software_version)
         ? globalThis.String(object.software_version)
         : "",
+      configHash: isSet(object.configHash)
+        ? globalThis.String(object.configHash)
+        : isSet(object.config_hash)
+        ? globalThis.String(object.config_hash)
+        : "",
     };
   },
 
@@ -695,6 +727,9 @@ export const Register: MessageFns<Register> = {
     if (message.softwareVersion !== "") {
       obj.softwareVersion = message.softwareVersion;
     }
+    if (message.configHash !== "") {
+      obj.configHash = message.configHash;
+    }
     return obj;
   },
 
@@ -710,6 +745,7 @@ export const Register: MessageFns<Register> = {
     message.weight = object.weight ?? 0;
     message.knownTableVersion = object.knownTableVersion ?? 0;
     message.softwareVersion = object.softwareVersion ?? "";
+    message.configHash = object.configHash ?? "";
     return message;
   },
 };
@@ -828,7 +864,7 @@ export const RegisterAck: MessageFns<RegisterAck> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { proxyId: "", appliedTableVersion: 0, sentAt: undefined, namespaceRequests: {} };
+  return { proxyId: "", appliedTableVersion: 0, sentAt: undefined, namespaceRequests: {}, configHash: "" };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -845,6 +881,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     globalThis.Object.entries(message.namespaceRequests).forEach(([key, value]: [string, number]) => {
       Heartbeat_NamespaceRequestsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
+    if (message.configHash !== "") {
+      writer.uint32(42).string(message.configHash);
+    }
     return writer;
   },
 
@@ -894,6 +933,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             if (entry4.value !== undefined) {
               message.namespaceRequests[entry4.key] = entry4.value;
             }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.configHash = reader.string();
             continue;
           }
         }
@@ -952,6 +999,11 @@ export const Heartbeat: MessageFns<Heartbeat> = {
           {},
         )
         : {},
+      configHash: isSet(object.configHash)
+        ? globalThis.String(object.configHash)
+        : isSet(object.config_hash)
+        ? globalThis.String(object.config_hash)
+        : "",
     };
   },
 
@@ -975,6 +1027,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         });
       }
     }
+    if (message.configHash !== "") {
+      obj.configHash = message.configHash;
+    }
     return obj;
   },
 
@@ -993,6 +1048,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         }
         return acc;
       }, {});
+    message.configHash = object.configHash ?? "";
     return message;
   },
 };

@@ -148,7 +148,13 @@ export interface Proxy {
    */
   draining: boolean;
   /** While RESTARTING: when its partitions move if it has not registered again. */
-  graceUntil?: Date | undefined;
+  graceUntil?:
+    | Date
+    | undefined;
+  /** Fingerprint of its effective configuration as it last reported it (operator views only). */
+  configHash: string;
+  /** True when that fingerprint differs from the one most proxies report (operator views only). */
+  configDrift: boolean;
 }
 
 /** Ownership of one partition. */
@@ -236,6 +242,8 @@ function createBaseProxy(): Proxy {
     appliedTableVersion: 0,
     draining: false,
     graceUntil: undefined,
+    configHash: "",
+    configDrift: false,
   };
 }
 
@@ -270,6 +278,12 @@ export const Proxy: MessageFns<Proxy> = {
     }
     if (message.graceUntil !== undefined) {
       Timestamp.encode(toTimestamp(message.graceUntil), writer.uint32(82).fork()).join();
+    }
+    if (message.configHash !== "") {
+      writer.uint32(90).string(message.configHash);
+    }
+    if (message.configDrift !== false) {
+      writer.uint32(96).bool(message.configDrift);
     }
     return writer;
   },
@@ -367,6 +381,22 @@ export const Proxy: MessageFns<Proxy> = {
             message.graceUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.configHash = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.configDrift = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -411,6 +441,16 @@ export const Proxy: MessageFns<Proxy> = {
         : isSet(object.grace_until)
         ? fromJsonTimestamp(object.grace_until)
         : undefined,
+      configHash: isSet(object.configHash)
+        ? globalThis.String(object.configHash)
+        : isSet(object.config_hash)
+        ? globalThis.String(object.config_hash)
+        : "",
+      configDrift: isSet(object.configDrift)
+        ? globalThis.Boolean(object.configDrift)
+        : isSet(object.config_drift)
+        ? globalThis.Boolean(object.config_drift)
+        : false,
     };
   },
 
@@ -446,6 +486,12 @@ export const Proxy: MessageFns<Proxy> = {
     if (message.graceUntil !== undefined) {
       obj.graceUntil = message.graceUntil.toISOString();
     }
+    if (message.configHash !== "") {
+      obj.configHash = message.configHash;
+    }
+    if (message.configDrift !== false) {
+      obj.configDrift = message.configDrift;
+    }
     return obj;
   },
 
@@ -464,6 +510,8 @@ export const Proxy: MessageFns<Proxy> = {
     message.appliedTableVersion = object.appliedTableVersion ?? 0;
     message.draining = object.draining ?? false;
     message.graceUntil = object.graceUntil ?? undefined;
+    message.configHash = object.configHash ?? "";
+    message.configDrift = object.configDrift ?? false;
     return message;
   },
 };
