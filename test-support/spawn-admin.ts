@@ -20,6 +20,8 @@ export interface AdminProcess {
   caFile: string;
   /** The "prism-admin listening" log line. */
   ready: Record<string, unknown>;
+  /** Its JSON log lines since then (the newest 1,000). */
+  logs: Record<string, unknown>[];
   /** Stops it by PID (SIGKILL when `kill9`) and waits for the exit. */
   stop(kill9?: boolean): Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function spawnAdmin(
     tokenFile: join(dataDir, BOOTSTRAP_TOKEN_FILE),
     caFile: caFile ?? '',
     ready: p.ready,
+    logs: p.logs,
     async stop(kill9) {
       forgetPlaintext();
       await forget();

@@ -11,6 +11,8 @@ export interface ProgramProcess {
   pid: number;
   /** The JSON log line that announced it listens (ports and addresses). */
   ready: Record<string, unknown>;
+  /** Its JSON log lines since then (the newest 1,000). */
+  logs: Record<string, unknown>[];
   /** Stops it by PID (SIGKILL when `kill9`) and waits for the exit. */
   stop(kill9?: boolean): Promise<void>;
 }
@@ -33,11 +35,14 @@ export async function spawnProgram(
   child.stderr?.on('data', (d) => {
     stderr = `${stderr}${d}`.slice(-4000);
   });
+  const logs: Record<string, unknown>[] = [];
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${bin} did not start: ${stderr}`)), timeoutMs);
     lines.on('line', (line) => {
       try {
         const entry = JSON.parse(line);
+        logs.push(entry);
+        if (logs.length > 1_000) logs.shift();
         if (entry.msg === readyMessage) {
           clearTimeout(timer);
           resolve(entry);
@@ -55,6 +60,7 @@ export async function spawnProgram(
     child,
     pid: child.pid ?? 0,
     ready,
+    logs,
     async stop(kill9 = false) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

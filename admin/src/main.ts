@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { type Io, processIo, runServerMain } from '../../core/src/cli-output.js';
+import { configFingerprint } from '../../core/src/config/fingerprint.js';
 import { loadConfig } from '../../core/src/config/load.js';
+import { planReload } from '../../core/src/config/reload.js';
+import { PrismError } from '../../core/src/errors.js';
 import { buildAdmin } from './admin.js';
 
 const list = (value: string) =>
@@ -87,12 +90,31 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
     argv,
     io,
     (flags: AdminFlags) => loadConfig('admin', { file: flags.config, values: adminFlagsToValues(flags) }),
-    async (config) => {
+    async (config, reload) => {
       const admin = await buildAdmin({ config, newBootstrapToken: program.opts<AdminFlags>().newBootstrapToken });
       await admin.listen();
-      // SIGHUP re-reads the certificate files at once (they are also re-read on a timer).
+      // SIGHUP re-reads the config file (the reloadable options take effect, a change to any other
+      // refuses the whole reload) and the certificate files (also re-read on a timer).
+      let current = config;
       const hangup = () => {
-        admin.log.info({ signal: 'SIGHUP' }, 're-reading certificate files');
+        admin.log.info({ signal: 'SIGHUP' }, 're-reading the config file and the certificate files');
+        try {
+          const next = reload();
+          const changed = planReload('admin', current, next);
+          current = next;
+          admin.log.info(
+            { configVersion: configFingerprint(next, []), changed },
+            changed.length ? 'configuration reloaded' : 'configuration reloaded: nothing changed',
+          );
+          // Last, so that the line above is written whatever the new level.
+          if (changed.includes('log.level')) admin.log.level = next.log.level;
+        } catch (err) {
+          const coded = err instanceof PrismError ? err : new PrismError('PRISM-CONFIG-001', (err as Error).message);
+          admin.log.error(
+            { code: coded.code, err: coded.message, action: coded.action },
+            'configuration not reloaded; running on with the previous one',
+          );
+        }
         void admin.reloadCertificates();
       };
       process.on('SIGHUP', hangup);

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../test-support/lb-binaries.js';
+import { fleetPki } from '../../test-support/pki.js';
+import { until } from '../../test-support/proxy-harness.js';
 import { runBin } from '../../test-support/run.js';
+import { spawnAdmin } from '../../test-support/spawn-admin.js';
 
 describe('prism-admin command line', () => {
   it('maps the contract flags onto the configuration', async () => {
@@ -101,3 +104,35 @@ function writeConfig(dir: string, values: object): string {
   writeFileSync(file, JSON.stringify(values));
   return file;
 }
+
+describe('prism-admin on SIGHUP (a real process)', () => {
+  it('takes a new log level from its config file, and refuses a change that needs a restart, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prism-admin-hup-'));
+    const pki = await fleetPki();
+    const file = join(dir, 'admin.json');
+    writeFileSync(file, JSON.stringify({ ...pki.admin(), log: { level: 'info' } }));
+    const admin = await spawnAdmin(dir, ['--config', file], { caFile: pki.caFile });
+    const answer = async (config: unknown) => {
+      writeFileSync(file, JSON.stringify(config));
+      const seen = admin.logs.length;
+      process.kill(admin.pid, 'SIGHUP');
+      return until(
+        () =>
+          admin.logs.slice(seen).find((l) => typeof l.msg === 'string' && /^configuration (not )?reloaded/.test(l.msg)),
+        10_000,
+        'the reload answered in the log',
+      );
+    };
+    try {
+      const reloaded = await answer({ ...pki.admin(), log: { level: 'warn' } });
+      expect(reloaded).toMatchObject({ msg: 'configuration reloaded', changed: ['log.level'] });
+      const refused = await answer({ ...pki.admin(), log: { level: 'warn' }, proxies: { heartbeatSeconds: 10 } });
+      expect(refused).toMatchObject({ code: 'PRISM-CONFIG-009' });
+      expect(String(refused.err)).toContain('proxies.heartbeatSeconds');
+      expect(admin.child.exitCode).toBeNull();
+    } finally {
+      await admin.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

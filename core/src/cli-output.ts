@@ -53,7 +53,8 @@ export async function runServerMain<
   argv: string[],
   io: Io,
   load: (flags: F) => C,
-  start: (config: C) => Promise<number>,
+  /** `reload` loads the configuration again from the same file and flags (SIGHUP). */
+  start: (config: C, reload: () => C) => Promise<number>,
 ): Promise<number> {
   command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   try {
@@ -64,7 +65,7 @@ export async function runServerMain<
       io.out(formatConfig(config));
       return 0;
     }
-    return await start(config);
+    return await start(config, () => load(flags));
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     return reportError(io, name, err);

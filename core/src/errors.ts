@@ -634,6 +634,12 @@ export const ERROR_CATALOG = {
     action:
       'Check the path and its permissions: `prismctl import FILE` reads a JSON file `prismctl export` wrote, `prismctl export --out FILE` writes a new file (0600) in a folder that exists.',
   },
+  'PRISM-CONFIG-009': {
+    status: 400,
+    title: 'The reloaded configuration changes options that need a restart.',
+    action:
+      'SIGHUP applies only the options docs/configuration.md marks reloadable; the program keeps running with its old configuration. Restart it to apply the others (for a proxy: the rolling-restart runbook in docs/runbooks.md), or undo those changes and send SIGHUP again.',
+  },
   'PRISM-CONFIG-006': {
     status: 400,
     title: 'prism-proxy has no TLS to the admin and was not started with --insecure.',

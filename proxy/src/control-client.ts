@@ -94,6 +94,11 @@ export class ControlClient {
   /** The last Prepared answer sent, for the operator and tests. */
   lastPrepared?: Prepared;
 
+  /** A reloaded configuration: its fingerprint goes out with the next heartbeat. */
+  setConfigHash(hash: string): void {
+    this.options.self.configHash = hash;
+  }
+
   constructor(private readonly options: ControlClientOptions) {
     this.heartbeatMs = options.config.heartbeatSeconds * 1000;
     this.breaker = circuitBreaker(handleAll, {

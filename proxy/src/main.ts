@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { type Io, processIo, runServerMain } from '../../core/src/cli-output.js';
 import { loadConfig } from '../../core/src/config/load.js';
-import { buildProxy } from './proxy.js';
+import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
+import { PrismError } from '../../core/src/errors.js';
+import { buildProxy, type PrismProxy } from './proxy.js';
 
 const list = (value: string) =>
   value
@@ -70,12 +72,14 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
     argv,
     io,
     (flags: ProxyFlags) => loadConfig('proxy', { file: flags.config, values: proxyFlagsToValues(flags) }),
-    async (config) => {
+    async (config, reload) => {
       const proxy = await buildProxy({ config });
       await proxy.listen();
-      // SIGHUP re-reads the certificate files at once (they are also re-read on a timer).
+      // SIGHUP re-reads the config file (the reloadable options take effect, a change to any other
+      // refuses the whole reload) and the certificate files (also re-read on a timer).
       const hangup = () => {
-        proxy.log.info({ signal: 'SIGHUP' }, 're-reading certificate files');
+        proxy.log.info({ signal: 'SIGHUP' }, 're-reading the config file and the certificate files');
+        reloadConfig(proxy, reload);
         void proxy.reloadCertificates();
       };
       process.on('SIGHUP', hangup);
@@ -111,4 +115,17 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
       return 0;
     },
   );
+}
+
+/** One SIGHUP's config reload (the proxy logs it with the new config version), or its coded refusal: the old one stays. */
+function reloadConfig(proxy: PrismProxy, reload: () => ProxyConfig): void {
+  try {
+    proxy.reloadConfig(reload());
+  } catch (err) {
+    const coded = err instanceof PrismError ? err : new PrismError('PRISM-CONFIG-001', (err as Error).message);
+    proxy.log.error(
+      { code: coded.code, err: coded.message, action: coded.action },
+      'configuration not reloaded; running on with the previous one',
+    );
+  }
 }

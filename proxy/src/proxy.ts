@@ -5,6 +5,7 @@ import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-pol
 import { requireProxyIdentity, splitHostPort } from '../../core/src/config/checks.js';
 import { configFingerprint } from '../../core/src/config/fingerprint.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
+import { applyOptions, planReload } from '../../core/src/config/reload.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import { Backends, servedBackends } from './backends.js';
 import { buildChain } from './chain.js';
@@ -36,7 +37,9 @@ const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}
 
 /** Builds a ready proxy that is not listening yet; `listen()` binds the ports and joins the admin. */
 export async function buildProxy(options: BuildProxyOptions) {
-  const { config } = options;
+  // A live copy: SIGHUP sets the reloadable options in it (core/src/config/reload.ts), and the code
+  // that reads those options does so where it uses them.
+  const config = structuredClone(options.config) as ProxyConfig;
   requireProxyIdentity(config);
   const log = options.logger ?? pino({ name: 'prism-proxy', level: config.log.level });
   const state = new RoutingState(config.stateDir);
@@ -122,6 +125,25 @@ export async function buildProxy(options: BuildProxyOptions) {
     control: () => control,
     /** The files in use: the data port's certificate for clients, and the fleet identity (control plane and peers). */
     certificates: () => ({ data: dataCertificates?.current, control: fleet?.current }),
+
+    /**
+     * SIGHUP with a new configuration: takes its reloadable options, or refuses the whole reload with
+     * PRISM-CONFIG-009 when it changes others. Returns the options changed and the new fingerprint
+     * (the admin sees it in the next heartbeat, so a reload that ends drift shows there).
+     */
+    reloadConfig(next: Readonly<ProxyConfig>): { changed: string[]; fingerprint: string } {
+      const changed = planReload('proxy', config, next);
+      applyOptions(config as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, changed);
+      const fingerprint = configFingerprint(config);
+      control?.setConfigHash(fingerprint);
+      log.info(
+        { configVersion: fingerprint, changed },
+        changed.length ? 'configuration reloaded' : 'configuration reloaded: nothing changed',
+      );
+      // Last, so that the line above is written whatever the new level.
+      if (changed.includes('log.level')) log.level = config.log.level;
+      return { changed, fingerprint };
+    },
 
     /** Re-reads the certificate files now (SIGHUP); they are also re-read on their reload intervals. */
     async reloadCertificates(): Promise<void> {
