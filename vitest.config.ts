@@ -8,8 +8,9 @@ const shared = { testTimeout: 30_000, hookTimeout: 30_000 };
 export default defineConfig({
   test: {
     // Vitest's default on 2 cores is one worker (cores - 1), which runs the files one after another;
-    // most of their time is spent waiting on real sockets and processes, so three overlap well.
-    maxWorkers: 3,
+    // most of their time is spent waiting on real sockets and processes, so two overlap well (three
+    // made timing-sensitive tests flaky on a busy 2-core machine).
+    maxWorkers: 2,
     // Once per run (the projects do not inherit it, so it does not run once per project).
     globalSetup: ['./test-support/build.ts'],
     // .ci/run reads the JSON report for its closing "N passed, N failed" line.

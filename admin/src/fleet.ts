@@ -140,15 +140,26 @@ export class Fleet {
    * Loads the table and registry after a restart. Members not back yet are RESTARTING: they keep their
    * partitions for the restart grace, and at least for the heartbeat window the admin always gave.
    */
-  async load(): Promise<void> {
-    const { store, clock, config } = this.deps;
-    this.setTable(await store.getTable());
-    this.strategy = ((await store.getSetting('strategy')) as StrategyName | undefined) ?? this.deps.config.strategy;
+  /** The strategy, rules and weights an operator set, as stored. */
+  private async readSettings(): Promise<void> {
+    const { store, config } = this.deps;
+    this.strategy = ((await store.getSetting('strategy')) as StrategyName | undefined) ?? config.strategy;
     this.rules = ((await store.getSetting('rules')) as TableRules | null | undefined) ?? undefined;
     this.weights = ((await store.getSetting('weights')) as Record<string, number> | undefined) ?? {};
+  }
+
+  /** How long a member not back yet keeps its partitions: the grace, at least the heartbeat window. */
+  private returnGraceMs(): number {
+    const { restartGraceSeconds, heartbeatSeconds, disconnectedAfterMissed } = this.deps.config.proxies;
+    return Math.max(restartGraceSeconds, heartbeatSeconds * disconnectedAfterMissed) * 1000;
+  }
+
+  async load(): Promise<void> {
+    const { store, clock } = this.deps;
+    this.setTable(await store.getTable());
+    await this.readSettings();
     const now = clock.now();
-    const { restartGraceSeconds, heartbeatSeconds, disconnectedAfterMissed } = config.proxies;
-    const grace = Math.max(restartGraceSeconds, heartbeatSeconds * disconnectedAfterMissed) * 1000;
+    const grace = this.returnGraceMs();
     for (const stored of await store.listProxies()) {
       const state: ProxyState = stored.member
         ? { stored: { ...stored, lastSeen: now }, status: ProxyStatus.PROXY_STATUS_RESTARTING, graceUntil: now + grace }
@@ -729,15 +740,12 @@ export class Fleet {
    */
   lead(): Promise<void> {
     return this.serial(async () => {
-      const { store, clock, config } = this.deps;
+      const { store, clock } = this.deps;
       const table = await store.getTable();
       if (table && table.version >= (this.table?.version ?? 0)) this.setTable(table);
-      this.strategy = ((await store.getSetting('strategy')) as StrategyName | undefined) ?? config.strategy;
-      this.rules = ((await store.getSetting('rules')) as TableRules | null | undefined) ?? undefined;
-      this.weights = ((await store.getSetting('weights')) as Record<string, number> | undefined) ?? {};
+      await this.readSettings();
       const now = clock.now();
-      const { restartGraceSeconds, heartbeatSeconds, disconnectedAfterMissed } = config.proxies;
-      const grace = Math.max(restartGraceSeconds, heartbeatSeconds * disconnectedAfterMissed) * 1000;
+      const grace = this.returnGraceMs();
       for (const stored of await store.listProxies()) {
         if (this.proxies.get(stored.id)?.conn) continue;
         this.proxies.set(

@@ -11,7 +11,7 @@ import {
   startAdmin,
 } from '../../test-support/admin-harness.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
-import { removeDir, type StartedProxy, startProxy } from '../../test-support/proxy-harness.js';
+import { removeDir, type StartedProxy, startProxy, until as waitUntil } from '../../test-support/proxy-harness.js';
 
 const started: StartedAdmin[] = [];
 const proxies: FakeProxy[] = [];
@@ -55,15 +55,7 @@ const audit = async (a: StartedAdmin, target?: string) =>
     detail: string;
     result: string;
   }[];
-const until = async <T>(f: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+const until = <T>(f: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000) => waitUntil(f, ms);
 /** Waits until the admin's rollout is over and returns its table. */
 const settled = async (a: StartedAdmin) => {
   await until(async () => !(await rollout(a)).inProgress && a.admin.fleet.currentTable());

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 import { api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { until as waitUntil } from '../../test-support/proxy-harness.js';
 import { runBin } from '../../test-support/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prismctl-fleet-'));
@@ -24,15 +25,7 @@ const prismctl = (...args: string[]) =>
   runBin('prismctl', [...args, '--admin', a.http, '--ca', a.caFile, '--token-file', a.tokenFile], dir);
 const count = (t: PartitionTable | undefined, id: string) => t?.assignments.filter((x) => x.owner === id).length ?? 0;
 const table = () => a.admin.fleet.currentTable() as PartitionTable;
-const until = async <T>(f: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000) => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+const until = <T>(f: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000) => waitUntil(f, ms);
 const idle = () => until(async () => !(await api(a.http, 'GET', '/v1/partition-table/rollout')).json.inProgress);
 
 describe('prismctl partitions plan / apply / rollback and proxies drain against a live admin', () => {
