@@ -328,3 +328,23 @@ export class FakeProxy {
     });
   }
 }
+
+/**
+ * The admin's table once `ready` holds for it and no move is in progress: with moves in rounds, a
+ * proxy is in the table from its first round on, while its partitions keep arriving for a while.
+ */
+export async function settledTable(
+  base: string,
+  ready: (table: { proxies?: { id: string }[] }) => boolean,
+  ms = 120_000,
+): Promise<unknown> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const rollout = await api(base, 'GET', '/v1/partition-table/rollout');
+    const table = await api(base, 'GET', '/v1/partition-table');
+    if (table.status === 200 && ready(table.json) && rollout.status === 200 && !rollout.json?.inProgress)
+      return table.json;
+    if (Date.now() > deadline) throw new Error(`the table did not settle within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
-import { adminFetch } from '../../test-support/admin-harness.js';
+import { adminFetch, settledTable } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { ROOT } from '../../test-support/run.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
@@ -130,21 +130,8 @@ try {
       body: JSON.stringify({ name, backends: [`http://127.0.0.1:${backendPort}`] }),
     });
   }
-  const deadline = Date.now() + 20_000;
-  let table = parseTable(
-    await (
-      await adminFetch(admin.http, `/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
-    ).json(),
-  );
-  while (table.proxies.length < 2) {
-    if (Date.now() > deadline) throw new Error('the two proxies did not both join the table within 20 s');
-    await new Promise((r) => setTimeout(r, 100));
-    table = parseTable(
-      await (
-        await adminFetch(admin.http, `/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
-      ).json(),
-    );
-  }
+  // Both proxies in the table and the join's move rounds done.
+  const table = parseTable(await settledTable(admin.http, (t) => (t.proxies?.length ?? 0) >= 2));
   const router = compileRouter(table);
   const ownedBy = (id: string) => {
     const ns = names.find((n) => router.route(n).owner === id);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
 import { generate } from '../../generator/src/lb/generate.js';
-import { adminFetch } from '../../test-support/admin-harness.js';
+import { adminFetch, settledTable } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
@@ -131,12 +131,8 @@ export async function startBenchStack(
       });
       if (!res.ok) throw new Error(`bench stack: reserving ${name} answered ${res.status}: ${await res.text()}`);
     }
-    await until('4-proxy table', async () => {
-      const t = (await (
-        await adminFetch(admin.http, `/v1/partition-table`, { headers: { authorization: `Bearer ${admin.token}` } })
-      ).json()) as { proxies?: unknown[] };
-      return t.proxies?.length === 4;
-    });
+    // Every proxy in the table and the joins' move rounds done, so owners stay put while measured.
+    await settledTable(admin.http, (t) => t.proxies?.length === 4);
     for (const p of proxies)
       await until(`proxy ${p.id}`, async () =>
         (await Promise.all(NAMESPACES.map((n) => answers(p.port, n)))).every(Boolean),

@@ -6,7 +6,7 @@ import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
 import { type GenerateInput, generate } from '../../generator/src/lb/generate.js';
 import { caFiles, initPki, leafFiles } from '../../generator/src/pki/pki.js';
-import { api } from '../../test-support/admin-harness.js';
+import { api, settledTable } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { type AdminProcess, spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
@@ -73,11 +73,7 @@ async function startFleet(
   const started = new Map<string, Proxy>();
   for (const p of proxies)
     started.set(p.id, await spawnConfiguredProxy(p.id, admin.grpc, dir, p.values, input.programs));
-  let json: unknown;
-  await until(`${name} table`, async () => {
-    json = (await api(admin.http, 'GET', '/v1/partition-table')).json;
-    return (json as { proxies?: unknown[] }).proxies?.length === proxies.length;
-  });
+  const json = await settledTable(admin.http, (t) => t.proxies?.length === proxies.length);
   const router = compileRouter(parseTable(json));
   const namespace = input.namespaces.find((n) => router.route(n).owner === ownerId);
   if (!namespace) throw new Error(`bench stack: no candidate namespace lands on ${ownerId} in ${name}`);
