@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTable } from '../../core/src/assign/plan.js';
 import { compileRouter } from '../../core/src/route.js';
@@ -11,7 +13,7 @@ import { type HaproxyProcess, startHaproxy } from '../../test-support/haproxy-pr
 import { freePort, requireBinary } from '../../test-support/lb-binaries.js';
 import { startFleet } from '../../test-support/lb-fleet.js';
 import { type Backend, removeDir, startBackend, until } from '../../test-support/proxy-harness.js';
-import { runBin } from '../../test-support/run.js';
+import { ROOT, runBin } from '../../test-support/run.js';
 import { HaproxyRuntime, type ServerSlot } from '../src/lb/haproxy-runtime.js';
 import { runWatch } from '../src/lb/watch.js';
 import { buildWatchMetrics } from '../src/lb/watch-metrics.js';
@@ -197,23 +199,24 @@ describe.skipIf(!HAVE)('HAProxy fragment inside an operator-style haproxy.cfg, d
   });
 
   it('prismctl lb generate --fragment writes only the backend and its maps, checked with the operator file', async () => {
-    for (const i of instances) {
-      // As an operator runs it, from the folder HAProxy runs in: the maps are named relative to it.
-      const r = await runBin(
-        'prismctl',
-        ['lb', 'generate', '--target', 'haproxy', '--fragment', '--from-file', 'table.json', '--out', 'prism'].concat([
-          '--check-with',
-          'haproxy.cfg',
-        ]),
-        i.dir,
-      );
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain('haproxy -c -f haproxy.cfg -f prism/prism.cfg: valid');
-      expect(r.stdout).toContain(
-        'and add to your frontend: use_backend prism if { req.fhdr(x-prism-namespace) -m found }',
-      );
-    }
+    // As an operator runs it, from the folder HAProxy runs in: the maps are named relative to it.
+    const [a, b] = instances;
+    const r = await runBin(
+      'prismctl',
+      ['lb', 'generate', '--target', 'haproxy', '--fragment', '--from-file', 'table.json', '--out', 'prism'].concat([
+        '--check-with',
+        'haproxy.cfg',
+      ]),
+      a.dir,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('haproxy -c -f haproxy.cfg -f prism/prism.cfg: valid');
+    expect(r.stdout).toContain(
+      'and add to your frontend: use_backend prism if { req.fhdr(x-prism-namespace) -m found }',
+    );
+    // The same folder is shipped to every HAProxy host of the fleet.
+    cpSync(join(a.dir, 'prism'), join(b.dir, 'prism'), { recursive: true });
     const cfg = readFileSync(join(instances[0].dir, 'prism', 'prism.cfg'), 'utf8');
     expect(cfg).not.toMatch(/^(global|defaults|frontend|listen)\b/m);
     expect(cfg.match(/^backend .*/gm)).toEqual(['backend prism']);
@@ -354,5 +357,56 @@ describe.skipIf(!HAVE)('HAProxy fragment inside an operator-style haproxy.cfg, d
     expect(await metrics.registry.getSingleMetricAsString('prism_lb_watch_instance_applied_table_version')).toContain(
       `instance="${bLabel}",target="haproxy"} 4`,
     );
+  });
+
+  it('prismctl lb watch --fragment, the process, follows the admin and brings both instances to its table', async () => {
+    abort.abort();
+    await watching;
+    const [a, b] = instances;
+    const out: string[] = [];
+    const watcher = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'prismctl.js'), 'lb', 'watch', '--target', 'haproxy', '--fragment', '--out', 'prism'].concat([
+        '--runtime-socket',
+        a.runtime,
+        '--runtime-api',
+        b.runtime.replace(/^tcp:/, ''),
+        '--admin',
+        fleet.admin.http,
+        '--ca',
+        fleet.admin.caFile,
+        '--token-file',
+        fleet.admin.tokenFile,
+        '--metrics-listen',
+        '127.0.0.1:0',
+      ]),
+      { cwd: a.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    createInterface({ input: watcher.stdout as NodeJS.ReadableStream }).on('line', (l) => out.push(l));
+    watcher.stderr?.on('data', (d) => out.push(`stderr: ${d}`));
+    try {
+      const adminTable = await fleet.table();
+      const applied = `applied table v${adminTable.version} to haproxy: 2 of 2 HAProxy instances`;
+      await until(() => out.includes(applied), 15_000, `admin's table applied: ${out.join('\n')}`);
+      // The proxies follow the same table now: every request is served by its owner, none forwarded.
+      const router = compileRouter(adminTable);
+      for (const i of instances)
+        for (const ns of names) {
+          const answer = await get(i, ns);
+          expect([answer.status, answer.servedBy, answer.forwardedBy]).toEqual([
+            200,
+            router.route(ns).owner,
+            undefined,
+          ]);
+        }
+      const url = out.find((l) => l.startsWith('metrics on '))?.slice('metrics on '.length) ?? '';
+      const text = await (await fetch(url)).text();
+      expect(text.match(/^prism_lb_watch_instance_up\{.*\} 1$/gm)).toHaveLength(2);
+      expect(out.join('\n')).not.toContain('stderr:');
+    } finally {
+      const exited = once(watcher, 'exit');
+      watcher.kill('SIGTERM');
+      await exited;
+    }
   });
 });
