@@ -9,9 +9,17 @@ export interface HaproxyProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `haproxy -f DIR/haproxy.cfg` in the foreground and waits until it accepts connections on `port`. */
-export async function startHaproxy(dir: string, port: number): Promise<HaproxyProcess> {
-  const child = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Runs `haproxy -f DIR/haproxy.cfg` in the foreground and waits until it accepts connections on `port`.
+ * `configs` (relative to DIR, which HAProxy then runs in) loads several files instead, as an operator
+ * loads a fragment beside their own: `haproxy -f haproxy.cfg -f prism/prism.cfg`.
+ */
+export async function startHaproxy(dir: string, port: number, configs?: string[]): Promise<HaproxyProcess> {
+  const args = configs ? configs.flatMap((f) => ['-f', f]) : ['-f', join(dir, 'haproxy.cfg')];
+  const child = spawn('haproxy', ['-db', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(configs ? { cwd: dir } : {}),
+  });
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += d;

@@ -601,6 +601,30 @@ export const ERROR_CATALOG = {
     action:
       'The load balancer keeps the last applied table; check that the admin runs and the --admin URL and credentials are right. Watch mode retries with backoff.',
   },
+  'PRISM-LB-009': {
+    status: 400,
+    title: 'This load-balancer target has no fragment, or the fragment options are incomplete.',
+    action:
+      'Use --fragment with --target haproxy (or a target that documents one); lb watch --fragment needs at least one --runtime-socket PATH or --runtime-api HOST:PORT.',
+  },
+  'PRISM-LB-010': {
+    status: 403,
+    title: 'An HAProxy runtime API answers below level admin, so the watcher cannot change servers or maps.',
+    action:
+      "Add `level admin` to that `stats socket` line of the operator's haproxy.cfg (e.g. `stats socket /run/haproxy/admin.sock mode 660 level admin`), reload HAProxy once, then start the watcher again.",
+  },
+  'PRISM-LB-011': {
+    status: 503,
+    title: 'Some of the HAProxy instances the watcher drives do not run the current table.',
+    action:
+      'The message names each instance and why; the others were updated. The watcher retries the named ones with backoff and re-syncs each once it answers again.',
+  },
+  'PRISM-LB-012': {
+    status: 400,
+    title: "HAProxy refused the operator's configuration together with the written fragment.",
+    action:
+      "Read the checker output in the message: fix the operator's file, or render again with the --map-dir HAProxy will find the map files under (relative to the directory HAProxy runs in, unless its default-path says otherwise).",
+  },
   'PRISM-CONFIG-001': {
     status: 400,
     title: 'Invalid configuration option.',

@@ -4,8 +4,10 @@ import type { Io } from '../../../core/src/cli-output.js';
 import { loadConfig } from '../../../core/src/config/load.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { generate, TARGETS } from '../lb/generate.js';
+import { requireAdminLevel, runtimeAddresses } from '../lb/haproxy-fleet.js';
 import { followAdmin, fromAdmin, fromFiles, type LbInput } from '../lb/sources.js';
-import type { TargetName } from '../lb/target.js';
+import type { FragmentOptions, TargetName } from '../lb/target.js';
+import { checkWithOperator, FRAGMENT_FILE, frontendLine } from '../lb/targets/haproxy-fragment.js';
 import { runWatch } from '../lb/watch.js';
 import { buildWatchMetrics, serveWatchMetrics } from '../lb/watch-metrics.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
@@ -24,12 +26,22 @@ interface LbOptions extends AdminFlags {
   intervalMs?: string;
   waitMs?: string;
   metricsListen?: string;
+  fragment?: boolean;
+  backendName?: string;
+  mapDir?: string;
+  checkWith?: string;
+  runtimeSocket?: string;
+  runtimeApi?: string;
 }
 
 function target(name: string): TargetName {
   if (name in TARGETS) return name as TargetName;
   throw new PrismError('PRISM-LB-001', `target ${JSON.stringify(name)} is not one of haproxy, nginx, envoy`);
 }
+
+/** --fragment's options, or undefined for a whole config. */
+const fragmentOf = (opts: LbOptions): FragmentOptions | undefined =>
+  opts.fragment ? { backendName: opts.backendName, mapDir: opts.mapDir, checkWith: opts.checkWith } : undefined;
 
 function settings(opts: LbOptions) {
   const config = loadConfig('prismctl', {
@@ -84,7 +96,16 @@ export function registerLbCommands(program: Command, io: Io): void {
         '--health-check-interval-ms <ms>',
         "how often the load balancer checks each proxy's /readyz (default 2000; a draining proxy is out after about two)",
       )
-      .option('--no-njs', 'NGINX without njs: exact map of registered namespaces plus consistent hashing');
+      .option('--no-njs', 'NGINX without njs: exact map of registered namespaces plus consistent hashing')
+      .option(
+        '--fragment',
+        "only the part to load beside an existing load balancer's own config (HAProxy: DIR/prism.cfg, the backend and its maps)",
+      )
+      .option('--backend-name <name>', 'HAProxy --fragment: name of the backend (default prism)')
+      .option(
+        '--map-dir <dir>',
+        'HAProxy --fragment: folder the fragment names its map files under, as HAProxy resolves it (default: --out as given)',
+      );
 
   common(lb.command('generate'))
     .description('render the configuration for one target, check it with the real binary, write it atomically')
@@ -94,13 +115,25 @@ export function registerLbCommands(program: Command, io: Io): void {
       'with --from-file: namespace names, one per line (NGINX without njs maps them exactly)',
     )
     .option('--check', "only validate (render and run the binary's check); write nothing")
+    .option(
+      '--check-with <file>',
+      "HAProxy --fragment: the operator's haproxy.cfg, checked with the fragment (haproxy -c -f FILE -f DIR/prism.cfg)",
+    )
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
       let input: LbInput;
       if (opts.fromFile) input = fromFiles(opts.fromFile, opts.namespaces);
       else input = await fromAdmin(AdminClient.fromConfig(config, warn));
-      const result = await generate({ ...model, ...input, target: name, outDir: opts.out, checkOnly: opts.check });
+      const fragment = fragmentOf(opts);
+      const result = await generate({
+        ...model,
+        ...input,
+        target: name,
+        outDir: opts.out,
+        checkOnly: opts.check,
+        fragment,
+      });
       if (result.check.skipped) io.err(`prismctl: warning: not checked: ${result.check.skipped}\n`);
       const checked = result.check.skipped ? 'not checked' : `checked by ${name}`;
       io.out(
@@ -108,6 +141,14 @@ export function registerLbCommands(program: Command, io: Io): void {
           ? `table v${result.model.version}: ${result.files.size} ${name} files render and are valid (${checked}); nothing written\n`
           : `table v${result.model.version}: wrote ${result.written.join(', ')} to ${opts.out} (${checked})\n`,
       );
+      if (fragment && name === 'haproxy' && !opts.check) {
+        if (opts.checkWith) {
+          await checkWithOperator(opts.checkWith, opts.out);
+          io.out(`haproxy -c -f ${opts.checkWith} -f ${opts.out}/${FRAGMENT_FILE}: valid\n`);
+        }
+        io.out(`load it beside your config: haproxy -f YOUR.cfg -f ${opts.out}/${FRAGMENT_FILE}\n`);
+        io.out(`and add to your frontend: ${frontendLine(opts.backendName ?? 'prism')}\n`);
+      }
     });
 
   common(lb.command('watch'))
@@ -120,9 +161,23 @@ export function registerLbCommands(program: Command, io: Io): void {
     )
     .option('--interval-ms <ms>', 'least time between two table requests (default 200)')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics (prism_lb_watch_*) on http://HOST:PORT/metrics')
+    .option(
+      '--runtime-socket <paths>',
+      'HAProxy --fragment: stats sockets (level admin) of the running HAProxy instances to drive, comma-separated',
+    )
+    .option(
+      '--runtime-api <host:port,...>',
+      'HAProxy --fragment: TCP stats sockets (stats socket ipv4@HOST:PORT level admin) to drive, comma-separated',
+    )
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
+      const fragment = fragmentOf(opts);
+      let runtimeApis: string[] | undefined;
+      if (fragment && name === 'haproxy') {
+        runtimeApis = runtimeAddresses(opts.runtimeSocket, opts.runtimeApi).map((r) => r.address);
+        await requireAdminLevel(runtimeApis);
+      }
       const client = AdminClient.fromConfig(config, warn);
       const metrics = buildWatchMetrics(name);
       const server = config.lb.watchMetricsListen
@@ -158,6 +213,8 @@ export function registerLbCommands(program: Command, io: Io): void {
           log: (line) => io.out(`${line}\n`),
           signal: stop.signal,
           metrics,
+          fragment,
+          runtimeApis,
         });
       } finally {
         process.off('SIGTERM', onTerm);

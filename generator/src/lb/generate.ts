@@ -5,12 +5,26 @@ import { PrismError } from '../../../core/src/errors.js';
 import type { PartitionTable } from '../../../proto/gen/prism/admin/v1/partition.js';
 import { buildModel, type LbModel, type ModelOptions } from './model.js';
 import { renderTarget } from './render.js';
-import type { CheckResult, Target, TargetName } from './target.js';
+import type { CheckResult, FragmentOptions, Target, TargetName } from './target.js';
 import { envoyTarget } from './targets/envoy.js';
 import { haproxyTarget } from './targets/haproxy.js';
+import { haproxyFragmentTarget } from './targets/haproxy-fragment.js';
 import { nginxTarget } from './targets/nginx.js';
 
 export const TARGETS: Record<TargetName, Target> = { haproxy: haproxyTarget, nginx: nginxTarget, envoy: envoyTarget };
+
+/** `--fragment`: targets that render the part an operator loads beside their own config. */
+const FRAGMENTS: Partial<Record<TargetName, (fragment: FragmentOptions, outDir: string) => Target>> = {
+  haproxy: haproxyFragmentTarget,
+};
+
+/** The whole-config target, or with `fragment` its fragment (`outDir` as given: the default map folder). */
+export function targetFor(name: TargetName, outDir: string, fragment?: FragmentOptions): Target {
+  if (!fragment) return TARGETS[name];
+  const make = FRAGMENTS[name];
+  if (!make) throw new PrismError('PRISM-LB-009', `--fragment is not available for --target ${name}`);
+  return make(fragment, outDir);
+}
 
 export interface GenerateInput extends ModelOptions {
   table: PartitionTable;
@@ -18,6 +32,8 @@ export interface GenerateInput extends ModelOptions {
   outDir: string;
   /** Only validate; write nothing. */
   checkOnly?: boolean;
+  /** Render the fragment an operator loads beside their own config instead of a whole one. */
+  fragment?: FragmentOptions;
 }
 
 export interface GenerateResult {
@@ -40,7 +56,7 @@ function writeAtomic(path: string, content: string): void {
  * folder → atomic writes (the main config last, so a reload never sees it before its maps).
  */
 export async function generate(input: GenerateInput): Promise<GenerateResult> {
-  const target = TARGETS[input.target];
+  const target = targetFor(input.target, input.outDir, input.fragment);
   const outDir = resolve(input.outDir);
   const model = buildModel(input.table, input);
   const files = renderTarget(target, model, { outDir });

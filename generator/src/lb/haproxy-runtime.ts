@@ -5,10 +5,23 @@ import type { LbModel } from './model.js';
 
 export const HAPROXY_BACKEND = 'prism_proxies';
 
+/**
+ * Where a runtime API listens: a unix socket path, or `tcp:HOST:PORT` for a `stats socket
+ * ipv4@HOST:PORT` line (the operator's HAProxy may expose either).
+ */
+export type RuntimeAddress = string;
+
+const TCP_ADDRESS = /^tcp:(.+):(\d{1,5})$/;
+
+function connectRuntime(address: RuntimeAddress) {
+  const tcp = TCP_ADDRESS.exec(address);
+  return tcp ? connect({ host: tcp[1].replace(/^\[|\]$/g, ''), port: Number(tcp[2]) }) : connect(address);
+}
+
 /** One command on HAProxy's runtime API (stats socket, level admin); resolves with its answer. */
-export function haproxyCommand(socketPath: string, command: string, timeoutMs = 5_000): Promise<string> {
+export function haproxyCommand(socketPath: RuntimeAddress, command: string, timeoutMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
+    const socket = connectRuntime(socketPath);
     let answer = '';
     const timer = setTimeout(
       () => socket.destroy(new Error(`no answer to "${command.split('\n')[0]}" within ${timeoutMs} ms`)),
@@ -81,8 +94,13 @@ export class HaproxyRuntime {
     return { pid, startedAt };
   }
 
-  async servers(): Promise<Map<string, ServerSlot>> {
-    const command = `show servers state ${HAPROXY_BACKEND}`;
+  /** The session's CLI level (`user`, `operator` or `admin`): the watcher's changes need `admin`. */
+  async level(): Promise<string> {
+    return haproxyCommand(this.socketPath, 'show cli level');
+  }
+
+  async servers(backend = HAPROXY_BACKEND): Promise<Map<string, ServerSlot>> {
+    const command = `show servers state ${backend}`;
     const answer = await haproxyCommand(this.socketPath, command);
     const lines = answer.split('\n');
     const header = lines.find((l) => l.startsWith('# be_id'));
@@ -138,16 +156,40 @@ export class HaproxyRuntime {
   }
 }
 
+/**
+ * Names in the running HAProxy that belong to Prism: the backend, its servers, its map files. The
+ * whole config (haproxy.cfg) owns the process and uses plain names; a fragment loaded beside an
+ * operator's config prefixes them so that nothing clashes with the operator's own.
+ */
+export interface HaproxyLayout {
+  backend: string;
+  /** Server name of a proxy (the maps' values, `use-server` picks it). */
+  server: (proxyId: string) => string;
+  /** Map file names: partitions, prefix rules, prefix owners, namespace pins. */
+  maps: { partitions: string; prefixRules: string; prefixOwners: string; pins: string };
+}
+
+export const WHOLE_CONFIG_LAYOUT: HaproxyLayout = {
+  backend: HAPROXY_BACKEND,
+  server: (id) => id,
+  maps: {
+    partitions: 'partitions.map',
+    prefixRules: 'prefix-rules.map',
+    prefixOwners: 'prefix-owners.map',
+    pins: 'namespace-pins.map',
+  },
+};
+
 /** Map file contents: the owner of every partition, and of every partition under each prefix rule. */
-export function haproxyMaps(model: LbModel) {
+export function haproxyMaps(model: LbModel, server: (proxyId: string) => string = (id) => id) {
   const ruleId = (i: number) => `r${i + 1}`;
   return {
-    partitionLines: model.owners.map((owner, p) => [String(p), owner]),
+    partitionLines: model.owners.map((owner, p) => [String(p), server(owner)]),
     prefixRuleLines: model.prefixRules.map((r, i) => [r.prefix, ruleId(i)]),
     prefixOwnerLines: model.prefixRules.flatMap((r, i) =>
-      model.owners.map((_, p) => [`${ruleId(i)}:${p}`, r.proxies[p % r.proxies.length]]),
+      model.owners.map((_, p) => [`${ruleId(i)}:${p}`, server(r.proxies[p % r.proxies.length])]),
     ),
-    pinLines: model.namespacePins.map((p) => [p.namespace, p.proxy]),
+    pinLines: model.namespacePins.map((p) => [p.namespace, server(p.proxy)]),
   };
 }
 
@@ -166,14 +208,19 @@ export interface SyncResult {
  * from `default-server` and starts in maintenance with checks off. Servers are readied before the
  * maps name them and put in maintenance only after the maps stopped naming them.
  */
-export async function syncHaproxy(api: HaproxyRuntime, to: LbModel): Promise<SyncResult> {
+export async function syncHaproxy(
+  api: HaproxyRuntime,
+  to: LbModel,
+  layout: HaproxyLayout = WHOLE_CONFIG_LAYOUT,
+): Promise<SyncResult> {
   const changes: string[] = [];
-  const slots = await api.servers();
+  const slots = await api.servers(layout.backend);
   const usedIds = new Set([...slots.values()].map((s) => s.id));
-  const server = (id: string) => `${HAPROXY_BACKEND}/${id}`;
+  const server = (name: string) => `${layout.backend}/${name}`;
   const check = `inter ${to.healthCheckIntervalMs}ms fall 2 rise 2`;
-  const wanted = new Set(to.proxies.map((p) => p.id));
-  for (const p of to.proxies) {
+  const wanted = new Set(to.proxies.map((p) => layout.server(p.id)));
+  for (const proxy of to.proxies) {
+    const p = { ...proxy, id: layout.server(proxy.id) };
     const slot = slots.get(p.id);
     if (!slot) {
       // A crc32 collision with a slot kept for a departed proxy: let HAProxy pick the id.
@@ -217,19 +264,19 @@ export async function syncHaproxy(api: HaproxyRuntime, to: LbModel): Promise<Syn
   }
 
   const names = await api.mapNames();
-  const maps = haproxyMaps(to);
+  const maps = haproxyMaps(to, layout.server);
   const files: [string, string[][]][] = [
-    ['partitions.map', maps.partitionLines],
-    ['prefix-rules.map', maps.prefixRuleLines],
-    ['prefix-owners.map', maps.prefixOwnerLines],
-    ['namespace-pins.map', maps.pinLines],
+    [layout.maps.partitions, maps.partitionLines],
+    [layout.maps.prefixRules, maps.prefixRuleLines],
+    [layout.maps.prefixOwners, maps.prefixOwnerLines],
+    [layout.maps.pins, maps.pinLines],
   ];
   for (const [file, lines] of files) {
     const name = names.get(file);
     if (!name)
       throw new PrismError(
         'PRISM-LB-005',
-        `HAProxy has no map loaded from ${file}; was it started from the watched folder?`,
+        `HAProxy has no map loaded from ${file}; was it started from the generated files (the watched folder, or -f the fragment)?`,
       );
     const current = await api.mapEntries(name);
     const desired = lines.map((l) => l.join(' '));

@@ -1,6 +1,7 @@
 import type { HelperDelegate } from 'handlebars';
 import { PrismError } from '../../../core/src/errors.js';
 import type { LbModel } from './model.js';
+import type { WatchMetrics } from './watch-metrics.js';
 
 export type TargetName = 'haproxy' | 'nginx' | 'envoy';
 
@@ -37,6 +38,10 @@ export interface LiveContext {
   runtimeSocket?: string;
   /** Envoy hot-restart base id (default: derived from the listen port). */
   envoyBaseId?: number;
+  /** --fragment: the runtime APIs of the load balancers the watcher drives but did not start (unix paths or tcp:HOST:PORT). */
+  runtimeApis?: string[];
+  /** Per-instance metrics (a fragment watcher drives several load balancers). */
+  metrics?: WatchMetrics;
 }
 
 /** One step of watch mode: the files of `to` are written; the running load balancer still has `from`. */
@@ -69,6 +74,19 @@ export interface LiveTarget {
   heartbeat?(applied: LbModel): Promise<HeartbeatResult | undefined>;
   /** Stops what watch mode started (the Envoy it runs) and waits for it to exit. */
   stop(): Promise<void>;
+}
+
+/**
+ * `--fragment`: only the part an operator loads into the load balancer they already run, beside their
+ * own configuration. Each target reads what applies to it.
+ */
+export interface FragmentOptions {
+  /** HAProxy: the backend's name (default `prism`). */
+  backendName?: string;
+  /** HAProxy: the folder the fragment names its map files under, as HAProxy will find it (default: --out as given). */
+  mapDir?: string;
+  /** The operator's main configuration file, checked together with the fragment. */
+  checkWith?: string;
 }
 
 export interface RenderOptions {

@@ -60,6 +60,25 @@ export function buildWatchMetrics(target: string) {
       help: 'Times the load balancer was found restarted or back after being unreachable, and re-synced.',
       registers,
     }),
+    // lb watch --fragment drives several HAProxy instances: one series per configured runtime API.
+    instanceAppliedVersion: new Gauge({
+      name: 'prism_lb_watch_instance_applied_table_version',
+      help: 'Per HAProxy instance the watcher drives (lb watch --fragment; instance = its runtime socket or HOST:PORT): version of the partition table it was last brought to.',
+      labelNames: ['instance'],
+      registers,
+    }),
+    instanceUp: new Gauge({
+      name: 'prism_lb_watch_instance_up',
+      help: 'Per HAProxy instance the watcher drives (lb watch --fragment): 1 if its runtime API answered the last apply or check, else 0.',
+      labelNames: ['instance'],
+      registers,
+    }),
+    instanceRestarts: new Counter({
+      name: 'prism_lb_watch_instance_restarts_total',
+      help: 'Per HAProxy instance the watcher drives (lb watch --fragment): times it was found restarted or back after being unreachable, and re-synced.',
+      labelNames: ['instance'],
+      registers,
+    }),
   };
 }
 

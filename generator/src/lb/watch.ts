@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { PrismError } from '../../../core/src/errors.js';
-import { type GenerateResult, generate, TARGETS } from './generate.js';
+import { type GenerateResult, generate, targetFor } from './generate.js';
 import type { ModelOptions } from './model.js';
 import { changedFiles } from './render.js';
 import type { LbInput, LbSource } from './sources.js';
-import type { TargetName } from './target.js';
+import type { FragmentOptions, TargetName } from './target.js';
 import { reasonOf, type WatchMetrics } from './watch-metrics.js';
 
 export interface WatchOptions {
@@ -27,6 +27,10 @@ export interface WatchOptions {
   metrics?: WatchMetrics;
   /** Told every version the load balancer now runs (the source reports it to the admin). */
   onApplied?: (version: number) => void;
+  /** Drive load balancers the watcher did not start, through `runtimeApis`, with this fragment. */
+  fragment?: FragmentOptions;
+  /** --fragment: the runtime APIs of those load balancers (unix socket paths or tcp:HOST:PORT). */
+  runtimeApis?: string[];
 }
 
 const describeError = (err: unknown) =>
@@ -51,7 +55,7 @@ const sameNames = (a: readonly string[], b: readonly string[]) =>
  * Either loop retries failures with backoff; the load balancer keeps the last applied table meanwhile.
  */
 export async function runWatch(options: WatchOptions): Promise<void> {
-  const target = TARGETS[options.target];
+  const target = targetFor(options.target, options.outDir, options.fragment);
   const outDir = resolve(options.outDir);
   const { log, metrics } = options;
   const heartbeatMs = options.heartbeatMs ?? 500;
@@ -66,6 +70,8 @@ export async function runWatch(options: WatchOptions): Promise<void> {
     log,
     runtimeSocket: options.runtimeSocket,
     envoyBaseId: options.envoyBaseId,
+    runtimeApis: options.runtimeApis,
+    metrics,
   });
   let desired: { result: GenerateResult; namespaces: readonly string[] } | undefined;
   let applied: GenerateResult | undefined;
@@ -117,7 +123,13 @@ export async function runWatch(options: WatchOptions): Promise<void> {
         !sameNames(input.namespaces, current.namespaces)
       ) {
         try {
-          const result = await generate({ ...options.model, ...input, target: options.target, outDir });
+          const result = await generate({
+            ...options.model,
+            ...input,
+            target: options.target,
+            outDir: options.outDir,
+            fragment: options.fragment,
+          });
           desired = { result, namespaces: input.namespaces };
           log(`wrote table v${result.model.version} files to ${outDir}`);
           inSync(true);
