@@ -601,6 +601,24 @@ export const ERROR_CATALOG = {
     action:
       'The load balancer keeps the last applied table; check that the admin runs and the --admin URL and credentials are right. Watch mode retries with backoff.',
   },
+  'PRISM-LB-015': {
+    status: 409,
+    title: "The operator's NGINX configuration does not pass nginx -t with the new Prism fragment.",
+    action:
+      "Read nginx -t's output in the message. The previous fragment files were put back and NGINX was not reloaded, so it keeps serving the old configuration; fix the main file or its include lines, and watch mode applies the table on its next try.",
+  },
+  'PRISM-LB-016': {
+    status: 503,
+    title: "The operator's NGINX master could not be told to reload.",
+    action:
+      'Check that the pid file names a running NGINX master and that the watcher runs as the same user as the master or as root (a reload is SIGHUP), or that `nginx -s reload -c MAIN` works from its account; watch mode retries with backoff.',
+  },
+  'PRISM-LB-017': {
+    status: 400,
+    title: 'The fragment options are missing or invalid.',
+    action:
+      'Fix the named option: --name-prefix is a lower-case word (letters, digits, _), --include-dir a path without spaces or quotes, and lb watch --fragment --target nginx needs --nginx-pid-file FILE or --nginx-conf MAIN.',
+  },
   'PRISM-CONFIG-001': {
     status: 400,
     title: 'Invalid configuration option.',

@@ -5,7 +5,8 @@ import { loadConfig } from '../../../core/src/config/load.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { generate, TARGETS } from '../lb/generate.js';
 import { followAdmin, fromAdmin, fromFiles, type LbInput } from '../lb/sources.js';
-import type { TargetName } from '../lb/target.js';
+import type { Target, TargetName } from '../lb/target.js';
+import { generateNginxFragment, includeLines, nginxFragmentTarget } from '../lb/targets/nginx-fragment.js';
 import { runWatch } from '../lb/watch.js';
 import { buildWatchMetrics, serveWatchMetrics } from '../lb/watch-metrics.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
@@ -24,6 +25,34 @@ interface LbOptions extends AdminFlags {
   intervalMs?: string;
   waitMs?: string;
   metricsListen?: string;
+  fragment?: boolean;
+  namePrefix?: string;
+  includeDir?: string;
+  checkWith?: string;
+  nginxPidFile?: string;
+  nginxConf?: string;
+}
+
+/**
+ * The include-file fragment `--fragment` asks for, per target (undefined without --fragment). The
+ * watcher's options (--nginx-pid-file, --nginx-conf) are part of it: it reloads an NGINX it did not start.
+ */
+function fragmentOf(name: TargetName, opts: LbOptions, watching: boolean): Target | undefined {
+  if (!opts.fragment) return undefined;
+  if (name === 'nginx') {
+    if (watching && !opts.nginxPidFile && !opts.nginxConf)
+      throw new PrismError(
+        'PRISM-LB-017',
+        'lb watch --fragment --target nginx needs --nginx-pid-file FILE (SIGHUP to that master) or --nginx-conf MAIN (nginx -s reload -c MAIN), and --nginx-conf to check the main file before each reload',
+      );
+    return nginxFragmentTarget({
+      namePrefix: opts.namePrefix,
+      includeDir: opts.includeDir ?? opts.out,
+      mainConf: opts.nginxConf,
+      pidFile: opts.nginxPidFile,
+    });
+  }
+  throw new PrismError('PRISM-LB-017', `--fragment is not available for --target ${name}`);
 }
 
 function target(name: string): TargetName {
@@ -84,7 +113,16 @@ export function registerLbCommands(program: Command, io: Io): void {
         '--health-check-interval-ms <ms>',
         "how often the load balancer checks each proxy's /readyz (default 2000; a draining proxy is out after about two)",
       )
-      .option('--no-njs', 'NGINX without njs: exact map of registered namespaces plus consistent hashing');
+      .option('--no-njs', 'NGINX without njs: exact map of registered namespaces plus consistent hashing')
+      .option(
+        '--fragment',
+        'only the files an existing load balancer includes (NGINX: DIR/prism-http.conf in http, DIR/prism-location.conf in a location)',
+      )
+      .option('--name-prefix <word>', 'NGINX --fragment: prefix of every name it declares (default prism)')
+      .option(
+        '--include-dir <path>',
+        'NGINX --fragment: the output folder as the main nginx.conf reaches it, relative to its folder or absolute (default: --out as given)',
+      );
 
   common(lb.command('generate'))
     .description('render the configuration for one target, check it with the real binary, write it atomically')
@@ -94,20 +132,31 @@ export function registerLbCommands(program: Command, io: Io): void {
       'with --from-file: namespace names, one per line (NGINX without njs maps them exactly)',
     )
     .option('--check', "only validate (render and run the binary's check); write nothing")
+    .option(
+      '--check-with <main.conf>',
+      'NGINX --fragment: after writing, nginx -t on the main file that includes the fragment (refused: the previous files are put back)',
+    )
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
+      const fragment = fragmentOf(name, opts, false);
       let input: LbInput;
       if (opts.fromFile) input = fromFiles(opts.fromFile, opts.namespaces);
       else input = await fromAdmin(AdminClient.fromConfig(config, warn));
-      const result = await generate({ ...model, ...input, target: name, outDir: opts.out, checkOnly: opts.check });
+      const request = { ...model, ...input, target: name, outDir: opts.out, checkOnly: opts.check };
+      const result =
+        fragment && name === 'nginx'
+          ? await generateNginxFragment({ ...request, targetImpl: fragment }, opts.checkWith)
+          : await generate(request);
       if (result.check.skipped) io.err(`prismctl: warning: not checked: ${result.check.skipped}\n`);
       const checked = result.check.skipped ? 'not checked' : `checked by ${name}`;
       io.out(
         opts.check
           ? `table v${result.model.version}: ${result.files.size} ${name} files render and are valid (${checked}); nothing written\n`
-          : `table v${result.model.version}: wrote ${result.written.join(', ')} to ${opts.out} (${checked})\n`,
+          : `table v${result.model.version}: wrote ${result.written.join(', ')} to ${opts.out} (${checked}${opts.checkWith ? `, ${opts.checkWith} checked by nginx -t` : ''})\n`,
       );
+      if (fragment && name === 'nginx' && !opts.check)
+        io.out(`include it: ${includeLines(opts.includeDir ?? opts.out)}\n`);
     });
 
   common(lb.command('watch'))
@@ -120,9 +169,18 @@ export function registerLbCommands(program: Command, io: Io): void {
     )
     .option('--interval-ms <ms>', 'least time between two table requests (default 200)')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics (prism_lb_watch_*) on http://HOST:PORT/metrics')
+    .option(
+      '--nginx-pid-file <file>',
+      'NGINX --fragment: reload the master this pid file names (SIGHUP; same user as the master, or root)',
+    )
+    .option(
+      '--nginx-conf <main.conf>',
+      'NGINX --fragment: the main file that includes the fragment: nginx -t on it before each reload (and nginx -s reload -c it without --nginx-pid-file)',
+    )
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
+      const fragment = fragmentOf(name, opts, true);
       const client = AdminClient.fromConfig(config, warn);
       const metrics = buildWatchMetrics(name);
       const server = config.lb.watchMetricsListen
@@ -144,6 +202,7 @@ export function registerLbCommands(program: Command, io: Io): void {
       try {
         await runWatch({
           target: name,
+          targetImpl: fragment,
           outDir: opts.out,
           model,
           source: followAdmin(client, {

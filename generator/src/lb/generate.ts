@@ -18,6 +18,8 @@ export interface GenerateInput extends ModelOptions {
   outDir: string;
   /** Only validate; write nothing. */
   checkOnly?: boolean;
+  /** A target built with its own options (an include-file fragment) instead of TARGETS[target]. */
+  targetImpl?: Target;
 }
 
 export interface GenerateResult {
@@ -40,7 +42,7 @@ function writeAtomic(path: string, content: string): void {
  * folder → atomic writes (the main config last, so a reload never sees it before its maps).
  */
 export async function generate(input: GenerateInput): Promise<GenerateResult> {
-  const target = TARGETS[input.target];
+  const target = input.targetImpl ?? TARGETS[input.target];
   const outDir = resolve(input.outDir);
   const model = buildModel(input.table, input);
   const files = renderTarget(target, model, { outDir });

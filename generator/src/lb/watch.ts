@@ -4,11 +4,13 @@ import { type GenerateResult, generate, TARGETS } from './generate.js';
 import type { ModelOptions } from './model.js';
 import { changedFiles } from './render.js';
 import type { LbInput, LbSource } from './sources.js';
-import type { TargetName } from './target.js';
+import type { Target, TargetName } from './target.js';
 import { reasonOf, type WatchMetrics } from './watch-metrics.js';
 
 export interface WatchOptions {
   target: TargetName;
+  /** A target built with its own options (an include-file fragment) instead of TARGETS[target]. */
+  targetImpl?: Target;
   outDir: string;
   model: Omit<ModelOptions, 'namespaces'>;
   /** The admin long-poll (sources.ts followAdmin), or any function with its contract (tests). */
@@ -51,7 +53,7 @@ const sameNames = (a: readonly string[], b: readonly string[]) =>
  * Either loop retries failures with backoff; the load balancer keeps the last applied table meanwhile.
  */
 export async function runWatch(options: WatchOptions): Promise<void> {
-  const target = TARGETS[options.target];
+  const target = options.targetImpl ?? TARGETS[options.target];
   const outDir = resolve(options.outDir);
   const { log, metrics } = options;
   const heartbeatMs = options.heartbeatMs ?? 500;
@@ -117,7 +119,13 @@ export async function runWatch(options: WatchOptions): Promise<void> {
         !sameNames(input.namespaces, current.namespaces)
       ) {
         try {
-          const result = await generate({ ...options.model, ...input, target: options.target, outDir });
+          const result = await generate({
+            ...options.model,
+            ...input,
+            target: options.target,
+            targetImpl: options.targetImpl,
+            outDir,
+          });
           desired = { result, namespaces: input.namespaces };
           log(`wrote table v${result.model.version} files to ${outDir}`);
           inSync(true);

@@ -127,11 +127,11 @@ export const nginxTarget: Target = {
   live: (ctx) => nginxLive(ctx),
 };
 
-/** The master of the NGINX running from `dir` (its nginx.pid), when it is alive. */
-function masterPid(dir: string): number | undefined {
+/** The NGINX master a pid file names, when it is alive. */
+export function masterPid(pidFile: string): number | undefined {
   let pid: number;
   try {
-    pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8').trim());
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
     process.kill(pid, 0);
   } catch {
     return undefined;
@@ -173,7 +173,7 @@ function nginxLive(ctx: LiveContext): LiveTarget {
   const args = ['-e', 'stderr', '-p', ctx.outDir, '-c', 'nginx.conf'];
   return {
     async apply({ from, changed }) {
-      const master = masterPid(ctx.outDir);
+      const master = masterPid(join(ctx.outDir, 'nginx.pid'));
       if (!from && master === undefined) return 'files written; start NGINX from them';
       if (from && changed.length === 0) return 'nothing routes differently: no reload';
       if (master === undefined)
@@ -184,22 +184,29 @@ function nginxLive(ctx: LiveContext): LiveTarget {
           'PRISM-LB-003',
           `nginx -t refused the written files, not reloaded: ${check.skipped ?? check.output}`,
         );
-      const before = childrenOf(master);
-      process.kill(master, 'SIGHUP');
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const fresh = [...childrenOf(master)].filter((p) => !before.has(p));
-        if (fresh.length > 0) return `reloaded (${changed.join(', ')} changed; new worker ${fresh[0]})`;
-        if (before.size === 0 && process.platform !== 'linux')
-          return `reloaded (${changed.join(', ')} changed; unchecked)`;
-        if (Date.now() > deadline)
-          throw new PrismError(
-            'PRISM-LB-006',
-            `NGINX (master ${master}) started no new worker within 10 s of the reload; its error log says why`,
-          );
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      return reloadMaster(master, changed);
     },
     async stop() {},
   };
+}
+
+/**
+ * SIGHUP to an NGINX master, counted as a reload once the master started new workers (one that cannot
+ * load the files logs why and keeps its old workers: PRISM-LB-006).
+ */
+export async function reloadMaster(master: number, changed: string[]): Promise<string> {
+  const before = childrenOf(master);
+  process.kill(master, 'SIGHUP');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const fresh = [...childrenOf(master)].filter((p) => !before.has(p));
+    if (fresh.length > 0) return `reloaded (${changed.join(', ')} changed; new worker ${fresh[0]})`;
+    if (before.size === 0 && process.platform !== 'linux') return `reloaded (${changed.join(', ')} changed; unchecked)`;
+    if (Date.now() > deadline)
+      throw new PrismError(
+        'PRISM-LB-006',
+        `NGINX (master ${master}) started no new worker within 10 s of the reload; its error log says why`,
+      );
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
