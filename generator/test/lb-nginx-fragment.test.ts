@@ -1,18 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planTable } from '../../core/src/assign/plan.js';
+import { PrismError } from '../../core/src/errors.js';
 import type { Router } from '../../core/src/route.js';
 import { settledTable } from '../../test-support/admin-harness.js';
 import { ask, startFleet } from '../../test-support/lb-fleet.js';
 import { freePort, type NginxProcess, requireNginx, startNginx } from '../../test-support/nginx-process.js';
 import { type Backend, removeDir, startBackend, until } from '../../test-support/proxy-harness.js';
 import { ROOT } from '../../test-support/run.js';
-import { NJS_MODULE } from '../src/lb/targets/nginx.js';
-import { generateNginxFragment, nginxFragmentTarget } from '../src/lb/targets/nginx-fragment.js';
+import { buildModel } from '../src/lb/model.js';
+import { renderTarget } from '../src/lb/render.js';
+import { NJS_MODULE, nginxTarget } from '../src/lb/targets/nginx.js';
+import { generateNginxFragment, includePathOf, nginxFragmentTarget } from '../src/lb/targets/nginx-fragment.js';
 
 const HAVE = requireNginx();
 const NAMES = Array.from({ length: 40 }, (_, i) => `frag-${i}`);
@@ -107,6 +111,84 @@ function workersOf(master: number): number[] {
   }
   return out.sort();
 }
+
+const GOLDEN = join(import.meta.dirname, 'golden', 'nginx-fragment');
+const goldenTable = planTable({
+  proxies: ['proxy-a', 'proxy-b', 'proxy-c'].map((id, i) => ({
+    id,
+    address: `10.0.0.${i + 1}`,
+    dataPort: 8980,
+    opsPort: 9980,
+  })),
+  strategy: 'key_range',
+  rules: {
+    prefixRules: [{ prefix: 'acme-', proxies: ['proxy-a'] }],
+    namespacePins: [],
+    partitionPins: [],
+  },
+}).table;
+const goldenOptions = {
+  listen: '127.0.0.1:8080',
+  missingNamespace: 'reject' as const,
+  hashBalanceFactor: 0,
+  healthCheckIntervalMs: 2000,
+  namespaces: ['acme-billing', 'default', 'orders-prod'],
+};
+
+describe('NGINX fragment (golden)', () => {
+  const cases = {
+    njs: { nginxNjs: true, target: nginxFragmentTarget({ includeDir: 'prism' }) },
+    'no-njs-prefixed': {
+      nginxNjs: false,
+      target: nginxFragmentTarget({ includeDir: '/etc/nginx/prism/', namePrefix: 'edge' }),
+    },
+  };
+  for (const [name, c] of Object.entries(cases)) {
+    it(`${name} renders the expected files`, () => {
+      const model = buildModel(goldenTable, { ...goldenOptions, nginxNjs: c.nginxNjs });
+      const files = renderTarget(c.target, model, { outDir: '/somewhere/else' });
+      const dir = join(GOLDEN, name);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        removeDir(dir);
+        mkdirSync(dir, { recursive: true });
+        for (const [path, text] of files) writeFileSync(join(dir, path), text);
+      }
+      expect([...files.keys()].sort()).toEqual(readdirSync(dir).sort());
+      for (const [path, text] of files) expect(text, path).toBe(readFileSync(join(dir, path), 'utf8'));
+      // The outDir of the generating machine never reaches the files.
+      for (const text of files.values()) expect(text).not.toContain('/somewhere/else');
+    });
+  }
+
+  it('routes with the same map lines as the whole nginx.conf (one set of partials), under its own prefix', () => {
+    const model = buildModel(goldenTable, { ...goldenOptions, nginxNjs: true });
+    const whole = renderTarget(nginxTarget, model, { outDir: '/x' });
+    const fragment = renderTarget(nginxFragmentTarget({ includeDir: 'prism' }), model, { outDir: '/x' });
+    for (const map of ['partitions.map', 'prefix-owners.map', 'prefix-rules.map', 'namespace-pins.map', 'prism.njs'])
+      expect(fragment.get(map), map).toBe(whole.get(map));
+    const edge = renderTarget(nginxFragmentTarget({ includeDir: 'prism', namePrefix: 'edge' }), model, {
+      outDir: '/x',
+    });
+    // Every name the fragment declares carries the prefix: nothing left that could clash with the operator's.
+    const declared = (text: string) => [...text.matchAll(/^(?:upstream|map \S+) \$?(\S+) \{/gm)].map((m) => m[1]);
+    expect(declared(edge.get('prism-http.conf') ?? '').every((n) => n.startsWith('edge'))).toBe(true);
+    expect(edge.get('prism-http.conf')).toContain('js_import edge from prism/prism.njs;');
+    expect(edge.get('partitions.map')).toContain(' edge-proxy-');
+  });
+
+  it('refuses a prefix or include folder NGINX would need quoted (PRISM-LB-017)', () => {
+    for (const namePrefix of ['Prism', 'a-b', 'a b', '', '1x', 'x;'])
+      expect(() => nginxFragmentTarget({ includeDir: 'p', namePrefix }), namePrefix).toThrow(
+        expect.objectContaining({ code: 'PRISM-LB-017' }),
+      );
+    for (const dir of ['a b', "a'b", 'a;b', 'a$b', 'a{b']) expect(() => includePathOf(dir), dir).toThrow(PrismError);
+    expect([includePathOf('.'), includePathOf('prism/'), includePathOf('/etc/nginx/prism')]).toEqual([
+      '',
+      'prism/',
+      '/etc/nginx/prism/',
+    ]);
+  });
+});
 
 describe.skipIf(!HAVE)('Prism as include files in an NGINX the operator runs', () => {
   let fleet: Awaited<ReturnType<typeof startFleet>>;
