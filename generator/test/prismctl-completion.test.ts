@@ -40,7 +40,7 @@ describe('prismctl completion (loaded into a real bash)', () => {
     expect(complete(['prismctl', 'lb', 'generate', '--target', ''])).toEqual(['haproxy', 'nginx', 'envoy']);
     expect(complete(['prismctl', 'auth', 'token', 'create', '--role', 'v'])).toEqual(['viewer']);
     // A flag's value is not taken for a command: the flags of `lb generate` still complete after it.
-    expect(complete(['prismctl', 'lb', 'generate', '--out', 'x', '--ch'])).toEqual(['--check']);
+    expect(complete(['prismctl', 'lb', 'generate', '--out', 'x', '--ch'])).toEqual(['--check', '--check-with']);
   });
 
   it('refuses a shell it has no script for, with a code', async () => {
