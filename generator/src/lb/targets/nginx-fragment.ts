@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrismError } from '../../../../core/src/errors.js';
 import { type GenerateInput, type GenerateResult, generate } from '../generate.js';
-import type { LbModel } from '../model.js';
 import { runCheck } from '../native-check.js';
 import { renderTarget } from '../render.js';
 import type { CheckResult, LiveContext, LiveTarget, Target } from '../target.js';
@@ -48,7 +47,7 @@ const INCLUDE_DIR_PATTERN = /^[A-Za-z0-9._/-]+$/;
 const FRAGMENT_FILES = [
   'prism-http.conf',
   'prism-location.conf',
-  ...new Set([true, false].flatMap((nginxNjs) => nginxRoutingFiles({ nginxNjs } as LbModel).map((f) => f.path))),
+  ...new Set([true, false].flatMap((nginxNjs) => nginxRoutingFiles({ nginxNjs }).map((f) => f.path))),
 ];
 
 const bad = (message: string) => new PrismError('PRISM-LB-017', message);
@@ -208,7 +207,6 @@ export async function generateNginxFragment(
 function fragmentLive(target: Target, ctx: LiveContext, options: NginxFragmentOptions): LiveTarget {
   const dir = ctx.outDir;
   let good = snapshot(dir);
-  const where = options.pidFile ? `pid file ${options.pidFile}` : `nginx -s reload -c ${options.mainConf}`;
   return {
     async apply({ from, to, changed }) {
       const files = renderTarget(target, to, { outDir: dir });
@@ -220,39 +218,40 @@ function fragmentLive(target: Target, ctx: LiveContext, options: NginxFragmentOp
         return 'nothing routes differently: no reload';
       }
       if (options.mainConf) await checkOrRestore(dir, options.mainConf, good, to.version);
-      const note = await reload(options, changed);
+      const note = await reloadOperatorMaster(options, changed);
       good = written;
       return note;
     },
     async stop() {},
   };
+}
 
-  async function reload(opts: NginxFragmentOptions, changed: string[]): Promise<string> {
-    if (opts.pidFile) {
-      const master = masterPid(opts.pidFile);
-      if (master === undefined)
-        throw new PrismError('PRISM-LB-016', `no NGINX master runs at the pid in ${opts.pidFile}`);
-      try {
-        return await reloadMaster(master, changed);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EPERM')
-          throw new PrismError(
-            'PRISM-LB-016',
-            `not permitted to signal NGINX master ${master} (${where}): run the watcher as its user or as root`,
-          );
-        throw err;
-      }
+/** SIGHUP to the master in the pid file (confirmed by its new workers), else `nginx -s reload -c MAIN`. */
+async function reloadOperatorMaster(opts: NginxFragmentOptions, changed: string[]): Promise<string> {
+  if (opts.pidFile) {
+    const master = masterPid(opts.pidFile);
+    if (master === undefined)
+      throw new PrismError('PRISM-LB-016', `no NGINX master runs at the pid in ${opts.pidFile}`);
+    try {
+      return await reloadMaster(master, changed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPERM')
+        throw new PrismError(
+          'PRISM-LB-016',
+          `not permitted to signal NGINX master ${master} (pid file ${opts.pidFile}): run the watcher as its user or as root`,
+        );
+      throw err;
     }
-    const mainConf = resolve(opts.mainConf ?? '');
-    const out = await new Promise<{ ok: boolean; output: string }>((done) =>
-      execFile('nginx', ['-q', '-e', 'stderr', '-s', 'reload', '-c', mainConf], { timeout: 30_000 }, (err, o, e) =>
-        done({ ok: !err, output: `${o}${e}`.trim() || (err?.message ?? '') }),
-      ),
-    );
-    if (!out.ok)
-      throw new PrismError('PRISM-LB-016', `nginx -s reload -c ${mainConf} failed: ${out.output.slice(0, 2000)}`);
-    return `reload signalled (${changed.join(', ')} changed; nginx -s reload, not confirmed: pass --nginx-pid-file to confirm)`;
   }
+  const mainConf = resolve(opts.mainConf ?? '');
+  const out = await new Promise<{ ok: boolean; output: string }>((done) =>
+    execFile('nginx', ['-q', '-e', 'stderr', '-s', 'reload', '-c', mainConf], { timeout: 30_000 }, (err, o, e) =>
+      done({ ok: !err, output: `${o}${e}`.trim() || (err?.message ?? '') }),
+    ),
+  );
+  if (!out.ok)
+    throw new PrismError('PRISM-LB-016', `nginx -s reload -c ${mainConf} failed: ${out.output.slice(0, 2000)}`);
+  return `reload signalled (${changed.join(', ')} changed; nginx -s reload, not confirmed: pass --nginx-pid-file to confirm)`;
 }
 
 /** The include lines an operator adds, for the CLI's output. */

@@ -103,7 +103,7 @@ export function nginxRoutingView(model: LbModel, prefix = NAME_PREFIX, includePa
 }
 
 /** The map and njs files beside the config, by whether njs computes the partition. */
-export const nginxRoutingFiles = (model: LbModel) =>
+export const nginxRoutingFiles = (model: Pick<LbModel, 'nginxNjs'>) =>
   model.nginxNjs
     ? [
         { path: 'prism.njs', template: 'prism.njs.hbs' },
