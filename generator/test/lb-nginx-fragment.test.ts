@@ -205,6 +205,32 @@ describe.skipIf(!HAVE)('Prism as include files in an NGINX the operator runs', (
     hashBalanceFactor: 0,
     healthCheckIntervalMs: 5_000,
   };
+  let generated: { code: number | null; out: string };
+  const prismctl = async (args: string[], cwd: string) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'prismctl.js'),
+        ...args,
+        '--admin',
+        fleet.admin.http,
+        '--ca',
+        fleet.admin.caFile,
+        '--token-file',
+        fleet.admin.tokenFile,
+      ],
+      { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    child.stderr?.on('data', (d) => {
+      out += d;
+    });
+    const [code] = await once(child, 'exit');
+    return { code: code as number | null, out };
+  };
   const lastApplied = () => lines.filter((l) => l.startsWith('applied table v')).at(-1);
 
   beforeAll(async () => {
@@ -214,17 +240,10 @@ describe.skipIf(!HAVE)('Prism as include files in an NGINX the operator runs', (
     port = await freePort();
     statusPort = await freePort();
     writeFileSync(join(root, 'nginx.conf'), operatorConf(port, statusPort, legacy));
-    await generateNginxFragment(
-      {
-        ...model,
-        nginxNjs: true,
-        table: await fleet.table(),
-        namespaces: NAMES,
-        target: 'nginx',
-        outDir: join(root, 'prism'),
-        targetImpl: nginxFragmentTarget({ includeDir: 'prism' }),
-      },
-      join(root, 'nginx.conf'),
+    // As an operator runs it: from the main file's folder, a relative --out, checked with the main file.
+    generated = await prismctl(
+      ['lb', 'generate', '--target', 'nginx', '--fragment', '--out', 'prism', '--check-with', 'nginx.conf'],
+      root,
     );
     nginx = await startNginx(root, port);
   }, 60_000);
@@ -242,6 +261,11 @@ describe.skipIf(!HAVE)('Prism as include files in an NGINX the operator runs', (
   });
 
   it('with njs: every namespace lands on its owner; the operator’s other location and server are untouched', async () => {
+    expect(generated.code, generated.out).toBe(0);
+    expect(generated.out).toMatch(
+      /wrote .*prism-http\.conf to prism \(checked by nginx, nginx\.conf checked by nginx -t\)/,
+    );
+    expect(generated.out).toContain('include prism/prism-http.conf;');
     const http = readFileSync(join(root, 'prism', 'prism-http.conf'), 'utf8');
     // Nothing of this machine's paths in files meant for git: the includes are relative to the main file.
     expect(http).toContain('include prism/partitions.map;');
@@ -289,6 +313,20 @@ describe.skipIf(!HAVE)('Prism as include files in an NGINX the operator runs', (
       await plain?.stop();
       removeDir(dir);
     }
+  });
+
+  it('lb watch --fragment without a master to reload, or a fragment option without --fragment, is refused with PRISM-LB-017', async () => {
+    const watch = await prismctl(['lb', 'watch', '--target', 'nginx', '--fragment', '--out', 'prism'], root);
+    expect([watch.code, watch.out]).toEqual([1, expect.stringContaining('PRISM-LB-017')]);
+    expect(watch.out).toContain('--nginx-pid-file');
+    const plain = await prismctl(
+      ['lb', 'generate', '--target', 'nginx', '--out', 'x', '--check-with', 'nginx.conf'],
+      root,
+    );
+    expect([plain.code, plain.out]).toEqual([
+      1,
+      expect.stringContaining('PRISM-LB-017: --check-with applies to --fragment'),
+    ]);
   });
 
   it('lb watch --fragment --nginx-pid-file follows a join and a leave by reloading that master (same PID); a broken operator file is refused with PRISM-LB-015 while NGINX keeps serving', async () => {

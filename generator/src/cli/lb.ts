@@ -38,7 +38,19 @@ interface LbOptions extends AdminFlags {
  * watcher's options (--nginx-pid-file, --nginx-conf) are part of it: it reloads an NGINX it did not start.
  */
 function fragmentOf(name: TargetName, opts: LbOptions, watching: boolean): Target | undefined {
-  if (!opts.fragment) return undefined;
+  if (!opts.fragment) {
+    const given = (
+      [
+        ['--name-prefix', opts.namePrefix],
+        ['--include-dir', opts.includeDir],
+        ['--check-with', opts.checkWith],
+        ['--nginx-pid-file', opts.nginxPidFile],
+        ['--nginx-conf', opts.nginxConf],
+      ] as const
+    ).find(([, value]) => value !== undefined);
+    if (given) throw new PrismError('PRISM-LB-017', `${given[0]} applies to --fragment output only: add --fragment`);
+    return undefined;
+  }
   if (name === 'nginx') {
     if (watching && !opts.nginxPidFile && !opts.nginxConf)
       throw new PrismError(
