@@ -605,7 +605,7 @@ export const ERROR_CATALOG = {
     status: 400,
     title: 'This load-balancer target has no fragment, or the fragment options are incomplete.',
     action:
-      'Use --fragment with --target haproxy (or a target that documents one); lb watch --fragment needs at least one --runtime-socket PATH or --runtime-api HOST:PORT.',
+      'Use --fragment with --target haproxy or nginx (Envoy takes its routes over xDS: prismctl lb xds); lb watch --fragment needs at least one --runtime-socket PATH or --runtime-api HOST:PORT.',
   },
   'PRISM-LB-010': {
     status: 403,
@@ -624,6 +624,24 @@ export const ERROR_CATALOG = {
     title: "HAProxy refused the operator's configuration together with the written fragment.",
     action:
       "Read the checker output in the message: fix the operator's file, or render again with the --map-dir HAProxy will find the map files under (relative to the directory HAProxy runs in, unless its default-path says otherwise).",
+  },
+  'PRISM-LB-015': {
+    status: 409,
+    title: "The operator's NGINX configuration does not pass nginx -t with the new Prism fragment.",
+    action:
+      "Read nginx -t's output in the message. The previous fragment files were put back and NGINX was not reloaded, so it keeps serving the old configuration; fix the main file or its include lines, and watch mode applies the table on its next try.",
+  },
+  'PRISM-LB-016': {
+    status: 503,
+    title: "The operator's NGINX master could not be told to reload.",
+    action:
+      'Check that the pid file names a running NGINX master and that the watcher runs as the same user as the master or as root (a reload is SIGHUP), or that `nginx -s reload -c MAIN` works from its account; watch mode retries with backoff.',
+  },
+  'PRISM-LB-017': {
+    status: 400,
+    title: 'The fragment options are missing or invalid.',
+    action:
+      'Fix the named option: --name-prefix is a lower-case word (letters, digits, _), --include-dir a path without spaces or quotes, and lb watch --fragment --target nginx needs --nginx-pid-file FILE or --nginx-conf MAIN.',
   },
   'PRISM-CONFIG-001': {
     status: 400,

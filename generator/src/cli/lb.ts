@@ -6,8 +6,9 @@ import { PrismError } from '../../../core/src/errors.js';
 import { generate, TARGETS } from '../lb/generate.js';
 import { requireAdminLevel, runtimeAddresses } from '../lb/haproxy-fleet.js';
 import { followAdmin, fromAdmin, fromFiles, type LbInput } from '../lb/sources.js';
-import type { FragmentOptions, TargetName } from '../lb/target.js';
+import type { FragmentOptions, Target, TargetName } from '../lb/target.js';
 import { checkWithOperator, FRAGMENT_FILE, frontendLine } from '../lb/targets/haproxy-fragment.js';
+import { generateNginxFragment, includeLines, nginxFragmentTarget } from '../lb/targets/nginx-fragment.js';
 import { runWatch } from '../lb/watch.js';
 import { buildWatchMetrics, serveWatchMetrics } from '../lb/watch-metrics.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
@@ -29,19 +30,69 @@ interface LbOptions extends AdminFlags {
   fragment?: boolean;
   backendName?: string;
   mapDir?: string;
+  namePrefix?: string;
+  includeDir?: string;
   checkWith?: string;
   runtimeSocket?: string;
   runtimeApi?: string;
+  nginxPidFile?: string;
+  nginxConf?: string;
+}
+
+/**
+ * What `--fragment` asks for, per target (nothing without --fragment): HAProxy's fragment options
+ * (the backend and maps it drives through runtime APIs), or NGINX's include-file target, whose
+ * watcher options (--nginx-pid-file, --nginx-conf) are part of it: it reloads an NGINX it did not start.
+ */
+function fragmentOf(
+  name: TargetName,
+  opts: LbOptions,
+  watching: boolean,
+): { fragment?: FragmentOptions; targetImpl?: Target } {
+  if (!opts.fragment) {
+    const given = (
+      [
+        ['--backend-name', opts.backendName],
+        ['--map-dir', opts.mapDir],
+        ['--name-prefix', opts.namePrefix],
+        ['--include-dir', opts.includeDir],
+        ['--check-with', opts.checkWith],
+        ['--runtime-socket', opts.runtimeSocket],
+        ['--runtime-api', opts.runtimeApi],
+        ['--nginx-pid-file', opts.nginxPidFile],
+        ['--nginx-conf', opts.nginxConf],
+      ] as const
+    ).find(([, value]) => value !== undefined);
+    if (given) throw new PrismError('PRISM-LB-017', `${given[0]} applies to --fragment output only: add --fragment`);
+    return {};
+  }
+  if (name === 'haproxy')
+    return { fragment: { backendName: opts.backendName, mapDir: opts.mapDir, checkWith: opts.checkWith } };
+  if (name === 'nginx') {
+    if (watching && !opts.nginxPidFile && !opts.nginxConf)
+      throw new PrismError(
+        'PRISM-LB-017',
+        'lb watch --fragment --target nginx needs --nginx-pid-file FILE (SIGHUP to that master) or --nginx-conf MAIN (nginx -s reload -c MAIN), and --nginx-conf to check the main file before each reload',
+      );
+    return {
+      targetImpl: nginxFragmentTarget({
+        namePrefix: opts.namePrefix,
+        includeDir: opts.includeDir ?? opts.out,
+        mainConf: opts.nginxConf,
+        pidFile: opts.nginxPidFile,
+      }),
+    };
+  }
+  throw new PrismError(
+    'PRISM-LB-009',
+    `--fragment is not available for --target ${name} (an Envoy takes Prism's routes over xDS: prismctl lb xds)`,
+  );
 }
 
 function target(name: string): TargetName {
   if (name in TARGETS) return name as TargetName;
   throw new PrismError('PRISM-LB-001', `target ${JSON.stringify(name)} is not one of haproxy, nginx, envoy`);
 }
-
-/** --fragment's options, or undefined for a whole config. */
-const fragmentOf = (opts: LbOptions): FragmentOptions | undefined =>
-  opts.fragment ? { backendName: opts.backendName, mapDir: opts.mapDir, checkWith: opts.checkWith } : undefined;
 
 function settings(opts: LbOptions) {
   const config = loadConfig('prismctl', {
@@ -99,12 +150,17 @@ export function registerLbCommands(program: Command, io: Io): void {
       .option('--no-njs', 'NGINX without njs: exact map of registered namespaces plus consistent hashing')
       .option(
         '--fragment',
-        "only the part to load beside an existing load balancer's own config (HAProxy: DIR/prism.cfg, the backend and its maps)",
+        'only what an existing load balancer loads beside its own config (HAProxy: DIR/prism.cfg, the backend and its maps; NGINX: DIR/prism-http.conf in http, DIR/prism-location.conf in a location)',
       )
       .option('--backend-name <name>', 'HAProxy --fragment: name of the backend (default prism)')
       .option(
         '--map-dir <dir>',
         'HAProxy --fragment: folder the fragment names its map files under, as HAProxy resolves it (default: --out as given)',
+      )
+      .option('--name-prefix <word>', 'NGINX --fragment: prefix of every name it declares (default prism)')
+      .option(
+        '--include-dir <path>',
+        'NGINX --fragment: the output folder as the main nginx.conf reaches it, relative to its folder or absolute (default: --out as given)',
       );
 
   common(lb.command('generate'))
@@ -117,29 +173,33 @@ export function registerLbCommands(program: Command, io: Io): void {
     .option('--check', "only validate (render and run the binary's check); write nothing")
     .option(
       '--check-with <file>',
-      "HAProxy --fragment: the operator's haproxy.cfg, checked with the fragment (haproxy -c -f FILE -f DIR/prism.cfg)",
+      "--fragment: the operator's main file, checked with the fragment after writing (HAProxy: haproxy -c -f FILE -f DIR/prism.cfg; NGINX: nginx -t, refused: the previous files are put back)",
     )
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
+      const { fragment, targetImpl } = fragmentOf(name, opts, false);
       let input: LbInput;
       if (opts.fromFile) input = fromFiles(opts.fromFile, opts.namespaces);
       else input = await fromAdmin(AdminClient.fromConfig(config, warn));
-      const fragment = fragmentOf(opts);
-      const result = await generate({
+      const request = {
         ...model,
         ...input,
         target: name,
         outDir: opts.out,
         checkOnly: opts.check,
         fragment,
-      });
+        targetImpl,
+      };
+      const result = targetImpl
+        ? await generateNginxFragment({ ...request, targetImpl }, opts.checkWith)
+        : await generate(request);
       if (result.check.skipped) io.err(`prismctl: warning: not checked: ${result.check.skipped}\n`);
       const checked = result.check.skipped ? 'not checked' : `checked by ${name}`;
       io.out(
         opts.check
           ? `table v${result.model.version}: ${result.files.size} ${name} files render and are valid (${checked}); nothing written\n`
-          : `table v${result.model.version}: wrote ${result.written.join(', ')} to ${opts.out} (${checked})\n`,
+          : `table v${result.model.version}: wrote ${result.written.join(', ')} to ${opts.out} (${checked}${opts.checkWith && targetImpl ? `, ${opts.checkWith} checked by nginx -t` : ''})\n`,
       );
       if (fragment && name === 'haproxy' && !opts.check) {
         if (opts.checkWith) {
@@ -149,6 +209,7 @@ export function registerLbCommands(program: Command, io: Io): void {
         io.out(`load it beside your config: haproxy -f YOUR.cfg -f ${opts.out}/${FRAGMENT_FILE}\n`);
         io.out(`and add to your frontend: ${frontendLine(opts.backendName ?? 'prism')}\n`);
       }
+      if (targetImpl && !opts.check) io.out(`include it: ${includeLines(opts.includeDir ?? opts.out)}\n`);
     });
 
   common(lb.command('watch'))
@@ -169,10 +230,18 @@ export function registerLbCommands(program: Command, io: Io): void {
       '--runtime-api <host:port,...>',
       'HAProxy --fragment: TCP stats sockets (stats socket ipv4@HOST:PORT level admin) to drive, comma-separated',
     )
+    .option(
+      '--nginx-pid-file <file>',
+      'NGINX --fragment: reload the master this pid file names (SIGHUP; same user as the master, or root)',
+    )
+    .option(
+      '--nginx-conf <main.conf>',
+      'NGINX --fragment: the main file that includes the fragment: nginx -t on it before each reload (and nginx -s reload -c it without --nginx-pid-file)',
+    )
     .action(async (opts: LbOptions) => {
       const name = target(opts.target);
       const { config, model } = settings(opts);
-      const fragment = fragmentOf(opts);
+      const { fragment, targetImpl } = fragmentOf(name, opts, true);
       let runtimeApis: string[] | undefined;
       if (fragment && name === 'haproxy') {
         runtimeApis = runtimeAddresses(opts.runtimeSocket, opts.runtimeApi).map((r) => r.address);
@@ -199,11 +268,12 @@ export function registerLbCommands(program: Command, io: Io): void {
       try {
         await runWatch({
           target: name,
+          targetImpl,
           outDir: opts.out,
           model,
           source: followAdmin(client, {
             waitMs: config.lb.watchWaitMs,
-            namespaces: TARGETS[name].usesNamespaces?.(model) ?? false,
+            namespaces: (targetImpl ?? TARGETS[name]).usesNamespaces?.(model) ?? false,
             identity: () => identity,
           }),
           onApplied: (version) => {

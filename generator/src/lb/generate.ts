@@ -34,6 +34,8 @@ export interface GenerateInput extends ModelOptions {
   checkOnly?: boolean;
   /** Render the fragment an operator loads beside their own config instead of a whole one. */
   fragment?: FragmentOptions;
+  /** A target built with its own options (an include-file fragment) instead of TARGETS[target]. */
+  targetImpl?: Target;
 }
 
 export interface GenerateResult {
@@ -56,7 +58,7 @@ function writeAtomic(path: string, content: string): void {
  * folder → atomic writes (the main config last, so a reload never sees it before its maps).
  */
 export async function generate(input: GenerateInput): Promise<GenerateResult> {
-  const target = targetFor(input.target, input.outDir, input.fragment);
+  const target = input.targetImpl ?? targetFor(input.target, input.outDir, input.fragment);
   const outDir = resolve(input.outDir);
   const model = buildModel(input.table, input);
   const files = renderTarget(target, model, { outDir });

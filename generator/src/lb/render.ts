@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { ROOT_DIR } from '../paths.js';
@@ -11,6 +11,12 @@ export const TEMPLATES_DIR = join(ROOT_DIR, 'lb-templates');
 export function renderTarget(target: Target, model: LbModel, options: RenderOptions): Map<string, string> {
   const hb = Handlebars.create();
   for (const [name, fn] of Object.entries(target.helpers)) hb.registerHelper(name, fn);
+  // lb-templates/<target>/partials/NAME.hbs is `{{> NAME}}`: files that render the same routing share it.
+  const partials = join(TEMPLATES_DIR, target.name, 'partials');
+  if (existsSync(partials)) {
+    for (const file of readdirSync(partials).filter((f) => f.endsWith('.hbs')))
+      hb.registerPartial(file.slice(0, -'.hbs'.length), readFileSync(join(partials, file), 'utf8'));
+  }
   const view = {
     ...model,
     ...target.view(model, options),
@@ -20,7 +26,8 @@ export function renderTarget(target: Target, model: LbModel, options: RenderOpti
   for (const { path, template } of target.files(model)) {
     const source = readFileSync(join(TEMPLATES_DIR, target.name, template), 'utf8');
     const compiled = hb.compile(source, { noEscape: true, strict: true });
-    out.set(path, compiled(view));
+    // An indented partial indents its blank lines too: keep them empty.
+    out.set(path, compiled(view).replace(/^[ \t]+$/gm, ''));
   }
   return out;
 }

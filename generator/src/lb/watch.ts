@@ -4,11 +4,13 @@ import { type GenerateResult, generate, targetFor } from './generate.js';
 import type { ModelOptions } from './model.js';
 import { changedFiles } from './render.js';
 import type { LbInput, LbSource } from './sources.js';
-import type { FragmentOptions, TargetName } from './target.js';
+import type { FragmentOptions, Target, TargetName } from './target.js';
 import { reasonOf, type WatchMetrics } from './watch-metrics.js';
 
 export interface WatchOptions {
   target: TargetName;
+  /** A target built with its own options (an include-file fragment) instead of TARGETS[target]. */
+  targetImpl?: Target;
   outDir: string;
   model: Omit<ModelOptions, 'namespaces'>;
   /** The admin long-poll (sources.ts followAdmin), or any function with its contract (tests). */
@@ -55,7 +57,7 @@ const sameNames = (a: readonly string[], b: readonly string[]) =>
  * Either loop retries failures with backoff; the load balancer keeps the last applied table meanwhile.
  */
 export async function runWatch(options: WatchOptions): Promise<void> {
-  const target = targetFor(options.target, options.outDir, options.fragment);
+  const target = options.targetImpl ?? targetFor(options.target, options.outDir, options.fragment);
   const outDir = resolve(options.outDir);
   const { log, metrics } = options;
   const heartbeatMs = options.heartbeatMs ?? 500;
@@ -129,6 +131,7 @@ export async function runWatch(options: WatchOptions): Promise<void> {
             target: options.target,
             outDir: options.outDir,
             fragment: options.fragment,
+            targetImpl: options.targetImpl,
           });
           desired = { result, namespaces: input.namespaces };
           log(`wrote table v${result.model.version} files to ${outDir}`);

@@ -30,7 +30,13 @@ export function nstring(value: unknown): string {
   return `'${s}'`;
 }
 
-const upstreamOf = (id: string) => `prism-${id}`;
+/** The names of everything the config declares (upstreams, variables, the njs module) start with this. */
+export const NAME_PREFIX = 'prism';
+
+/** An include path prefix: empty (relative to the main config's folder) or a safe token ending in `/`. */
+export const npath = (value: unknown) => (value === '' ? '' : nq(value));
+
+const upstreamOf = (id: string, prefix = NAME_PREFIX) => `${prefix}-${id}`;
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** The owner of a namespace as the proxies route it: pin, then the longest prefix rule, then the partition owner. */
@@ -48,74 +54,84 @@ export function nginxOwnerOf(model: LbModel, namespace: string): string {
  * shared hashes with no per-request cost, and the njs module stays a constant table-less CRC (njs builds a
  * VM per request, so a table in module scope would slow every request ~3.5x).
  */
-export function nginxMaps(model: LbModel) {
+export function nginxMaps(model: LbModel, prefix = NAME_PREFIX) {
   const ruleId = (i: number) => `r${i + 1}`;
+  const up = (id: string) => upstreamOf(id, prefix);
   if (!model.nginxNjs) {
     const names = [...new Set([...model.namespaces, ...model.namespacePins.map((p) => p.namespace)])].sort();
-    return { namespaceLines: names.map((ns) => [ns, upstreamOf(nginxOwnerOf(model, ns))]) };
+    return { namespaceLines: names.map((ns) => [ns, up(nginxOwnerOf(model, ns))]) };
   }
   return {
-    partitionLines: model.owners.map((owner, p) => [String(p), upstreamOf(owner)]),
+    partitionLines: model.owners.map((owner, p) => [String(p), up(owner)]),
     prefixRuleLines: model.prefixRules.map((r, i) => [r.prefix, ruleId(i)]),
     prefixOwnerLines: model.prefixRules.flatMap((r, i) =>
-      model.owners.map((_, p) => [`${ruleId(i)}:${p}`, upstreamOf(r.proxies[p % r.proxies.length])]),
+      model.owners.map((_, p) => [`${ruleId(i)}:${p}`, up(r.proxies[p % r.proxies.length])]),
     ),
-    pinLines: model.namespacePins.map((p) => [p.namespace, upstreamOf(p.proxy)]),
+    pinLines: model.namespacePins.map((p) => [p.namespace, up(p.proxy)]),
   };
 }
 
+/**
+ * What the routing partials need (lb-templates/nginx/partials): the whole nginx.conf and the fragment
+ * render the same maps and upstreams, under `prefix`, with map and njs files under `includePath`.
+ */
+export function nginxRoutingView(model: LbModel, prefix = NAME_PREFIX, includePath = '') {
+  const maps = nginxMaps(model, prefix);
+  const entries = Math.max(
+    maps.namespaceLines?.length ?? 0,
+    maps.pinLines?.length ?? 0,
+    maps.prefixOwnerLines?.length ?? 0,
+  );
+  const addresses = model.proxies.map((p) => hostPort(p.host, p.dataPort));
+  return {
+    ...maps,
+    prefix,
+    includePath,
+    njsModule: NJS_MODULE,
+    reject: model.missingNamespace === 'reject',
+    rejectBody: MISSING_NAMESPACE_BODY,
+    mapHashMaxSize: Math.max(2048, 4 * entries),
+    // fail_timeout takes whole seconds.
+    failTimeout: `${Math.max(1, Math.ceil(model.healthCheckIntervalMs / 1000))}s`,
+    proxies: model.proxies.map((p, i) => ({
+      ...p,
+      upstream: upstreamOf(p.id, prefix),
+      address: addresses[i],
+      backups: addresses.filter((_, j) => j !== i),
+    })),
+  };
+}
+
+/** The map and njs files beside the config, by whether njs computes the partition. */
+export const nginxRoutingFiles = (model: Pick<LbModel, 'nginxNjs'>) =>
+  model.nginxNjs
+    ? [
+        { path: 'prism.njs', template: 'prism.njs.hbs' },
+        { path: 'partitions.map', template: 'partitions.map.hbs' },
+        { path: 'prefix-rules.map', template: 'prefix-rules.map.hbs' },
+        { path: 'prefix-owners.map', template: 'prefix-owners.map.hbs' },
+        { path: 'namespace-pins.map', template: 'namespace-pins.map.hbs' },
+      ]
+    : [{ path: 'namespaces.map', template: 'namespaces.map.hbs' }];
+
 export const nginxTarget: Target = {
   name: 'nginx',
-  files: (model) =>
-    model.nginxNjs
-      ? [
-          { path: 'nginx.conf', template: 'nginx.conf.hbs' },
-          { path: 'prism.njs', template: 'prism.njs.hbs' },
-          { path: 'partitions.map', template: 'partitions.map.hbs' },
-          { path: 'prefix-rules.map', template: 'prefix-rules.map.hbs' },
-          { path: 'prefix-owners.map', template: 'prefix-owners.map.hbs' },
-          { path: 'namespace-pins.map', template: 'namespace-pins.map.hbs' },
-        ]
-      : [
-          { path: 'nginx.conf', template: 'nginx.conf.hbs' },
-          { path: 'namespaces.map', template: 'namespaces.map.hbs' },
-        ],
-  view: (model) => {
-    const maps = nginxMaps(model);
-    const entries = Math.max(
-      maps.namespaceLines?.length ?? 0,
-      maps.pinLines?.length ?? 0,
-      maps.prefixOwnerLines?.length ?? 0,
-    );
-    const addresses = model.proxies.map((p) => hostPort(p.host, p.dataPort));
-    return {
-      ...maps,
-      njsModule: NJS_MODULE,
-      listenAddress: hostPort(model.listenHost, model.listenPort),
-      reject: model.missingNamespace === 'reject',
-      rejectBody: MISSING_NAMESPACE_BODY,
-      mapHashMaxSize: Math.max(2048, 4 * entries),
-      // fail_timeout takes whole seconds.
-      failTimeout: `${Math.max(1, Math.ceil(model.healthCheckIntervalMs / 1000))}s`,
-      proxies: model.proxies.map((p, i) => ({
-        ...p,
-        upstream: upstreamOf(p.id),
-        address: addresses[i],
-        backups: addresses.filter((_, j) => j !== i),
-      })),
-    };
-  },
-  helpers: { nq, nkey, nstring },
+  files: (model) => [{ path: 'nginx.conf', template: 'nginx.conf.hbs' }, ...nginxRoutingFiles(model)],
+  view: (model) => ({
+    ...nginxRoutingView(model),
+    listenAddress: hostPort(model.listenHost, model.listenPort),
+  }),
+  helpers: { nq, nkey, nstring, npath },
   check: (dir) => runCheck('nginx', ['-t', '-q', '-e', 'stderr', '-p', dir, '-c', 'nginx.conf'], dir, NGINX_INSTALL),
   usesNamespaces: (options) => !options.nginxNjs,
   live: (ctx) => nginxLive(ctx),
 };
 
-/** The master of the NGINX running from `dir` (its nginx.pid), when it is alive. */
-function masterPid(dir: string): number | undefined {
+/** The NGINX master a pid file names, when it is alive. */
+export function masterPid(pidFile: string): number | undefined {
   let pid: number;
   try {
-    pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8').trim());
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
     process.kill(pid, 0);
   } catch {
     return undefined;
@@ -157,7 +173,7 @@ function nginxLive(ctx: LiveContext): LiveTarget {
   const args = ['-e', 'stderr', '-p', ctx.outDir, '-c', 'nginx.conf'];
   return {
     async apply({ from, changed }) {
-      const master = masterPid(ctx.outDir);
+      const master = masterPid(join(ctx.outDir, 'nginx.pid'));
       if (!from && master === undefined) return 'files written; start NGINX from them';
       if (from && changed.length === 0) return 'nothing routes differently: no reload';
       if (master === undefined)
@@ -168,22 +184,29 @@ function nginxLive(ctx: LiveContext): LiveTarget {
           'PRISM-LB-003',
           `nginx -t refused the written files, not reloaded: ${check.skipped ?? check.output}`,
         );
-      const before = childrenOf(master);
-      process.kill(master, 'SIGHUP');
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const fresh = [...childrenOf(master)].filter((p) => !before.has(p));
-        if (fresh.length > 0) return `reloaded (${changed.join(', ')} changed; new worker ${fresh[0]})`;
-        if (before.size === 0 && process.platform !== 'linux')
-          return `reloaded (${changed.join(', ')} changed; unchecked)`;
-        if (Date.now() > deadline)
-          throw new PrismError(
-            'PRISM-LB-006',
-            `NGINX (master ${master}) started no new worker within 10 s of the reload; its error log says why`,
-          );
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      return reloadMaster(master, changed);
     },
     async stop() {},
   };
+}
+
+/**
+ * SIGHUP to an NGINX master, counted as a reload once the master started new workers (one that cannot
+ * load the files logs why and keeps its old workers: PRISM-LB-006).
+ */
+export async function reloadMaster(master: number, changed: string[]): Promise<string> {
+  const before = childrenOf(master);
+  process.kill(master, 'SIGHUP');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const fresh = [...childrenOf(master)].filter((p) => !before.has(p));
+    if (fresh.length > 0) return `reloaded (${changed.join(', ')} changed; new worker ${fresh[0]})`;
+    if (before.size === 0 && process.platform !== 'linux') return `reloaded (${changed.join(', ')} changed; unchecked)`;
+    if (Date.now() > deadline)
+      throw new PrismError(
+        'PRISM-LB-006',
+        `NGINX (master ${master}) started no new worker within 10 s of the reload; its error log says why`,
+      );
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
