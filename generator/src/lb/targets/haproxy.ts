@@ -43,7 +43,7 @@ export const haproxyTarget: Target = {
     reject: model.missingNamespace === 'reject',
     rejectBody: MISSING_NAMESPACE_BODY,
     checkInterval: `${model.healthCheckIntervalMs}ms`,
-    proxies: model.proxies.map((p) => ({ ...p, address: hostPort(p.host, p.dataPort) })),
+    proxies: model.proxies.map((p) => ({ ...p, serverName: p.id, address: hostPort(p.host, p.dataPort) })),
   }),
   helpers: { hq, hstring },
   check: (dir) => runCheck('haproxy', ['-c', '-q', '-f', 'haproxy.cfg'], dir, 'apt-get install haproxy'),
