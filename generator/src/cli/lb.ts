@@ -8,6 +8,7 @@ import { followAdmin, fromAdmin, fromFiles, type LbInput } from '../lb/sources.j
 import type { TargetName } from '../lb/target.js';
 import { runWatch } from '../lb/watch.js';
 import { buildWatchMetrics, serveWatchMetrics } from '../lb/watch-metrics.js';
+import { registerLbXdsCommand } from '../lb/xds/command.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
 
 interface LbOptions extends AdminFlags {
@@ -165,4 +166,6 @@ export function registerLbCommands(program: Command, io: Io): void {
         await server?.close();
       }
     });
+
+  registerLbXdsCommand(lb, io);
 }

@@ -1,0 +1,169 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileRouter, type Router } from '../../core/src/route.js';
+import { parseTable } from '../../core/src/table.js';
+import { settledTable } from '../../test-support/admin-harness.js';
+import { type EnvoyProcess, envoyAvailable, startEnvoy } from '../../test-support/envoy-process.js';
+import { freePort } from '../../test-support/lb-binaries.js';
+import { ask, startLbFleet, steadyLoad } from '../../test-support/lb-fleet.js';
+import { removeDir, until } from '../../test-support/proxy-harness.js';
+import { ROOT } from '../../test-support/run.js';
+
+const PRISMCTL = join(ROOT, 'bin', 'prismctl.js');
+
+/**
+ * `prismctl lb xds` as an operator runs it: its own process, following the admin over TLS with the
+ * operator token, and Envoys started from nothing but the bootstrap it prints.
+ */
+describe.skipIf(!envoyAvailable())('prismctl lb xds: Envoy over xDS', () => {
+  let fleet: Awaited<ReturnType<typeof startLbFleet>>;
+  let dir: string;
+  let xdsPort: number;
+  let port: number;
+  let server: ChildProcess;
+  let envoy: EnvoyProcess | undefined;
+  let second: EnvoyProcess | undefined;
+  const lines: string[] = [];
+
+  const bootstrap = (nodeId: string) => {
+    const file = join(dir, `${nodeId}.yaml`);
+    const text = execFileSync(
+      process.execPath,
+      [PRISMCTL, 'lb', 'xds', '--print-bootstrap', '--listen', `127.0.0.1:${xdsPort}`, '--node-id', nodeId],
+      { encoding: 'utf8' },
+    );
+    writeFileSync(file, text);
+    return file;
+  };
+
+  /** Namespaces Envoy does not send straight to their owner under `router` (status, owner, forwarder). */
+  const misrouted = async (router: Router, lbPort = port) => {
+    const wrong: string[] = [];
+    for (const ns of fleet.names) {
+      const a = await ask(lbPort, ns);
+      const owner = router.route(ns).owner;
+      if (a.status !== 200 || a.servedBy !== owner || a.forwardedBy)
+        wrong.push(`${ns}: ${a.status} ${a.servedBy}${a.forwardedBy ? ` via ${a.forwardedBy}` : ''} (owner ${owner})`);
+    }
+    return wrong;
+  };
+
+  const metric = async (url: string, name: string) => {
+    const text = await (await fetch(url)).text();
+    return text.split('\n').filter((l) => l.startsWith(name));
+  };
+
+  beforeAll(async () => {
+    fleet = await startLbFleet(['x1', 'x2'], 24);
+    dir = mkdtempSync(join(tmpdir(), 'prism-lb-xds-'));
+    xdsPort = await freePort();
+    port = await freePort();
+    server = spawn(
+      process.execPath,
+      [
+        PRISMCTL,
+        'lb',
+        'xds',
+        '--listen',
+        `127.0.0.1:${xdsPort}`,
+        '--lb-listen',
+        `127.0.0.1:${port}`,
+        '--admin',
+        fleet.admin.http,
+        '--ca',
+        fleet.admin.caFile,
+        '--token-file',
+        fleet.admin.tokenFile,
+        '--health-check-interval-ms',
+        '500',
+        '--wait-ms',
+        '10000',
+        '--metrics-listen',
+        '127.0.0.1:0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    createInterface({ input: server.stdout as NodeJS.ReadableStream }).on('line', (l) => lines.push(l));
+    server.stderr?.on('data', (d) => lines.push(`stderr: ${d}`));
+    await until(() => lines.some((l) => l.startsWith('serving table v')), 20_000, `xds serving: ${lines.join('\n')}`);
+    envoy = await startEnvoy(bootstrap('edge-a'), `http://127.0.0.1:${port}/`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await second?.stop();
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = once(server, 'exit');
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await fleet?.stop();
+    if (dir) removeDir(dir);
+  });
+
+  it('an Envoy started from the printed bootstrap alone sends every namespace to its owner', async () => {
+    expect(await misrouted(await fleet.router())).toEqual([]);
+    const noNamespace = await fetch(`http://127.0.0.1:${port}/x`);
+    expect(noNamespace.status).toBe(400);
+    expect(await noNamespace.text()).toContain('PRISM-NS-002');
+  });
+
+  it('follows a proxy joining and leaving under load: same Envoy process, no failed request', async () => {
+    const pid = envoy?.pid;
+    const load = steadyLoad(port, fleet.names);
+    const before = (await fleet.table()).version;
+    const joined = await fleet.join('x3');
+    const settled = parseTable(
+      await settledTable(fleet.admin.http, (t) => (t.proxies ?? []).some((p) => p.id === 'x3'), 30_000),
+    );
+    expect(settled.version).toBeGreaterThan(before);
+    const router = compileRouter(settled);
+    const moved = fleet.names.filter((ns) => router.route(ns).owner === 'x3');
+    expect(moved.length).toBeGreaterThan(3);
+    await until(() => joined.proxy.state.advertisements.size === fleet.names.length, 10_000, 'x3 has every namespace');
+    await until(
+      async () => (await misrouted(router)).length === 0,
+      15_000,
+      `Envoy routes by table v${settled.version}: ${lines.slice(-10).join('\n')}`,
+    );
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    expect(load.sent()).toBeGreaterThan(20);
+    expect(envoy?.pid).toBe(pid);
+    expect(envoy?.output()).not.toMatch(/hot restart/i);
+    expect(lines.some((l) => l.startsWith(`envoy edge-a runs table v${settled.version}`))).toBe(true);
+  }, 60_000);
+
+  it('a second Envoy connecting later gets the current version at once', async () => {
+    const router = await fleet.router();
+    const table = await fleet.table();
+    // Same listener address: Envoy binds it with SO_REUSEPORT. Once the first one stops, only the second answers.
+    const starting = startEnvoy(bootstrap('edge-b'), `http://127.0.0.1:${port}/`);
+    await until(
+      () => lines.some((l) => l.startsWith(`envoy edge-b runs table v${table.version}`)),
+      15_000,
+      `edge-b on table v${table.version}: ${lines.slice(-10).join('\n')}`,
+    );
+    second = await starting;
+    const url = lines.find((l) => l.startsWith('metrics on '))?.slice('metrics on '.length) ?? '';
+    expect(await metric(url, 'prism_lb_xds_connected_envoys')).toEqual([
+      'prism_lb_xds_connected_envoys{target="envoy-xds"} 2',
+    ]);
+    expect(await metric(url, 'prism_lb_watch_applied_table_version')).toEqual([
+      `prism_lb_watch_applied_table_version{target="envoy-xds"} ${table.version}`,
+    ]);
+    await envoy?.stop();
+    envoy = undefined;
+    expect(await misrouted(router)).toEqual([]);
+    await until(
+      async () => (await metric(url, 'prism_lb_xds_connected_envoys'))[0]?.endsWith(' 1'),
+      5_000,
+      'the stopped Envoy is no longer counted',
+    );
+  }, 30_000);
+});
