@@ -11,7 +11,7 @@ import { settledTable } from '../../test-support/admin-harness.js';
 import { type EnvoyProcess, envoyAvailable, startEnvoy } from '../../test-support/envoy-process.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { ask, startLbFleet, steadyLoad } from '../../test-support/lb-fleet.js';
-import { removeDir, until } from '../../test-support/proxy-harness.js';
+import { removeDir, startProxy, until } from '../../test-support/proxy-harness.js';
 import { ROOT } from '../../test-support/run.js';
 
 const PRISMCTL = join(ROOT, 'bin', 'prismctl.js');
@@ -115,29 +115,46 @@ describe.skipIf(!envoyAvailable())('prismctl lb xds: Envoy over xDS', () => {
 
   it('follows a proxy joining and leaving under load: same Envoy process, no failed request', async () => {
     const pid = envoy?.pid;
-    const load = steadyLoad(port, fleet.names);
+    const routesBy = async (version: number, router: Router) =>
+      until(
+        async () => (await misrouted(router)).length === 0,
+        15_000,
+        `Envoy routes by table v${version}: ${lines.slice(-10).join('\n')}`,
+      );
+
+    const joining = steadyLoad(port, fleet.names);
     const before = (await fleet.table()).version;
-    const joined = await fleet.join('x3');
-    const settled = parseTable(
+    // Drained before it leaves (as SIGTERM does): /readyz fails, Envoy's checks (500 ms) take it out.
+    const joined = await startProxy('x3', [fleet.admin.grpc], { drain: { periodMs: 1_500, timeoutMs: 1_000 } });
+    fleet.proxies.push(joined);
+    const withX3 = parseTable(
       await settledTable(fleet.admin.http, (t) => (t.proxies ?? []).some((p) => p.id === 'x3'), 30_000),
     );
-    expect(settled.version).toBeGreaterThan(before);
-    const router = compileRouter(settled);
+    expect(withX3.version).toBeGreaterThan(before);
+    const router = compileRouter(withX3);
     const moved = fleet.names.filter((ns) => router.route(ns).owner === 'x3');
     expect(moved.length).toBeGreaterThan(3);
     await until(() => joined.proxy.state.advertisements.size === fleet.names.length, 10_000, 'x3 has every namespace');
-    await until(
-      async () => (await misrouted(router)).length === 0,
-      15_000,
-      `Envoy routes by table v${settled.version}: ${lines.slice(-10).join('\n')}`,
+    await routesBy(withX3.version, router);
+    await joining.stop();
+    expect(joining.failures).toEqual([]);
+    expect(joining.sent()).toBeGreaterThan(20);
+    expect(lines.some((l) => l.startsWith(`envoy edge-a runs table v${withX3.version}`))).toBe(true);
+
+    const leaving = steadyLoad(port, fleet.names);
+    await joined.proxy.drain();
+    await joined.stop();
+    fleet.proxies.splice(fleet.proxies.indexOf(joined), 1);
+    removeDir(joined.stateDir);
+    const withoutX3 = parseTable(
+      await settledTable(fleet.admin.http, (t) => !(t.proxies ?? []).some((p) => p.id === 'x3'), 30_000),
     );
-    await load.stop();
-    expect(load.failures).toEqual([]);
-    expect(load.sent()).toBeGreaterThan(20);
+    await routesBy(withoutX3.version, compileRouter(withoutX3));
+    await leaving.stop();
+    expect(leaving.failures).toEqual([]);
     expect(envoy?.pid).toBe(pid);
     expect(envoy?.output()).not.toMatch(/hot restart/i);
-    expect(lines.some((l) => l.startsWith(`envoy edge-a runs table v${settled.version}`))).toBe(true);
-  }, 60_000);
+  }, 90_000);
 
   it('a second Envoy connecting later gets the current version at once', async () => {
     const router = await fleet.router();
