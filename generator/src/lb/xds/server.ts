@@ -33,8 +33,8 @@ export interface XdsServerOptions {
   nodeId?: string;
   /**
    * How long a cluster Envoy gets for the first time may take to warm (its first health check)
-   * before a route may name it. Envoy ACKs a cluster before it has warmed, and a route to a cluster
-   * still warming answers 503; a health check ends at the latest at its timeout.
+   * before a route may name it. Envoy ACKs a cluster before it has warmed (envoyproxy/envoy#5174),
+   * and a route to a cluster still warming answers 503 (NC); a health check ends by its timeout.
    */
   warmMs: number;
   /** How long clusters no route names any more stay, for requests already routed to them. */
