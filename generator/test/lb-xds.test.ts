@@ -4,7 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planTable } from '../../core/src/assign/plan.js';
 import { compileRouter, type Router } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
 import { settledTable } from '../../test-support/admin-harness.js';
@@ -13,6 +15,12 @@ import { freePort } from '../../test-support/lb-binaries.js';
 import { ask, startLbFleet, steadyLoad } from '../../test-support/lb-fleet.js';
 import { removeDir, startProxy, until } from '../../test-support/proxy-harness.js';
 import { ROOT } from '../../test-support/run.js';
+
+import { buildModel } from '../src/lb/model.js';
+import { buildXdsMetrics } from '../src/lb/xds/metrics.js';
+import { CLUSTER_TYPE, envoyProtos, LISTENER_TYPE } from '../src/lb/xds/protos.js';
+import { buildSnapshot } from '../src/lb/xds/resources.js';
+import { XdsServer } from '../src/lb/xds/server.js';
 
 const PRISMCTL = join(ROOT, 'bin', 'prismctl.js');
 
@@ -183,4 +191,89 @@ describe.skipIf(!envoyAvailable())('prismctl lb xds: Envoy over xDS', () => {
       'the stopped Envoy is no longer counted',
     );
   }, 30_000);
+});
+
+/** The ADS conversation as Envoy holds it, from a gRPC client: what a NACK does and does not do. */
+describe('lb xds: ACK and NACK on the ADS stream', () => {
+  const tableOf = (ids: string[], version: number) => ({
+    ...planTable({
+      proxies: ids.map((id, i) => ({ id, address: '127.0.0.1', dataPort: 20_000 + i, opsPort: 21_000 + i })),
+    }).table,
+    version,
+  });
+  const modelOf = (ids: string[], version: number) =>
+    buildModel(tableOf(ids, version), {
+      listen: '127.0.0.1:8080',
+      missingNamespace: 'reject',
+      hashBalanceFactor: 0,
+      healthCheckIntervalMs: 2_000,
+      nginxNjs: true,
+    });
+
+  it('a NACK is logged with Envoy error detail and counted; the same clusters are not sent again, the next version is', async () => {
+    const root = await envoyProtos();
+    const log: string[] = [];
+    const metrics = buildXdsMetrics();
+    const server = new XdsServer({
+      root,
+      listen: '127.0.0.1:0',
+      warmMs: 0,
+      lingerMs: 0,
+      log: (l) => log.push(l),
+      metrics,
+    });
+    const xdsPort = await server.listen();
+    server.publish(buildSnapshot(root, modelOf(['a1', 'a2'], 1)));
+    const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
+    const Response = root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
+    const client = new grpc.Client(`127.0.0.1:${xdsPort}`, grpc.credentials.createInsecure());
+    const call = client.makeBidiStreamRequest(
+      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+      (m: Record<string, unknown>) => Buffer.from(Request.encode(Request.fromObject(m)).finish()),
+      (b: Buffer) => Response.toObject(Response.decode(b), { defaults: true }) as Record<string, unknown>,
+    );
+    const answers: { version_info: string; nonce: string; type_url: string; resources: unknown[] }[] = [];
+    call.on('data', (r) => answers.push(r));
+    call.on('error', () => undefined);
+    try {
+      call.write({ node: { id: 'nack-test' }, type_url: CLUSTER_TYPE });
+      await until(() => answers.length === 1, 5_000, 'the clusters of v1');
+      expect(answers[0]).toMatchObject({ version_info: '1', type_url: CLUSTER_TYPE });
+      // a1, a2: own, owner and others clusters each, plus the ring.
+      expect(answers[0].resources.length).toBe(7);
+      call.write({
+        type_url: CLUSTER_TYPE,
+        version_info: '',
+        response_nonce: answers[0].nonce,
+        error_detail: { code: 3, message: 'Proto constraint validation failed (ClusterValidationError.Name)' },
+      });
+      await until(() => log.some((l) => l.startsWith('PRISM-LB-021')), 5_000, 'the NACK logged');
+      expect(log.find((l) => l.startsWith('PRISM-LB-021'))).toBe(
+        'PRISM-LB-021: envoy nack-test rejected CDS version 1: Proto constraint validation failed (ClusterValidationError.Name); it keeps version (none)',
+      );
+      expect(await metrics.registry.getSingleMetricAsString('prism_lb_xds_nacks_total')).toMatch(
+        /prism_lb_xds_nacks_total\{type="CDS",target="envoy-xds"\} 1/,
+      );
+      // A table version with the same routing content would be rejected again: nothing is resent for it.
+      server.publish(buildSnapshot(root, modelOf(['a1', 'a2'], 1)));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answers.length).toBe(1);
+      // The next version (a proxy joined) is sent, and its ACK is taken.
+      server.publish(buildSnapshot(root, modelOf(['a1', 'a2', 'a3'], 2)));
+      await until(() => answers.length === 2, 5_000, 'the clusters of v2');
+      expect(answers[1]).toMatchObject({ version_info: '2', type_url: CLUSTER_TYPE });
+      expect(answers[1].nonce).not.toBe(answers[0].nonce);
+      // An answer to the old nonce is stale: ignored, not taken for an ACK of v2.
+      call.write({ type_url: CLUSTER_TYPE, version_info: '', response_nonce: answers[0].nonce });
+      call.write({ type_url: CLUSTER_TYPE, version_info: '2', response_nonce: answers[1].nonce });
+      call.write({ type_url: LISTENER_TYPE });
+      await until(() => answers.length === 3, 5_000, 'the listener after the ACK');
+      expect(answers[2]).toMatchObject({ version_info: '2', type_url: LISTENER_TYPE });
+      expect(log.filter((l) => l.startsWith('PRISM-LB-021')).length).toBe(1);
+    } finally {
+      call.cancel();
+      client.close();
+      server.close();
+    }
+  });
 });
