@@ -64,11 +64,13 @@ const TYPES = [CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE];
 const short = (type: string) => ({ [CLUSTER_TYPE]: 'CDS', [LISTENER_TYPE]: 'LDS', [ROUTE_TYPE]: 'RDS' })[type] ?? type;
 
 /**
- * One Envoy's ADS stream (state of the world). One response is in flight at a time, in the order that
- * never routes to a cluster Envoy lacks: clusters first (the new ones beside those the running route
- * still names), then the listener, then the route once new clusters had time to warm, then, after
- * the route is ACKed and a linger, the clusters nothing names any more are dropped. A NACK leaves
- * Envoy on what it had (Envoy keeps it); that content is not sent again, the next version is.
+ * One Envoy's ADS stream (state of the world), at most one response in flight per type, in an order
+ * that never routes to a cluster Envoy lacks: clusters first (new ones beside those the running route
+ * still names); the route once every cluster it names is ACKed and new ones had time to warm (a
+ * route that names no new cluster goes out beside a cluster update, whose old version serves until
+ * the new one warmed); after the route is ACKed and a linger, clusters nothing names any more are
+ * dropped. A NACK leaves Envoy on what it had (Envoy keeps it); that content is not sent again, the
+ * next version is.
  */
 class AdsStream {
   readonly envoy: EnvoyState = { clusters: new Map() };
@@ -76,10 +78,13 @@ class AdsStream {
   private readonly subscribed = new Set<string>();
   private readonly sent = new Map<string, Sent>();
   private readonly rejected = new Map<string, string>();
-  private pending: string | undefined;
+  private readonly pending = new Set<string>();
   private nonce = 0;
-  private notBefore = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** Until then new clusters may still be warming: no route is sent. */
+  private warmUntil = 0;
+  /** Until then clusters the previous route named stay. */
+  private lingerUntil = 0;
+  private timer: { at: number; handle: NodeJS.Timeout } | undefined;
   closed = false;
 
   constructor(
@@ -113,18 +118,18 @@ class AdsStream {
     } else if (!last || req.response_nonce !== last.nonce) {
       return; // answers a response that a newer one replaced
     } else if (req.error_detail?.message !== undefined && req.error_detail !== null) {
-      this.pending = undefined;
+      this.pending.delete(type);
       this.rejected.set(type, last.key);
       this.server.nacked(this, short(type), last.version, req.version_info, req.error_detail.message ?? '');
     } else {
-      this.pending = undefined;
+      this.pending.delete(type);
       last.onAck();
     }
     this.reconcile();
   }
 
   private forget(type: string) {
-    if (this.pending === type) this.pending = undefined;
+    this.pending.delete(type);
     this.sent.delete(type);
     this.rejected.delete(type);
     if (type === CLUSTER_TYPE) this.envoy.clusters = new Map();
@@ -137,79 +142,81 @@ class AdsStream {
     if (this.rejected.get(type) === key) return false;
     const nonce = String(++this.nonce);
     this.sent.set(type, { nonce, version, key, onAck });
-    this.pending = type;
+    this.pending.add(type);
     this.call.write({ version_info: version, resources: resources.map((r) => r.any), type_url: type, nonce });
     return true;
   }
 
   private later(at: number) {
-    if (this.timer) return;
-    this.timer = setTimeout(
+    if (this.timer && this.timer.at <= at) return;
+    if (this.timer) clearTimeout(this.timer.handle);
+    const handle = setTimeout(
       () => {
         this.timer = undefined;
         this.reconcile();
       },
       Math.max(0, at - Date.now()),
     );
+    this.timer = { at, handle };
   }
 
-  /** Sends the next step towards the server's snapshot, if none is in flight. */
+  /** Sends what Envoy lacks of the server's snapshot, for each type with nothing in flight. */
   reconcile(): void {
     const s = this.server.snapshot;
-    if (this.closed || this.pending || !s) return;
+    if (this.closed || !s) return;
     const running = this.envoy.route;
-    if (this.subscribed.has(CLUSTER_TYPE)) {
+    const upToDate = running?.route.digest === s.route.digest;
+    const now = Date.now();
+    if (this.subscribed.has(CLUSTER_TYPE) && !this.pending.has(CLUSTER_TYPE)) {
       // Until Envoy runs the new route, the clusters the running one names stay as Envoy has them.
       const target = new Map(s.clusters);
-      const upToDate = running?.route.digest === s.route.digest;
       if (running && !upToDate) {
         for (const name of running.clusters.keys()) {
           const had = this.envoy.clusters.get(name);
           if (!target.has(name) && had) target.set(name, had);
         }
       }
-      const stale = target.size > s.clusters.size;
       const extra = [...this.envoy.clusters.keys()].some((n) => !target.has(n));
-      if (extra && upToDate && Date.now() < this.notBefore) {
-        this.later(this.notBefore);
-        return;
-      }
-      if (keyOf(target.values()) !== keyOf(this.envoy.clusters.values())) {
+      if (extra && upToDate && now < this.lingerUntil) this.later(this.lingerUntil);
+      else if (keyOf(target.values()) !== keyOf(this.envoy.clusters.values())) {
         const fresh = [...target.keys()].some((n) => !this.envoy.clusters.has(n));
-        const version = stale && running ? `${s.version}+${running.version}` : String(s.version);
-        const sent = this.send(CLUSTER_TYPE, version, [...target.values()], () => {
+        const version =
+          target.size > s.clusters.size && running ? `${s.version}+${running.version}` : String(s.version);
+        this.send(CLUSTER_TYPE, version, [...target.values()], () => {
           this.envoy.clusters = target;
           // At start Envoy warms its clusters before it asks for listeners; later it does not wait.
-          if (fresh && running) this.notBefore = Date.now() + this.server.options.warmMs;
+          if (fresh && running) this.warmUntil = Date.now() + this.server.options.warmMs;
         });
-        if (sent) return;
       }
     }
-    if (this.subscribed.has(LISTENER_TYPE) && this.envoy.listener !== s.listener.digest) {
-      if (this.send(LISTENER_TYPE, String(s.version), [s.listener], () => (this.envoy.listener = s.listener.digest)))
-        return;
+    if (
+      this.subscribed.has(LISTENER_TYPE) &&
+      !this.pending.has(LISTENER_TYPE) &&
+      this.envoy.listener !== s.listener.digest
+    ) {
+      this.send(LISTENER_TYPE, String(s.version), [s.listener], () => {
+        this.envoy.listener = s.listener.digest;
+      });
     }
-    if (this.subscribed.has(ROUTE_TYPE) && running?.route.digest !== s.route.digest) {
-      // After a NACKed cluster update Envoy may lack a cluster the new route names: it keeps its route.
+    if (this.subscribed.has(ROUTE_TYPE) && !this.pending.has(ROUTE_TYPE) && !upToDate) {
+      // Every cluster the route may name must be ACKed (after a NACKed cluster update Envoy keeps its route).
       if ([...s.clusters.keys()].some((n) => !this.envoy.clusters.has(n))) return;
-      if (Date.now() < this.notBefore) {
-        this.later(this.notBefore);
+      if (now < this.warmUntil) {
+        this.later(this.warmUntil);
         return;
       }
       const t0 = Date.now();
-      const sent = this.send(ROUTE_TYPE, String(s.version), [s.route], () => {
+      this.send(ROUTE_TYPE, String(s.version), [s.route], () => {
         this.envoy.route = s;
-        this.notBefore = Date.now() + this.server.options.lingerMs;
+        this.lingerUntil = Date.now() + this.server.options.lingerMs;
         this.server.applied(this, s, Date.now() - t0);
-        this.reconcile();
       });
-      if (sent) return;
     }
   }
 
   close() {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) clearTimeout(this.timer.handle);
   }
 }
 
