@@ -264,7 +264,7 @@ export class XdsServer {
   publish(snapshot: XdsSnapshot): void {
     this.snapshot = snapshot;
     this.since = Date.now();
-    this.options.metrics?.inSync.set(this.streams.size > 0 ? 0 : 1);
+    this.refresh();
     for (const s of this.streams) s.reconcile();
   }
 
@@ -293,6 +293,16 @@ export class XdsServer {
 
   private gauge() {
     this.options.metrics?.connected.set(this.streams.size);
+    this.refresh();
+  }
+
+  /** Applied version: the oldest a connected Envoy runs; in sync: every connected Envoy runs the newest. */
+  private refresh() {
+    const m = this.options.metrics;
+    if (!m) return;
+    const streams = [...this.streams];
+    m.inSync.set(streams.every((s) => s.envoy.route === this.snapshot) ? 1 : 0);
+    if (streams.length > 0) m.appliedVersion.set(Math.min(...streams.map((s) => s.envoy.route?.version ?? 0)));
   }
 
   /** An Envoy ACKed the route of `snapshot`: it routes by that table version now. */
@@ -302,9 +312,7 @@ export class XdsServer {
     if (!m) return;
     if (snapshot === this.snapshot) m.applySeconds.observe((Date.now() - this.since) / 1000);
     m.lastSuccess.set(Date.now() / 1000);
-    const versions = [...this.streams].map((s) => s.envoy.route?.version ?? 0);
-    m.appliedVersion.set(Math.min(...versions));
-    m.inSync.set([...this.streams].every((s) => s.envoy.route === this.snapshot) ? 1 : 0);
+    this.refresh();
   }
 
   nacked(stream: AdsStream, type: string, version: string, keeps: string, detail: string) {
