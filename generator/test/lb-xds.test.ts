@@ -17,9 +17,11 @@ import { removeDir, startProxy, until } from '../../test-support/proxy-harness.j
 import { ROOT } from '../../test-support/run.js';
 
 import { buildModel } from '../src/lb/model.js';
+import { renderTarget } from '../src/lb/render.js';
+import { envoyTarget } from '../src/lb/targets/envoy.js';
 import { buildXdsMetrics } from '../src/lb/xds/metrics.js';
 import { CLUSTER_TYPE, envoyProtos, LISTENER_TYPE } from '../src/lb/xds/protos.js';
-import { buildSnapshot } from '../src/lb/xds/resources.js';
+import { buildSnapshot, luaSource } from '../src/lb/xds/resources.js';
 import { XdsServer } from '../src/lb/xds/server.js';
 
 const PRISMCTL = join(ROOT, 'bin', 'prismctl.js');
@@ -272,6 +274,66 @@ describe('lb xds: ACK and NACK on the ADS stream', () => {
       expect(log.filter((l) => l.startsWith('PRISM-LB-021')).length).toBe(1);
     } finally {
       call.cancel();
+      client.close();
+      server.close();
+    }
+  });
+
+  it('serves the clusters and the Lua program of the envoy.yaml that lb generate writes for the same table', async () => {
+    const root = await envoyProtos();
+    for (const options of [{}, { missingNamespace: 'any-proxy' as const, hashBalanceFactor: 150 }]) {
+      const model = { ...modelOf(['a1', 'a2', 'a3'], 4), ...options };
+      const yaml = renderTarget(envoyTarget, model, { outDir: '' }).get('envoy.yaml') ?? '';
+      const fileClusters = [...yaml.matchAll(/^ {4}- name: "([^"]+)"$/gm)].map((m) => m[1]).sort();
+      const snapshot = buildSnapshot(root, model);
+      expect([...snapshot.clusters.keys()]).toEqual(fileClusters);
+      const Route = root.lookupType('envoy.config.route.v3.RouteConfiguration');
+      const route = Route.toObject(Route.decode(snapshot.route.any.value), { enums: String });
+      const owner = route.virtual_hosts[0].routes[1].route;
+      const Lua = root.lookupType('envoy.extensions.router.cluster_specifiers.lua.v3.LuaConfig');
+      const lua = Lua.toObject(Lua.decode(owner.inline_cluster_specifier_plugin.extension.typed_config.value));
+      expect(lua.source_code.inline_string).toBe(luaSource(model));
+      const luaLines = (lua.source_code.inline_string as string).split('\n').filter((l) => l.trim() !== '');
+      expect(luaLines.length).toBeGreaterThan(256);
+      expect(luaLines.filter((l) => !yaml.includes(`  ${l}\n`))).toEqual([]);
+      expect(lua.default_cluster).toBe('prism-ring');
+      const missing = route.virtual_hosts[0].routes[0];
+      if (model.missingNamespace === 'reject') expect(missing.direct_response.status).toBe(400);
+      else expect(missing.route.cluster).toBe('prism-ring');
+    }
+  });
+
+  it('refuses an Envoy whose node id is not the one the server serves (PRISM-LB-023)', async () => {
+    const root = await envoyProtos();
+    const log: string[] = [];
+    const server = new XdsServer({
+      root,
+      listen: '127.0.0.1:0',
+      nodeId: 'edge-a',
+      warmMs: 0,
+      lingerMs: 0,
+      log: (l) => log.push(l),
+    });
+    const xdsPort = await server.listen();
+    server.publish(buildSnapshot(root, modelOf(['a1'], 1)));
+    const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
+    const client = new grpc.Client(`127.0.0.1:${xdsPort}`, grpc.credentials.createInsecure());
+    const call = client.makeBidiStreamRequest(
+      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+      (m: Record<string, unknown>) => Buffer.from(Request.encode(Request.fromObject(m)).finish()),
+      (b: Buffer) => b,
+    );
+    try {
+      const ended = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+      let answers = 0;
+      call.on('data', () => answers++);
+      call.write({ node: { id: 'edge-z' }, type_url: CLUSTER_TYPE });
+      const err = await ended;
+      expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+      expect(err.details).toMatch(/^PRISM-LB-023: /);
+      expect(answers).toBe(0);
+      expect(log.some((l) => l.startsWith('PRISM-LB-023: Envoy') && l.includes('"edge-z"'))).toBe(true);
+    } finally {
       client.close();
       server.close();
     }
