@@ -616,7 +616,7 @@ export const ERROR_CATALOG = {
     status: 500,
     title: 'The xDS server cannot build an Envoy resource from the partition table.',
     action:
-      "Read the named field: the Envoy .proto files shipped with @grpc/grpc-js-xds lack it. Report it; the Envoys keep the version they have.",
+      'Read the named field: the Envoy .proto files shipped with @grpc/grpc-js-xds lack it. Report it; the Envoys keep the version they have.',
   },
   'PRISM-LB-023': {
     status: 403,
