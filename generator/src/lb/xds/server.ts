@@ -94,6 +94,7 @@ class AdsStream {
   ) {}
 
   onRequest(req: DiscoveryRequest): void {
+    if (this.closed) return;
     if (req.node?.id && !this.node) {
       this.node = req.node.id;
       const expected = this.server.options.nodeId;
