@@ -643,6 +643,29 @@ export const ERROR_CATALOG = {
     action:
       'Fix the named option: --name-prefix is a lower-case word (letters, digits, _), --include-dir a path without spaces or quotes, and lb watch --fragment --target nginx needs --nginx-pid-file FILE or --nginx-conf MAIN.',
   },
+  'PRISM-LB-020': {
+    status: 500,
+    title: 'The xDS server cannot listen on its address.',
+    action: 'Pick a free HOST:PORT for --listen (the address in the Envoy bootstrap) or stop what holds it.',
+  },
+  'PRISM-LB-021': {
+    status: 502,
+    title: 'An Envoy rejected (NACKed) a configuration from the xDS server.',
+    action:
+      "Read Envoy's error detail in the message; that Envoy keeps the version it had and gets the next table version. Report it with the Envoy version if it repeats.",
+  },
+  'PRISM-LB-022': {
+    status: 500,
+    title: 'The xDS server cannot build an Envoy resource from the partition table.',
+    action:
+      'Read the named field: the Envoy .proto files shipped with @grpc/grpc-js-xds lack it. Report it; the Envoys keep the version they have.',
+  },
+  'PRISM-LB-023': {
+    status: 403,
+    title: 'An Envoy with another node id connected to the xDS server.',
+    action:
+      'Give that Envoy the node id the server expects (--node-id, the node.id of the bootstrap that --print-bootstrap prints), or start the server without --node-id to serve any Envoy.',
+  },
   'PRISM-CONFIG-001': {
     status: 400,
     title: 'Invalid configuration option.',

@@ -68,6 +68,17 @@ export const prismctlConfigSchema = {
           default: '',
           description: "lb watch: HOST:PORT to serve the watcher's Prometheus metrics on (empty: none)",
         },
+        xdsListen: listenAddress(
+          '127.0.0.1:18000',
+          'lb xds: address the xDS server (ADS over gRPC, plaintext) listens on; the Envoy bootstrap points here',
+        ),
+        xdsNodeId: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9._-]{0,128}$',
+          default: '',
+          description:
+            'lb xds: serve only Envoys with this node id (empty: any); --print-bootstrap writes it as node.id (empty: prism-envoy)',
+        },
       },
     },
     log,

@@ -11,6 +11,7 @@ import { checkWithOperator, FRAGMENT_FILE, frontendLine } from '../lb/targets/ha
 import { generateNginxFragment, includeLines, nginxFragmentTarget } from '../lb/targets/nginx-fragment.js';
 import { runWatch } from '../lb/watch.js';
 import { buildWatchMetrics, serveWatchMetrics } from '../lb/watch-metrics.js';
+import { registerLbXdsCommand } from '../lb/xds/command.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
 
 interface LbOptions extends AdminFlags {
@@ -292,4 +293,6 @@ export function registerLbCommands(program: Command, io: Io): void {
         await server?.close();
       }
     });
+
+  registerLbXdsCommand(lb, io);
 }

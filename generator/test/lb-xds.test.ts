@@ -1,0 +1,341 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planTable } from '../../core/src/assign/plan.js';
+import { compileRouter, type Router } from '../../core/src/route.js';
+import { parseTable } from '../../core/src/table.js';
+import { settledTable } from '../../test-support/admin-harness.js';
+import { type EnvoyProcess, envoyAvailable, startEnvoy } from '../../test-support/envoy-process.js';
+import { freePort } from '../../test-support/lb-binaries.js';
+import { ask, startLbFleet, steadyLoad } from '../../test-support/lb-fleet.js';
+import { removeDir, startProxy, until } from '../../test-support/proxy-harness.js';
+import { ROOT } from '../../test-support/run.js';
+
+import { buildModel } from '../src/lb/model.js';
+import { renderTarget } from '../src/lb/render.js';
+import { envoyTarget } from '../src/lb/targets/envoy.js';
+import { buildXdsMetrics } from '../src/lb/xds/metrics.js';
+import { CLUSTER_TYPE, envoyProtos, LISTENER_TYPE } from '../src/lb/xds/protos.js';
+import { buildSnapshot, luaSource } from '../src/lb/xds/resources.js';
+import { XdsServer } from '../src/lb/xds/server.js';
+
+const PRISMCTL = join(ROOT, 'bin', 'prismctl.js');
+
+/**
+ * `prismctl lb xds` as an operator runs it: its own process, following the admin over TLS with the
+ * operator token, and Envoys started from nothing but the bootstrap it prints.
+ */
+describe.skipIf(!envoyAvailable())('prismctl lb xds: Envoy over xDS', () => {
+  let fleet: Awaited<ReturnType<typeof startLbFleet>>;
+  let dir: string;
+  let xdsPort: number;
+  let port: number;
+  let server: ChildProcess;
+  let envoy: EnvoyProcess | undefined;
+  let second: EnvoyProcess | undefined;
+  const lines: string[] = [];
+
+  const bootstrap = (nodeId: string) => {
+    const file = join(dir, `${nodeId}.yaml`);
+    const text = execFileSync(
+      process.execPath,
+      [PRISMCTL, 'lb', 'xds', '--print-bootstrap', '--listen', `127.0.0.1:${xdsPort}`, '--node-id', nodeId],
+      { encoding: 'utf8' },
+    );
+    writeFileSync(file, text);
+    return file;
+  };
+
+  /** Namespaces Envoy does not send straight to their owner under `router` (status, owner, forwarder). */
+  const misrouted = async (router: Router, lbPort = port) => {
+    const wrong: string[] = [];
+    for (const ns of fleet.names) {
+      const a = await ask(lbPort, ns);
+      const owner = router.route(ns).owner;
+      if (a.status !== 200 || a.servedBy !== owner || a.forwardedBy)
+        wrong.push(`${ns}: ${a.status} ${a.servedBy}${a.forwardedBy ? ` via ${a.forwardedBy}` : ''} (owner ${owner})`);
+    }
+    return wrong;
+  };
+
+  const metric = async (url: string, name: string) => {
+    const text = await (await fetch(url)).text();
+    return text.split('\n').filter((l) => l.startsWith(name));
+  };
+
+  beforeAll(async () => {
+    fleet = await startLbFleet(['x1', 'x2'], 24);
+    dir = mkdtempSync(join(tmpdir(), 'prism-lb-xds-'));
+    xdsPort = await freePort();
+    port = await freePort();
+    server = spawn(
+      process.execPath,
+      [
+        PRISMCTL,
+        'lb',
+        'xds',
+        '--listen',
+        `127.0.0.1:${xdsPort}`,
+        '--lb-listen',
+        `127.0.0.1:${port}`,
+        '--admin',
+        fleet.admin.http,
+        '--ca',
+        fleet.admin.caFile,
+        '--token-file',
+        fleet.admin.tokenFile,
+        '--health-check-interval-ms',
+        '500',
+        '--wait-ms',
+        '10000',
+        '--metrics-listen',
+        '127.0.0.1:0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    createInterface({ input: server.stdout as NodeJS.ReadableStream }).on('line', (l) => lines.push(l));
+    server.stderr?.on('data', (d) => lines.push(`stderr: ${d}`));
+    await until(() => lines.some((l) => l.startsWith('serving table v')), 20_000, `xds serving: ${lines.join('\n')}`);
+    envoy = await startEnvoy(bootstrap('edge-a'), `http://127.0.0.1:${port}/`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await second?.stop();
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = once(server, 'exit');
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await fleet?.stop();
+    if (dir) removeDir(dir);
+  });
+
+  it('an Envoy started from the printed bootstrap alone sends every namespace to its owner', async () => {
+    expect(await misrouted(await fleet.router())).toEqual([]);
+    const noNamespace = await fetch(`http://127.0.0.1:${port}/x`);
+    expect(noNamespace.status).toBe(400);
+    expect(await noNamespace.text()).toContain('PRISM-NS-002');
+  });
+
+  it('follows a proxy joining and leaving under load: same Envoy process, no failed request', async () => {
+    const pid = envoy?.pid;
+    const routesBy = async (version: number, router: Router) =>
+      until(
+        async () => (await misrouted(router)).length === 0,
+        15_000,
+        `Envoy routes by table v${version}: ${lines.slice(-10).join('\n')}`,
+      );
+
+    const joining = steadyLoad(port, fleet.names);
+    const before = (await fleet.table()).version;
+    // Drained before it leaves (as SIGTERM does): /readyz fails, Envoy's checks (500 ms) take it out.
+    const joined = await startProxy('x3', [fleet.admin.grpc], { drain: { periodMs: 1_500, timeoutMs: 1_000 } });
+    fleet.proxies.push(joined);
+    const withX3 = parseTable(
+      await settledTable(fleet.admin.http, (t) => (t.proxies ?? []).some((p) => p.id === 'x3'), 30_000),
+    );
+    expect(withX3.version).toBeGreaterThan(before);
+    const router = compileRouter(withX3);
+    const moved = fleet.names.filter((ns) => router.route(ns).owner === 'x3');
+    expect(moved.length).toBeGreaterThan(3);
+    await until(() => joined.proxy.state.advertisements.size === fleet.names.length, 10_000, 'x3 has every namespace');
+    await routesBy(withX3.version, router);
+    await joining.stop();
+    expect(joining.failures).toEqual([]);
+    expect(joining.sent()).toBeGreaterThan(20);
+    expect(lines.some((l) => l.startsWith(`envoy edge-a runs table v${withX3.version}`))).toBe(true);
+
+    const leaving = steadyLoad(port, fleet.names);
+    await joined.proxy.drain();
+    await joined.stop();
+    fleet.proxies.splice(fleet.proxies.indexOf(joined), 1);
+    removeDir(joined.stateDir);
+    const withoutX3 = parseTable(
+      await settledTable(fleet.admin.http, (t) => !(t.proxies ?? []).some((p) => p.id === 'x3'), 30_000),
+    );
+    await routesBy(withoutX3.version, compileRouter(withoutX3));
+    await leaving.stop();
+    expect(leaving.failures).toEqual([]);
+    expect(envoy?.pid).toBe(pid);
+    expect(envoy?.output()).not.toMatch(/hot restart/i);
+  }, 90_000);
+
+  it('a second Envoy connecting later gets the current version at once', async () => {
+    const router = await fleet.router();
+    const table = await fleet.table();
+    // Same listener address: Envoy binds it with SO_REUSEPORT. Once the first one stops, only the second answers.
+    const starting = startEnvoy(bootstrap('edge-b'), `http://127.0.0.1:${port}/`);
+    await until(
+      () => lines.some((l) => l.startsWith(`envoy edge-b runs table v${table.version}`)),
+      15_000,
+      `edge-b on table v${table.version}: ${lines.slice(-10).join('\n')}`,
+    );
+    second = await starting;
+    const url = lines.find((l) => l.startsWith('metrics on '))?.slice('metrics on '.length) ?? '';
+    expect(await metric(url, 'prism_lb_xds_connected_envoys')).toEqual([
+      'prism_lb_xds_connected_envoys{target="envoy-xds"} 2',
+    ]);
+    expect(await metric(url, 'prism_lb_watch_applied_table_version')).toEqual([
+      `prism_lb_watch_applied_table_version{target="envoy-xds"} ${table.version}`,
+    ]);
+    await envoy?.stop();
+    envoy = undefined;
+    expect(await misrouted(router)).toEqual([]);
+    await until(
+      async () => (await metric(url, 'prism_lb_xds_connected_envoys'))[0]?.endsWith(' 1'),
+      5_000,
+      'the stopped Envoy is no longer counted',
+    );
+  }, 30_000);
+});
+
+/** The ADS conversation as Envoy holds it, from a gRPC client: what a NACK does and does not do. */
+describe('lb xds: ACK and NACK on the ADS stream', () => {
+  const tableOf = (ids: string[], version: number) => ({
+    ...planTable({
+      proxies: ids.map((id, i) => ({ id, address: '127.0.0.1', dataPort: 20_000 + i, opsPort: 21_000 + i })),
+    }).table,
+    version,
+  });
+  const modelOf = (ids: string[], version: number) =>
+    buildModel(tableOf(ids, version), {
+      listen: '127.0.0.1:8080',
+      missingNamespace: 'reject',
+      hashBalanceFactor: 0,
+      healthCheckIntervalMs: 2_000,
+      nginxNjs: true,
+    });
+
+  it('a NACK is logged with Envoy error detail and counted; the same clusters are not sent again, the next version is', async () => {
+    const root = await envoyProtos();
+    const log: string[] = [];
+    const metrics = buildXdsMetrics();
+    const server = new XdsServer({
+      root,
+      listen: '127.0.0.1:0',
+      warmMs: 0,
+      lingerMs: 0,
+      log: (l) => log.push(l),
+      metrics,
+    });
+    const xdsPort = await server.listen();
+    server.publish(buildSnapshot(root, modelOf(['a1', 'a2'], 1)));
+    const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
+    const Response = root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
+    const client = new grpc.Client(`127.0.0.1:${xdsPort}`, grpc.credentials.createInsecure());
+    const call = client.makeBidiStreamRequest(
+      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+      (m: Record<string, unknown>) => Buffer.from(Request.encode(Request.fromObject(m)).finish()),
+      (b: Buffer) => Response.toObject(Response.decode(b), { defaults: true }) as Record<string, unknown>,
+    );
+    const answers: { version_info: string; nonce: string; type_url: string; resources: unknown[] }[] = [];
+    call.on('data', (r) => answers.push(r));
+    call.on('error', () => undefined);
+    try {
+      call.write({ node: { id: 'nack-test' }, type_url: CLUSTER_TYPE });
+      await until(() => answers.length === 1, 5_000, 'the clusters of v1');
+      expect(answers[0]).toMatchObject({ version_info: '1', type_url: CLUSTER_TYPE });
+      // a1, a2: own, owner and others clusters each, plus the ring.
+      expect(answers[0].resources.length).toBe(7);
+      call.write({
+        type_url: CLUSTER_TYPE,
+        version_info: '',
+        response_nonce: answers[0].nonce,
+        error_detail: { code: 3, message: 'Proto constraint validation failed (ClusterValidationError.Name)' },
+      });
+      await until(() => log.some((l) => l.startsWith('PRISM-LB-021')), 5_000, 'the NACK logged');
+      expect(log.find((l) => l.startsWith('PRISM-LB-021'))).toBe(
+        'PRISM-LB-021: envoy nack-test rejected CDS version 1: Proto constraint validation failed (ClusterValidationError.Name); it keeps version (none)',
+      );
+      expect(await metrics.registry.getSingleMetricAsString('prism_lb_xds_nacks_total')).toMatch(
+        /prism_lb_xds_nacks_total\{type="CDS",target="envoy-xds"\} 1/,
+      );
+      // A table version with the same routing content would be rejected again: nothing is resent for it.
+      server.publish(buildSnapshot(root, modelOf(['a1', 'a2'], 1)));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answers.length).toBe(1);
+      // The next version (a proxy joined) is sent, and its ACK is taken.
+      server.publish(buildSnapshot(root, modelOf(['a1', 'a2', 'a3'], 2)));
+      await until(() => answers.length === 2, 5_000, 'the clusters of v2');
+      expect(answers[1]).toMatchObject({ version_info: '2', type_url: CLUSTER_TYPE });
+      expect(answers[1].nonce).not.toBe(answers[0].nonce);
+      // An answer to the old nonce is stale: ignored, not taken for an ACK of v2.
+      call.write({ type_url: CLUSTER_TYPE, version_info: '', response_nonce: answers[0].nonce });
+      call.write({ type_url: CLUSTER_TYPE, version_info: '2', response_nonce: answers[1].nonce });
+      call.write({ type_url: LISTENER_TYPE });
+      await until(() => answers.length === 3, 5_000, 'the listener after the ACK');
+      expect(answers[2]).toMatchObject({ version_info: '2', type_url: LISTENER_TYPE });
+      expect(log.filter((l) => l.startsWith('PRISM-LB-021')).length).toBe(1);
+    } finally {
+      call.cancel();
+      client.close();
+      server.close();
+    }
+  });
+
+  it('serves the clusters and the Lua program of the envoy.yaml that lb generate writes for the same table', async () => {
+    const root = await envoyProtos();
+    for (const options of [{}, { missingNamespace: 'any-proxy' as const, hashBalanceFactor: 150 }]) {
+      const model = { ...modelOf(['a1', 'a2', 'a3'], 4), ...options };
+      const yaml = renderTarget(envoyTarget, model, { outDir: '' }).get('envoy.yaml') ?? '';
+      const fileClusters = [...yaml.matchAll(/^ {4}- name: "([^"]+)"$/gm)].map((m) => m[1]).sort();
+      const snapshot = buildSnapshot(root, model);
+      expect([...snapshot.clusters.keys()]).toEqual(fileClusters);
+      const Route = root.lookupType('envoy.config.route.v3.RouteConfiguration');
+      const route = Route.toObject(Route.decode(snapshot.route.any.value), { enums: String });
+      const owner = route.virtual_hosts[0].routes[1].route;
+      const Lua = root.lookupType('envoy.extensions.router.cluster_specifiers.lua.v3.LuaConfig');
+      const lua = Lua.toObject(Lua.decode(owner.inline_cluster_specifier_plugin.extension.typed_config.value));
+      expect(lua.source_code.inline_string).toBe(luaSource(model));
+      const luaLines = (lua.source_code.inline_string as string).split('\n').filter((l) => l.trim() !== '');
+      expect(luaLines.length).toBeGreaterThan(256);
+      expect(luaLines.filter((l) => !yaml.includes(`  ${l}\n`))).toEqual([]);
+      expect(lua.default_cluster).toBe('prism-ring');
+      const missing = route.virtual_hosts[0].routes[0];
+      if (model.missingNamespace === 'reject') expect(missing.direct_response.status).toBe(400);
+      else expect(missing.route.cluster).toBe('prism-ring');
+    }
+  });
+
+  it('refuses an Envoy whose node id is not the one the server serves (PRISM-LB-023)', async () => {
+    const root = await envoyProtos();
+    const log: string[] = [];
+    const server = new XdsServer({
+      root,
+      listen: '127.0.0.1:0',
+      nodeId: 'edge-a',
+      warmMs: 0,
+      lingerMs: 0,
+      log: (l) => log.push(l),
+    });
+    const xdsPort = await server.listen();
+    server.publish(buildSnapshot(root, modelOf(['a1'], 1)));
+    const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
+    const client = new grpc.Client(`127.0.0.1:${xdsPort}`, grpc.credentials.createInsecure());
+    const call = client.makeBidiStreamRequest(
+      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+      (m: Record<string, unknown>) => Buffer.from(Request.encode(Request.fromObject(m)).finish()),
+      (b: Buffer) => b,
+    );
+    try {
+      const ended = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+      let answers = 0;
+      call.on('data', () => answers++);
+      call.write({ node: { id: 'edge-z' }, type_url: CLUSTER_TYPE });
+      const err = await ended;
+      expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+      expect(err.details).toMatch(/^PRISM-LB-023: /);
+      expect(answers).toBe(0);
+      expect(log.some((l) => l.startsWith('PRISM-LB-023: Envoy') && l.includes('"edge-z"'))).toBe(true);
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+});
