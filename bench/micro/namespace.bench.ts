@@ -34,10 +34,15 @@ function context(headers: Record<string, string>): RequestContext {
     peer: '',
     owner: '',
     epoch: 0,
+    tableVersion: 0,
     outcome: 'local',
+    reason: '',
+    fallback: '',
     status: 0,
     upstream: '',
+    upstreamKind: '',
     errorCode: '',
+    traceId: '',
   };
 }
 

@@ -53,10 +53,15 @@ const context = (): RequestContext => ({
   peer: '',
   owner: '',
   epoch: 0,
+  tableVersion: 0,
   outcome: 'local',
+  reason: '',
+  fallback: '',
   status: 0,
   upstream: '',
+  upstreamKind: '',
   errorCode: '',
+  traceId: '',
 });
 
 function expectContinue(decision: Decision): void {

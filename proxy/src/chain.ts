@@ -4,10 +4,10 @@ import { PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
 import { type Forwarder, responseGone } from './forwarder.js';
 import type { ProxyHealth } from './health.js';
+import { buildObserve, decidedOutcome, settle } from './outcome.js';
 import { fleetTls } from './peer-tls.js';
 import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
-import { accessLogPlugin, metricsPlugin } from './plugins/observe.js';
 import { peerPlugin } from './plugins/peer.js';
 import { requestPlugin } from './plugins/request.js';
 import { forwardingPlugin, localPlugin, routingPlugin } from './plugins/routing.js';
@@ -23,20 +23,26 @@ import {
 } from './plugins/types.js';
 import { sendEmpty, sendError } from './respond.js';
 
-/** The plugin set in request order. Plugins that are off are simply not in the list. */
-function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
+/**
+ * The plugin set in request order (docs/plugins.md). Plugins that are off are simply not in the
+ * list. User plugins go in at USER_PLUGINS: after the built-ins that establish what a request is
+ * (namespace, token, owner, sending peer), before those that decide where it goes, so a user's route
+ * hook sees the owner and can still decide.
+ */
+function builtins(env: PluginEnv, backends: Backends): (PluginFactory | typeof USER_PLUGINS)[] {
   return [
     requestPlugin,
     namespacePlugin,
     ...(env.config.auth.required ? [authPlugin] : []),
     routingPlugin,
     ...(fleetTls(env.config) ? [peerPlugin] : []),
+    USER_PLUGINS,
     localPlugin(backends),
     forwardingPlugin,
-    metricsPlugin,
-    ...(env.config.accessLog ? [accessLogPlugin] : []),
   ];
 }
+
+const USER_PLUGINS = Symbol('user plugins');
 
 async function loadUserPlugin(
   spec: { module: string; options?: Record<string, unknown> },
@@ -94,14 +100,14 @@ function check(plugins: Plugin[]): void {
  */
 export async function buildChain(env: PluginEnv, backends: Backends, forwarder: Forwarder) {
   const plugins: Plugin[] = [];
-  for (const factory of builtins(env, backends)) plugins.push(await factory({}, env));
-  // User plugins run after the built-in decisions but before metrics and the access log see the outcome.
-  const firstObserver = plugins.findIndex((p) => p.name === 'metrics');
-  const user: Plugin[] = [];
-  for (const spec of env.config.plugins)
-    user.push(await loadUserPlugin(spec as { module: string; options?: Record<string, unknown> }, env));
-  plugins.splice(firstObserver, 0, ...user);
+  for (const factory of builtins(env, backends)) {
+    if (factory !== USER_PLUGINS) plugins.push(await factory({}, env));
+    else
+      for (const spec of env.config.plugins)
+        plugins.push(await loadUserPlugin(spec as { module: string; options?: Record<string, unknown> }, env));
+  }
   check(plugins);
+  const observe = buildObserve(env);
 
   // One flat list in request order: onRequest, resolveNamespace, authenticate, route.
   const hooks = (['onRequest', 'resolveNamespace', 'authenticate', 'route'] as const).flatMap((name) =>
@@ -112,6 +118,7 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
 
   const finish = (ctx: RequestContext) => {
     ctx.status = ctx.res.statusCode;
+    observe(ctx);
     for (const hook of onResponse) {
       try {
         hook(ctx);
@@ -141,7 +148,7 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
         { err, requestId: ctx.requestId, method: ctx.req.method, path: ctx.req.url, namespace: ctx.namespace },
         'request failed',
       );
-      ctx.outcome = 'failed';
+      settle(ctx, 'failed', 'internal');
       sendError(
         ctx,
         new PrismError('PRISM-INTERNAL-001', `the proxy failed to handle the request (request id ${ctx.requestId})`),
@@ -156,18 +163,22 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
 
   const act = (ctx: RequestContext, d: Decision | undefined) => {
     if (!d || d.type === 'continue') {
-      ctx.outcome = 'failed';
+      settle(ctx, 'failed', 'undecided');
       sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'no plugin decided what to do with the request'));
     } else if (d.type === 'forward') {
       // A client that reset its stream (or closed its connection) while a hook was deciding gets
       // no upstream request: rapid reset (CVE-2023-44487) made every such stream cost one.
-      if (responseGone(ctx.res)) ctx.outcome = 'aborted';
-      else forwarder.forward(ctx, d.target);
-    } else if (d.error) {
-      if (ctx.outcome === 'rejected' && d.status >= 500) ctx.outcome = 'failed';
-      sendError(ctx, d.error, d.headers);
+      if (responseGone(ctx.res)) settle(ctx, 'aborted', 'client_closed');
+      else {
+        // The id a log line on this proxy names travels with the request, so the owner's line names it too.
+        if (d.target.kind === 'peer' && ctx.req.headers['x-request-id'] === undefined)
+          ctx.req.headers['x-request-id'] = ctx.requestId;
+        forwarder.forward(ctx, d.target);
+      }
     } else {
-      sendEmpty(ctx, d.status, d.headers);
+      settle(ctx, decidedOutcome(d), d.reason);
+      if (d.error) sendError(ctx, d.error, d.headers);
+      else sendEmpty(ctx, d.status, d.headers);
     }
   };
 
@@ -202,7 +213,8 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
     // 'close' comes exactly once per response, after 'finish' when it completed (HTTP/1.1 and HTTP/2).
     res.on('close', () => {
       inFlight--;
-      if (!res.writableFinished && ctx.outcome !== 'failed') ctx.outcome = 'aborted';
+      if (!res.writableFinished && ctx.outcome !== 'failed' && ctx.outcome !== 'aborted')
+        settle(ctx, 'aborted', 'client_closed');
       finish(ctx);
     });
     res.on('error', ignore);
@@ -231,10 +243,15 @@ class Context implements RequestContext {
   owner = '';
   epoch = 0;
   claims?: RequestContext['claims'];
+  tableVersion = 0;
   outcome: RequestContext['outcome'] = 'rejected';
+  reason = '';
+  fallback: RequestContext['fallback'] = '';
   status = 0;
   upstream = '';
+  upstreamKind: RequestContext['upstreamKind'] = '';
   errorCode = '';
+  traceId = '';
   private readonly seq = ++sequence;
   private id?: string;
 

@@ -1,7 +1,15 @@
 import { PrismError } from '../../../core/src/errors.js';
 import type { Backends } from '../backends.js';
 import { fleetTls } from '../peer-tls.js';
-import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, type RequestContext, reject } from './types.js';
+import {
+  CONTINUE,
+  type ForwardTarget,
+  forwardTo,
+  misdirect,
+  type PluginFactory,
+  type RequestContext,
+  reject,
+} from './types.js';
 
 const PEER_VERSION_WAIT_MS = 1_000;
 /**
@@ -31,14 +39,14 @@ export const routingPlugin: PluginFactory = (_options, env) => {
    * the request goes back, naming the owner this proxy knows.
    */
   const fenced = (ctx: RequestContext) => {
-    ctx.outcome = 'misdirected';
     const known = state.table?.proxies.find((p) => p.id === ctx.owner);
     const address = known ? `${known.address}:${known.dataPort}` : '';
-    return reject(
+    return misdirect(
       new PrismError(
         'PRISM-ROUTE-009',
         `partition ${ctx.partition} of namespace "${ctx.namespace}" has epoch ${ctx.peerEpoch} at the sender, ${ctx.epoch} in table v${state.version} here (owner ${ctx.owner})`,
       ),
+      'fenced',
       address ? { 'x-prism-owner': address } : undefined,
     );
   };
@@ -59,6 +67,7 @@ export const routingPlugin: PluginFactory = (_options, env) => {
           const route = router.route(ctx.namespace, ctx.partition >= 0 ? ctx.partition : undefined);
           ctx.owner = route.owner;
           ctx.epoch = route.epoch;
+          ctx.tableVersion = state.version;
           if (ctx.peerEpoch > route.epoch) return fenced(ctx);
           return CONTINUE;
         };
@@ -136,25 +145,26 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
         const owner = found.address;
         const headers = { 'x-prism-owner': owner };
         if (ctx.hops >= maxHops || mode === 'client') {
-          ctx.outcome = 'misdirected';
           const why =
             mode === 'client'
               ? 'send it there'
               : `the request already took ${ctx.hops} hop(s), the limit is ${maxHops}`;
-          return reject(
+          // A client-mode 421 is the configured answer, not a forward that failed (hop_limit).
+          return misdirect(
             new PrismError(
               'PRISM-ROUTE-001',
               `namespace "${ctx.namespace}" is owned by ${ctx.owner} at ${owner}; ${why}`,
             ),
+            mode === 'client' ? 'client_mode' : 'hop_limit',
             headers,
           );
         }
         if (mode === 'redirect') {
-          ctx.outcome = 'redirected';
           return {
             type: 'respond',
             status: 307,
             headers: { ...headers, location: `http://${owner}${ctx.req.url ?? '/'}` },
+            outcome: 'redirected',
           };
         }
         return forwardTo(found.target);
