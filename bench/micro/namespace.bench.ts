@@ -14,6 +14,10 @@ const env = {
   metrics: buildProxyMetrics('bench'),
   log: pino({ level: 'silent' }),
   self: 'bench',
+  peerTarget: () => undefined,
+  error: () => {
+    throw new Error('not in this bench');
+  },
 };
 const plugin = (await namespacePlugin({}, env)) as Plugin;
 const resolveNamespace = plugin.hooks.resolveNamespace!;

@@ -31,6 +31,10 @@ async function authenticator(tokenCacheSize?: number) {
   const state = new RoutingState(undefined);
   state.applyKeys(jwks);
   const env: PluginEnv = {
+    peerTarget: () => undefined,
+    error: () => {
+      throw new Error('not in this bench');
+    },
     config: loadConfig('proxy', { values: { auth: { required: true, tokenCacheSize } } }),
     state,
     metrics: buildProxyMetrics('bench'),

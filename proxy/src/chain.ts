@@ -10,10 +10,12 @@ import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
 import { peerPlugin } from './plugins/peer.js';
 import { requestPlugin } from './plugins/request.js';
-import { forwardingPlugin, localPlugin, routingPlugin } from './plugins/routing.js';
+import { forwardingPlugin, localPlugin, peerTargets, routingPlugin } from './plugins/routing.js';
 import {
   type Decision,
+  type ForwardTarget,
   HOOK_NAMES,
+  type Outcome,
   type Plugin,
   type PluginEnv,
   type PluginFactory,
@@ -94,24 +96,106 @@ function check(plugins: Plugin[]): void {
   }
 }
 
+const OUTCOMES: ReadonlySet<string> = new Set<Outcome>([
+  'local',
+  'forwarded',
+  'redirected',
+  'misdirected',
+  'rejected',
+  'failed',
+  'aborted',
+]);
+
+/** What is wrong with a decision a user plugin returned, or '' when the proxy can act on it. */
+function invalidDecision(d: unknown, peerTarget: PluginEnv['peerTarget']): string {
+  if (d === null || typeof d !== 'object') return `${d === null ? 'null' : typeof d}, not a decision`;
+  const { type } = d as { type?: unknown };
+  if (type === 'continue') return '';
+  if (type === 'respond') {
+    const { status, error, headers, outcome } = d as Record<string, unknown>;
+    if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599)
+      return `a respond decision with status ${JSON.stringify(status)} (not 200-599)`;
+    if (error !== undefined && !(error instanceof PrismError)) return 'a respond decision whose error is no PrismError';
+    if (headers !== undefined && (headers === null || typeof headers !== 'object'))
+      return 'a respond decision whose headers are no object';
+    if (outcome !== undefined && !OUTCOMES.has(outcome as string))
+      return `a respond decision with outcome ${JSON.stringify(outcome)} (one of ${[...OUTCOMES].join(', ')})`;
+    return '';
+  }
+  if (type === 'forward') {
+    const target = (d as { target?: Partial<ForwardTarget> }).target;
+    if (target?.kind === 'backend') {
+      const url = typeof target.origin === 'string' && URL.canParse(target.origin) ? new URL(target.origin) : undefined;
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || typeof target.name !== 'string')
+        return 'a forward decision whose backend target is not {kind: "backend", origin: "http(s)://host:port", name}';
+      return '';
+    }
+    if (target?.kind === 'peer') {
+      const known = typeof target.name === 'string' ? peerTarget(target.name) : undefined;
+      if (!known || known.origin !== target.origin)
+        return `a forward decision to peer ${JSON.stringify(target.name)} that is not env.peerTarget() of a proxy in the table`;
+      return '';
+    }
+    return 'a forward decision whose target kind is neither "backend" nor "peer"';
+  }
+  return `a decision of type ${JSON.stringify(type)} (continue, respond or forward)`;
+}
+
 /**
  * Composes the chain once at start-up: per phase, the array of hooks that exist, so a request walks
  * only what is on. Returns the request handler for the http and http2 servers.
  */
-export async function buildChain(env: PluginEnv, backends: Backends, forwarder: Forwarder) {
+export async function buildChain(
+  chainEnv: Omit<PluginEnv, 'peerTarget' | 'error'>,
+  backends: Backends,
+  forwarder: Forwarder,
+) {
+  const peer = peerTargets(chainEnv);
+  const env: PluginEnv = {
+    ...chainEnv,
+    peerTarget: (id) => peer(id)?.target,
+    error: (code, message) => new PrismError(code, message),
+  };
   const plugins: Plugin[] = [];
+  const user = new Set<Plugin>();
   for (const factory of builtins(env, backends)) {
     if (factory !== USER_PLUGINS) plugins.push(await factory({}, env));
     else
-      for (const spec of env.config.plugins)
-        plugins.push(await loadUserPlugin(spec as { module: string; options?: Record<string, unknown> }, env));
+      for (const spec of env.config.plugins) {
+        const plugin = await loadUserPlugin(spec as { module: string; options?: Record<string, unknown> }, env);
+        plugins.push(plugin);
+        user.add(plugin);
+      }
   }
   check(plugins);
   const observe = buildObserve(env);
 
+  /** A user plugin's hook, whose decisions are checked before the proxy acts on them (PRISM-PLUGIN-002). */
+  const checked = (p: Plugin, name: string, hook: Hook): Hook => {
+    const verdict = (d: Decision, ctx: RequestContext): Decision => {
+      const why = invalidDecision(d, env.peerTarget);
+      if (!why) return d;
+      env.log.error({ plugin: p.name, hook: name, requestId: ctx.requestId }, `plugin returned ${why}`);
+      return {
+        type: 'respond',
+        status: 500,
+        error: new PrismError('PRISM-PLUGIN-002', `plugin "${p.name}" (${name} hook) returned ${why}`),
+        reason: 'plugin',
+      };
+    };
+    return (ctx) => {
+      const d = hook(ctx);
+      return d instanceof Promise ? d.then((r) => verdict(r, ctx)) : verdict(d, ctx);
+    };
+  };
+
   // One flat list in request order: onRequest, resolveNamespace, authenticate, route.
   const hooks = (['onRequest', 'resolveNamespace', 'authenticate', 'route'] as const).flatMap((name) =>
-    plugins.flatMap((p) => (p.hooks[name] ? [p.hooks[name].bind(p.hooks) as Hook] : [])),
+    plugins.flatMap((p) => {
+      const hook = p.hooks[name]?.bind(p.hooks) as Hook | undefined;
+      if (!hook) return [];
+      return [user.has(p) ? checked(p, name, hook) : hook];
+    }),
   );
   const onResponse = plugins.flatMap((p) => (p.hooks.onResponse ? [p.hooks.onResponse.bind(p.hooks)] : []));
   const onError = plugins.flatMap((p) => (p.hooks.onError ? [p.hooks.onError.bind(p.hooks)] : []));

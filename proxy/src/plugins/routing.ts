@@ -6,6 +6,7 @@ import {
   type ForwardTarget,
   forwardTo,
   misdirect,
+  type PluginEnv,
   type PluginFactory,
   type RequestContext,
   reject,
@@ -107,15 +108,14 @@ export const localPlugin =
     };
   };
 
-/** A namespace owned by another proxy: forward it, redirect the client, or tell the client. */
-export const forwardingPlugin: PluginFactory = (_options, env) => {
+/** The proxies of the current table as forward targets: address and target by proxy id. */
+export function peerTargets(env: Pick<PluginEnv, 'state' | 'config'>) {
   const { state, config } = env;
-  const { mode, maxHops } = config.forwarding;
   const scheme = fleetTls(config) ? 'https' : 'http';
   let peersVersion = -1;
   // Per table version: each peer's address and the forward target, built once rather than per request.
   let peers = new Map<string, { address: string; target: ForwardTarget }>();
-  const peer = (id: string) => {
+  return (id: string) => {
     if (peersVersion !== state.version) {
       peers = new Map(
         (state.table?.proxies ?? []).map((p) => {
@@ -127,6 +127,13 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
     }
     return peers.get(id);
   };
+}
+
+/** A namespace owned by another proxy: forward it, redirect the client, or tell the client. */
+export const forwardingPlugin: PluginFactory = (_options, env) => {
+  const { state, config } = env;
+  const { mode, maxHops } = config.forwarding;
+  const peer = peerTargets(env);
   return {
     name: 'forwarding',
     dependencies: ['routing'],

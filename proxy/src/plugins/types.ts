@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../../core/src/config/proxy-schema.js';
-import type { PrismError } from '../../../core/src/errors.js';
+import type { ErrorCode, PrismError } from '../../../core/src/errors.js';
 import type { NamespaceClaims } from '../../../core/src/tokens.js';
 import type { ControlClient } from '../control-client.js';
 import type { ProxyHealth } from '../health.js';
@@ -136,6 +136,13 @@ export interface PluginEnv {
   /** This proxy's id. */
   self: string;
   health?: ProxyHealth;
+  /**
+   * The target that forwards to proxy `id` of the current table (over mTLS with a fleet CA), or
+   * undefined when the table has no such proxy: the only peer target a user plugin may forward to.
+   */
+  peerTarget(id: string): ForwardTarget | undefined;
+  /** A coded error of the catalog (docs/errors.md) for a respond decision: the proxy's own class, wherever the plugin lives. */
+  error(code: ErrorCode, message: string): PrismError;
 }
 
 export type PluginFactory = (options: Record<string, unknown>, env: PluginEnv) => MaybeAsync<Plugin>;
