@@ -201,7 +201,8 @@ export async function buildChain(
   const onError = plugins.flatMap((p) => (p.hooks.onError ? [p.hooks.onError.bind(p.hooks)] : []));
 
   const finish = (ctx: RequestContext) => {
-    ctx.status = ctx.res.statusCode;
+    // Node keeps statusCode at 200 until a head is written: a client that left first got nothing.
+    ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 0;
     observe(ctx);
     for (const hook of onResponse) {
       try {

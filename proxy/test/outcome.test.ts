@@ -256,6 +256,17 @@ describe('a user plugin loaded from a config file', () => {
       );
     }
 
+    // Ready when every proxy serves every namespace the plugin leaves alone (advertisements, peer pools).
+    for (const p of started)
+      for (const other of NAMES.slice(2))
+        await until(
+          async () => {
+            return (await ask(p.port, other)).res.status === 200;
+          },
+          15_000,
+          `${other} served`,
+        );
+
     for (const [i, p] of started.entries()) {
       const refused = await ask(p.port, down);
       expect(refused.res.status).toBe(503);
@@ -272,7 +283,7 @@ describe('a user plugin loaded from a config file', () => {
 
       for (const other of NAMES.slice(2)) {
         const normal = await ask(p.port, other);
-        expect(normal.res.status).toBe(200);
+        expect(normal.res.status, normal.body).toBe(200);
         expect(JSON.parse(normal.body).backend).toBe('b');
       }
     }
