@@ -472,7 +472,7 @@ export const ERROR_CATALOG = {
   },
   'PRISM-PLUGIN-002': {
     status: 500,
-    title: 'A proxy plugin returned a decision the proxy cannot act on.',
+    title: 'A proxy plugin returned a decision the proxy cannot act on (logged; the client gets PRISM-INTERNAL-001).',
     action:
       'Fix the plugin and hook named in the message (docs/plugins.md): return {type: "continue"}, {type: "respond", status, headers?, error?, outcome?, reason?} with a status from 200 to 599, or {type: "forward", target} with a backend URL or env.peerTarget(id) of a proxy in the table.',
   },

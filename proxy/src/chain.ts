@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PrismError } from '../../core/src/errors.js';
+import { type ErrorCode, PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
 import { type Forwarder, responseGone } from './forwarder.js';
 import type { ProxyHealth } from './health.js';
@@ -151,11 +151,11 @@ export async function buildChain(
   forwarder: Forwarder,
 ) {
   const peer = peerTargets(chainEnv);
-  const env: PluginEnv = {
-    ...chainEnv,
-    peerTarget: (id) => peer(id)?.target,
-    error: (code, message) => new PrismError(code, message),
-  };
+  // The same object, not a copy: the proxy sets env.control on it once the control client exists.
+  const env: PluginEnv = Object.assign(chainEnv, {
+    peerTarget: (id: string) => peer(id)?.target,
+    error: (code: ErrorCode, message: string) => new PrismError(code, message),
+  });
   const plugins: Plugin[] = [];
   const user = new Set<Plugin>();
   for (const factory of builtins(env, backends)) {
@@ -170,22 +170,20 @@ export async function buildChain(
   check(plugins);
   const observe = buildObserve(env);
 
-  /** A user plugin's hook, whose decisions are checked before the proxy acts on them (PRISM-PLUGIN-002). */
+  /**
+   * A user plugin's hook, whose decisions are checked before the proxy acts on them: one it cannot
+   * act on is thrown as PRISM-PLUGIN-002 and goes the way of every exception (failed() below), so
+   * the log names the plugin and the client learns no more than the request id.
+   */
   const checked = (p: Plugin, name: string, hook: Hook): Hook => {
-    const verdict = (d: Decision, ctx: RequestContext): Decision => {
+    const verdict = (d: Decision): Decision => {
       const why = invalidDecision(d, env.peerTarget);
-      if (!why) return d;
-      env.log.error({ plugin: p.name, hook: name, requestId: ctx.requestId }, `plugin returned ${why}`);
-      return {
-        type: 'respond',
-        status: 500,
-        error: new PrismError('PRISM-PLUGIN-002', `plugin "${p.name}" (${name} hook) returned ${why}`),
-        reason: 'plugin',
-      };
+      if (why) throw new PrismError('PRISM-PLUGIN-002', `plugin "${p.name}" (${name} hook) returned ${why}`);
+      return d;
     };
     return (ctx) => {
       const d = hook(ctx);
-      return d instanceof Promise ? d.then((r) => verdict(r, ctx)) : verdict(d, ctx);
+      return d instanceof Promise ? d.then(verdict) : verdict(d);
     };
   };
 

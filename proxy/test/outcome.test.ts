@@ -27,19 +27,20 @@ afterEach(async () => {
 
 type Line = Record<string, unknown>;
 
-/** A pino logger that keeps its access-log lines. */
-function capture(): { logger: Logger; access: Line[] } {
+/** A pino logger that keeps its access-log lines, and its other lines. */
+function capture(): { logger: Logger; access: Line[]; other: Line[] } {
   const access: Line[] = [];
+  const other: Line[] = [];
   const logger = pino(
     { level: 'info' },
     {
       write(s: string) {
         const line = JSON.parse(s) as Line;
-        if (line.kind === 'access') access.push(line);
+        (line.kind === 'access' ? access : other).push(line);
       },
     },
   );
-  return { logger, access };
+  return { logger, access, other };
 }
 
 /** An admin, a backend, and proxies `ids` with `values`, each logging into its own capture, ready. */
@@ -49,10 +50,12 @@ async function fleet(ids: string[], values: Record<string, unknown>) {
   const backend = await startBackend('b');
   cleanup.push(() => backend.stop());
   const logs = new Map<string, Line[]>();
+  const otherLogs = new Map<string, Line[]>();
   const proxies: StartedProxy[] = [];
   for (const id of ids) {
-    const { logger, access } = capture();
+    const { logger, access, other } = capture();
     logs.set(id, access);
+    otherLogs.set(id, other);
     const dir = mkdtempSync(join(tmpdir(), `prism-proxy-${id}-`));
     const p = await startProxy(id, [admin.grpc], values, dir, logger);
     cleanup.push(async () => {
@@ -70,7 +73,7 @@ async function fleet(ids: string[], values: Record<string, unknown>) {
   );
   const router = compileRouter(proxies[0].proxy.state.table as never);
   const ownedBy = (id: string) => NAMES.filter((n) => router.route(n).owner === id);
-  return { admin, backend, proxies, logs, ownedBy };
+  return { admin, backend, proxies, logs, otherLogs, ownedBy };
 }
 
 async function metric(ops: string, line: string): Promise<number> {
@@ -186,7 +189,7 @@ describe('outcome metrics', () => {
 });
 
 describe('user route hooks', () => {
-  it('see the owner, run before the built-in decision, and a decision the proxy cannot act on is a coded 500', async () => {
+  it('see the owner, run before the built-in decision, and a decision the proxy cannot act on is logged as PRISM-PLUGIN-002', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'prism-plugin-'));
     cleanup.push(() => removeDir(dir));
     const file = join(dir, 'spy.mjs');
@@ -203,7 +206,7 @@ describe('user route hooks', () => {
         },
       });\n`,
     );
-    const { proxies, ownedBy } = await fleet(['ur-1', 'ur-2'], {
+    const { proxies, ownedBy, otherLogs } = await fleet(['ur-1', 'ur-2'], {
       plugins: [{ module: file, options: { smuggle: 'o-0' } }],
     });
     const remote = ownedBy('ur-2').find((n) => n !== 'o-0') as string;
@@ -213,7 +216,15 @@ describe('user route hooks', () => {
     expect(seen.headers.get('x-self')).toBe('ur-1');
     const smuggled = await fetch(`${proxies[0].url}/`, { headers: { 'x-prism-namespace': 'o-0' } });
     expect(smuggled.status).toBe(500);
-    expect((await smuggled.json()).error.code).toBe('PRISM-PLUGIN-002');
+    // The client learns the request id; the log names the plugin and what it did wrong.
+    const { error } = await smuggled.json();
+    expect(error.code).toBe('PRISM-INTERNAL-001');
+    const id = /request id (\S+)\)/.exec(error.message)?.[1];
+    const line = otherLogs.get('ur-1')?.find((l) => l.requestId === id && l.msg === 'request failed') as
+      | { err: { code: string; message: string } }
+      | undefined;
+    expect(line?.err.code).toBe('PRISM-PLUGIN-002');
+    expect(line?.err.message).toContain('plugin "spy" (route hook) returned a forward decision to peer "nobody"');
   });
 });
 
