@@ -14,6 +14,10 @@ const env = {
   metrics: buildProxyMetrics('bench'),
   log: pino({ level: 'silent' }),
   self: 'bench',
+  peerTarget: () => undefined,
+  error: () => {
+    throw new Error('not in this bench');
+  },
 };
 const plugin = (await namespacePlugin({}, env)) as Plugin;
 const resolveNamespace = plugin.hooks.resolveNamespace!;
@@ -34,10 +38,15 @@ function context(headers: Record<string, string>): RequestContext {
     peer: '',
     owner: '',
     epoch: 0,
+    tableVersion: 0,
     outcome: 'local',
+    reason: '',
+    fallback: '',
     status: 0,
     upstream: '',
+    upstreamKind: '',
     errorCode: '',
+    traceId: '',
   };
 }
 

@@ -31,6 +31,10 @@ async function authenticator(tokenCacheSize?: number) {
   const state = new RoutingState(undefined);
   state.applyKeys(jwks);
   const env: PluginEnv = {
+    peerTarget: () => undefined,
+    error: () => {
+      throw new Error('not in this bench');
+    },
     config: loadConfig('proxy', { values: { auth: { required: true, tokenCacheSize } } }),
     state,
     metrics: buildProxyMetrics('bench'),
@@ -53,10 +57,15 @@ const context = (): RequestContext => ({
   peer: '',
   owner: '',
   epoch: 0,
+  tableVersion: 0,
   outcome: 'local',
+  reason: '',
+  fallback: '',
   status: 0,
   upstream: '',
+  upstreamKind: '',
   errorCode: '',
+  traceId: '',
 });
 
 function expectContinue(decision: Decision): void {

@@ -470,6 +470,18 @@ export const ERROR_CATALOG = {
     action:
       'Fix the plugin named in the message: it must export a factory returning {name, dependencies?, hooks} with hooks from onRequest, resolveNamespace, authenticate, route, onResponse, onError.',
   },
+  'PRISM-PLUGIN-002': {
+    status: 500,
+    title: 'A proxy plugin returned a decision the proxy cannot act on (logged; the client gets PRISM-INTERNAL-001).',
+    action:
+      'Fix the plugin and hook named in the message (docs/plugins.md): return {type: "continue"}, {type: "respond", status, headers?, error?, outcome?, reason?} with a status from 200 to 599, or {type: "forward", target} with a backend URL or env.peerTarget(id) of a proxy in the table.',
+  },
+  'PRISM-PLUGIN-003': {
+    status: 503,
+    title: 'A proxy plugin refuses requests for this namespace for now.',
+    action:
+      'Retry later: the message names the plugin and why (for example a namespace under maintenance). Operators change it in the plugin options of the proxy configuration (plugins).',
+  },
   'PRISM-PROXY-001': {
     status: 400,
     title: 'Invalid proxy id.',

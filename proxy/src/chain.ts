@@ -1,19 +1,21 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PrismError } from '../../core/src/errors.js';
+import { type ErrorCode, PrismError } from '../../core/src/errors.js';
 import type { Backends } from './backends.js';
 import { type Forwarder, responseGone } from './forwarder.js';
 import type { ProxyHealth } from './health.js';
+import { buildObserve, decidedOutcome, settle } from './outcome.js';
 import { fleetTls } from './peer-tls.js';
 import { authPlugin } from './plugins/auth.js';
 import { namespacePlugin } from './plugins/namespace.js';
-import { accessLogPlugin, metricsPlugin } from './plugins/observe.js';
 import { peerPlugin } from './plugins/peer.js';
 import { requestPlugin } from './plugins/request.js';
-import { forwardingPlugin, localPlugin, routingPlugin } from './plugins/routing.js';
+import { forwardingPlugin, localPlugin, peerTargets, routingPlugin } from './plugins/routing.js';
 import {
   type Decision,
+  type ForwardTarget,
   HOOK_NAMES,
+  type Outcome,
   type Plugin,
   type PluginEnv,
   type PluginFactory,
@@ -23,20 +25,26 @@ import {
 } from './plugins/types.js';
 import { sendEmpty, sendError } from './respond.js';
 
-/** The plugin set in request order. Plugins that are off are simply not in the list. */
-function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
+/**
+ * The plugin set in request order (docs/plugins.md). Plugins that are off are simply not in the
+ * list. User plugins go in at USER_PLUGINS: after the built-ins that establish what a request is
+ * (namespace, token, owner, sending peer), before those that decide where it goes, so a user's route
+ * hook sees the owner and can still decide.
+ */
+function builtins(env: PluginEnv, backends: Backends): (PluginFactory | typeof USER_PLUGINS)[] {
   return [
     requestPlugin,
     namespacePlugin,
     ...(env.config.auth.required ? [authPlugin] : []),
     routingPlugin,
     ...(fleetTls(env.config) ? [peerPlugin] : []),
+    USER_PLUGINS,
     localPlugin(backends),
     forwardingPlugin,
-    metricsPlugin,
-    ...(env.config.accessLog ? [accessLogPlugin] : []),
   ];
 }
+
+const USER_PLUGINS = Symbol('user plugins');
 
 async function loadUserPlugin(
   spec: { module: string; options?: Record<string, unknown> },
@@ -88,30 +96,112 @@ function check(plugins: Plugin[]): void {
   }
 }
 
+const OUTCOMES: ReadonlySet<string> = new Set<Outcome>([
+  'local',
+  'forwarded',
+  'redirected',
+  'misdirected',
+  'rejected',
+  'failed',
+  'aborted',
+]);
+
+/** What is wrong with a decision a user plugin returned, or '' when the proxy can act on it. */
+function invalidDecision(d: unknown, peerTarget: PluginEnv['peerTarget']): string {
+  if (d === null || typeof d !== 'object') return `${d === null ? 'null' : typeof d}, not a decision`;
+  const { type } = d as { type?: unknown };
+  if (type === 'continue') return '';
+  if (type === 'respond') {
+    const { status, error, headers, outcome } = d as Record<string, unknown>;
+    if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599)
+      return `a respond decision with status ${JSON.stringify(status)} (not 200-599)`;
+    if (error !== undefined && !(error instanceof PrismError)) return 'a respond decision whose error is no PrismError';
+    if (headers !== undefined && (headers === null || typeof headers !== 'object'))
+      return 'a respond decision whose headers are no object';
+    if (outcome !== undefined && !OUTCOMES.has(outcome as string))
+      return `a respond decision with outcome ${JSON.stringify(outcome)} (one of ${[...OUTCOMES].join(', ')})`;
+    return '';
+  }
+  if (type === 'forward') {
+    const target = (d as { target?: Partial<ForwardTarget> }).target;
+    if (target?.kind === 'backend') {
+      const url = typeof target.origin === 'string' && URL.canParse(target.origin) ? new URL(target.origin) : undefined;
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || typeof target.name !== 'string')
+        return 'a forward decision whose backend target is not {kind: "backend", origin: "http(s)://host:port", name}';
+      return '';
+    }
+    if (target?.kind === 'peer') {
+      const known = typeof target.name === 'string' ? peerTarget(target.name) : undefined;
+      if (!known || known.origin !== target.origin)
+        return `a forward decision to peer ${JSON.stringify(target.name)} that is not env.peerTarget() of a proxy in the table`;
+      return '';
+    }
+    return 'a forward decision whose target kind is neither "backend" nor "peer"';
+  }
+  return `a decision of type ${JSON.stringify(type)} (continue, respond or forward)`;
+}
+
 /**
  * Composes the chain once at start-up: per phase, the array of hooks that exist, so a request walks
  * only what is on. Returns the request handler for the http and http2 servers.
  */
-export async function buildChain(env: PluginEnv, backends: Backends, forwarder: Forwarder) {
+export async function buildChain(
+  chainEnv: Omit<PluginEnv, 'peerTarget' | 'error'>,
+  backends: Backends,
+  forwarder: Forwarder,
+) {
+  const peer = peerTargets(chainEnv);
+  // The same object, not a copy: the proxy sets env.control on it once the control client exists.
+  const env: PluginEnv = Object.assign(chainEnv, {
+    peerTarget: (id: string) => peer(id)?.target,
+    error: (code: ErrorCode, message: string) => new PrismError(code, message),
+  });
   const plugins: Plugin[] = [];
-  for (const factory of builtins(env, backends)) plugins.push(await factory({}, env));
-  // User plugins run after the built-in decisions but before metrics and the access log see the outcome.
-  const firstObserver = plugins.findIndex((p) => p.name === 'metrics');
-  const user: Plugin[] = [];
-  for (const spec of env.config.plugins)
-    user.push(await loadUserPlugin(spec as { module: string; options?: Record<string, unknown> }, env));
-  plugins.splice(firstObserver, 0, ...user);
+  const user = new Set<Plugin>();
+  for (const factory of builtins(env, backends)) {
+    if (factory !== USER_PLUGINS) plugins.push(await factory({}, env));
+    else
+      for (const spec of env.config.plugins) {
+        const plugin = await loadUserPlugin(spec as { module: string; options?: Record<string, unknown> }, env);
+        plugins.push(plugin);
+        user.add(plugin);
+      }
+  }
   check(plugins);
+  const observe = buildObserve(env);
+
+  /**
+   * A user plugin's hook, whose decisions are checked before the proxy acts on them: one it cannot
+   * act on is thrown as PRISM-PLUGIN-002 and goes the way of every exception (failed() below), so
+   * the log names the plugin and the client learns no more than the request id.
+   */
+  const checked = (p: Plugin, name: string, hook: Hook): Hook => {
+    const verdict = (d: Decision): Decision => {
+      const why = invalidDecision(d, env.peerTarget);
+      if (why) throw new PrismError('PRISM-PLUGIN-002', `plugin "${p.name}" (${name} hook) returned ${why}`);
+      return d;
+    };
+    return (ctx) => {
+      const d = hook(ctx);
+      return d instanceof Promise ? d.then(verdict) : verdict(d);
+    };
+  };
 
   // One flat list in request order: onRequest, resolveNamespace, authenticate, route.
   const hooks = (['onRequest', 'resolveNamespace', 'authenticate', 'route'] as const).flatMap((name) =>
-    plugins.flatMap((p) => (p.hooks[name] ? [p.hooks[name].bind(p.hooks) as Hook] : [])),
+    plugins.flatMap((p) => {
+      const hook = p.hooks[name]?.bind(p.hooks) as Hook | undefined;
+      if (!hook) return [];
+      return [user.has(p) ? checked(p, name, hook) : hook];
+    }),
   );
   const onResponse = plugins.flatMap((p) => (p.hooks.onResponse ? [p.hooks.onResponse.bind(p.hooks)] : []));
   const onError = plugins.flatMap((p) => (p.hooks.onError ? [p.hooks.onError.bind(p.hooks)] : []));
 
   const finish = (ctx: RequestContext) => {
-    ctx.status = ctx.res.statusCode;
+    // Node keeps statusCode at 200 until a head is written: a client that left first got nothing.
+    ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 0;
+    observe(ctx);
     for (const hook of onResponse) {
       try {
         hook(ctx);
@@ -141,7 +231,7 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
         { err, requestId: ctx.requestId, method: ctx.req.method, path: ctx.req.url, namespace: ctx.namespace },
         'request failed',
       );
-      ctx.outcome = 'failed';
+      settle(ctx, 'failed', 'internal');
       sendError(
         ctx,
         new PrismError('PRISM-INTERNAL-001', `the proxy failed to handle the request (request id ${ctx.requestId})`),
@@ -156,18 +246,22 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
 
   const act = (ctx: RequestContext, d: Decision | undefined) => {
     if (!d || d.type === 'continue') {
-      ctx.outcome = 'failed';
+      settle(ctx, 'failed', 'undecided');
       sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'no plugin decided what to do with the request'));
     } else if (d.type === 'forward') {
       // A client that reset its stream (or closed its connection) while a hook was deciding gets
       // no upstream request: rapid reset (CVE-2023-44487) made every such stream cost one.
-      if (responseGone(ctx.res)) ctx.outcome = 'aborted';
-      else forwarder.forward(ctx, d.target);
-    } else if (d.error) {
-      if (ctx.outcome === 'rejected' && d.status >= 500) ctx.outcome = 'failed';
-      sendError(ctx, d.error, d.headers);
+      if (responseGone(ctx.res)) settle(ctx, 'aborted', 'client_closed');
+      else {
+        // The id a log line on this proxy names travels with the request, so the owner's line names it too.
+        if (d.target.kind === 'peer' && ctx.req.headers['x-request-id'] === undefined)
+          ctx.req.headers['x-request-id'] = ctx.requestId;
+        forwarder.forward(ctx, d.target);
+      }
     } else {
-      sendEmpty(ctx, d.status, d.headers);
+      settle(ctx, decidedOutcome(d), d.reason);
+      if (d.error) sendError(ctx, d.error, d.headers);
+      else sendEmpty(ctx, d.status, d.headers);
     }
   };
 
@@ -202,7 +296,8 @@ export async function buildChain(env: PluginEnv, backends: Backends, forwarder: 
     // 'close' comes exactly once per response, after 'finish' when it completed (HTTP/1.1 and HTTP/2).
     res.on('close', () => {
       inFlight--;
-      if (!res.writableFinished && ctx.outcome !== 'failed') ctx.outcome = 'aborted';
+      if (!res.writableFinished && ctx.outcome !== 'failed' && ctx.outcome !== 'aborted')
+        settle(ctx, 'aborted', 'client_closed');
       finish(ctx);
     });
     res.on('error', ignore);
@@ -231,10 +326,15 @@ class Context implements RequestContext {
   owner = '';
   epoch = 0;
   claims?: RequestContext['claims'];
+  tableVersion = 0;
   outcome: RequestContext['outcome'] = 'rejected';
+  reason = '';
+  fallback: RequestContext['fallback'] = '';
   status = 0;
   upstream = '';
+  upstreamKind: RequestContext['upstreamKind'] = '';
   errorCode = '';
+  traceId = '';
   private readonly seq = ++sequence;
   private id?: string;
 

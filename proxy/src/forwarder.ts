@@ -12,7 +12,8 @@ import type { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { Backends } from './backends.js';
 import type { ProxyHealth } from './health.js';
 import { forwardRequestHeaders, forwardResponseHeaders, trailerFields } from './http-headers.js';
-import type { FallbackReason, PeerFailure, ProxyMetrics } from './metrics.js';
+import type { FallbackReason, ProxyMetrics } from './metrics.js';
+import { settle } from './outcome.js';
 import { errorCodeOf, fallbackReason, NOT_READY_CODE, replayable } from './owner-fallback.js';
 import { isTlsFailure, peerConnectOptions } from './peer-tls.js';
 import type { ForwardTarget, Req, RequestContext, Res } from './plugins/types.js';
@@ -42,16 +43,6 @@ function clientLeft(ctx: RequestContext): boolean {
   if ('stream' in req) return req.stream.destroyed;
   return ((res as ServerResponse).socket ?? req.socket)?.destroyed ?? true;
 }
-
-/** How an owner fallback counts in prism_forwarding_peer_failures_total. */
-const PEER_FAILURE_OF: Record<FallbackReason, PeerFailure> = {
-  connect_refused: 'unreachable',
-  connect_timeout: 'unreachable',
-  closed_before_write: 'unreachable',
-  closed_after_write: 'reset',
-  timeout: 'timeout',
-  not_ready: 'not_ready',
-};
 
 const NO_BODY = -1;
 const UNKNOWN_LENGTH = -2;
@@ -344,8 +335,7 @@ export class Forwarder {
   private dispatch(ctx: RequestContext, target: ForwardTarget, body: Req | CappedBody | null, owner?: ForwardTarget) {
     const { req, res } = ctx;
     const peer = target.kind === 'peer';
-    ctx.upstream = target.name;
-    ctx.outcome = peer ? 'forwarded' : 'local';
+    settle(ctx, peer ? 'forwarded' : 'local', '', target);
     const headers = forwardRequestHeaders(req.headers, req.socket?.remoteAddress);
     if (peer) {
       headers.push(
@@ -378,7 +368,7 @@ export class Forwarder {
     reason: FallbackReason,
     body: Req | CappedBody | null,
   ): boolean {
-    const { state, backends, metrics } = this.deps;
+    const { state, backends } = this.deps;
     if (state.ownerOnly.has(ctx.namespace)) return false;
     const ad = state.advertisements.get(ctx.namespace);
     const backend = ad && backends.pick(ctx.namespace, ad.backends);
@@ -388,8 +378,7 @@ export class Forwarder {
       target = { kind: 'backend', origin: backend, name: backend };
       this.fallbackTargets.set(backend, target);
     }
-    metrics.ownerFallback(reason);
-    metrics.peerFailure(owner.name, PEER_FAILURE_OF[reason]);
+    ctx.fallback = reason;
     const refused = this.refusedLiteral(target);
     if (refused) {
       this.failed(ctx, target, new PolicyRefusal(refused), false);
@@ -424,7 +413,7 @@ export class Forwarder {
    * for exceptions. Set by the chain; until then, the failure is at least answered.
    */
   onInternalError = (ctx: RequestContext, _err: unknown): void => {
-    ctx.outcome = 'failed';
+    settle(ctx, 'failed', 'internal');
     sendError(ctx, new PrismError('PRISM-INTERNAL-001', 'the proxy failed to handle the request'));
   };
 
@@ -441,7 +430,7 @@ export class Forwarder {
    */
   private refuse(ctx: RequestContext, error: PrismError): void {
     const { req, res } = ctx;
-    ctx.outcome = 'rejected';
+    settle(ctx, 'rejected');
     if (!('stream' in res)) {
       sendError(ctx, error, CLOSE);
       return;
@@ -465,11 +454,10 @@ export class Forwarder {
 
   /** @internal An upstream request that failed before its response started. */
   failed(ctx: RequestContext, target: ForwardTarget, err: unknown, clientGone: boolean): void {
-    const { metrics, backends } = this.deps;
+    const { backends } = this.deps;
     const code = (err as { code?: string }).code ?? '';
     if (clientGone || code === 'UND_ERR_ABORTED' || clientLeft(ctx)) {
-      ctx.outcome = 'aborted';
-      metrics.failure('client_abort');
+      settle(ctx, 'aborted', 'client_abort', target);
       return;
     }
     if (REQUEST_CODES.has(code)) {
@@ -478,7 +466,7 @@ export class Forwarder {
     }
     const peer = target.kind === 'peer';
     let error: PrismError;
-    let reason: string;
+    let reason: 'backend_policy' | 'timeout' | 'peer_tls' | 'unreachable' | 'backend_down';
     if (err instanceof PolicyRefusal) {
       // The namespace's configuration, not the backend, is at fault: the backend is not marked down.
       reason = 'backend_policy';
@@ -510,8 +498,7 @@ export class Forwarder {
         `backend ${target.name} of namespace "${ctx.namespace}" failed: ${code || (err as Error).message}`,
       );
     }
-    metrics.failure(reason, peer ? { to: target.name, reason: reason as PeerFailure } : undefined);
-    ctx.outcome = 'failed';
+    settle(ctx, 'failed', reason, target);
     sendError(ctx, error, peer ? { 'x-prism-owner': addressOf(target) } : undefined);
   }
 
@@ -671,12 +658,8 @@ class Exchange implements Dispatcher.DispatchHandler {
         if (this.clientGone || target.kind !== 'peer') forwarder.failed(ctx, target, err, this.clientGone);
         else forwarder.ownerFailed(ctx, target, err, this.written, this.body);
       } else {
-        ctx.outcome = this.clientGone || responseGone(res) ? 'aborted' : 'failed';
-        if (ctx.outcome === 'failed') {
-          const { metrics } = forwarder.deps;
-          if (target.kind === 'peer') metrics.failure('reset', { to: target.name, reason: 'reset' });
-          else metrics.failure('backend_reset');
-        }
+        if (this.clientGone || responseGone(res)) settle(ctx, 'aborted', 'client_closed');
+        else settle(ctx, 'failed', target.kind === 'peer' ? 'reset' : 'backend_reset');
         if (!responseGone(res)) 'stream' in res ? res.stream.close(2) : res.destroy();
       }
     } catch (last) {

@@ -89,7 +89,7 @@ export async function buildProxy(options: BuildProxyOptions) {
     policy,
     fleet,
   });
-  const env: PluginEnv = { config, state, metrics, log, self: config.id, health };
+  const env: Omit<PluginEnv, 'peerTarget' | 'error'> = { config, state, metrics, log, self: config.id, health };
   const handle = await buildChain(env, backends, forwarder);
 
   const dataPort = buildDataPort({

@@ -18,6 +18,17 @@ const PROGRAMS = {
 } as const;
 
 export type ProgramName = keyof typeof PROGRAMS;
+
+/**
+ * Options given in the shape an earlier release took, rewritten to today's before the profile is
+ * laid under them (so `accessLog: false` in a file still turns off what a profile turns on).
+ */
+const FORMER_SHAPES: Partial<Record<ProgramName, (given: Json) => void>> = {
+  proxy(given) {
+    // accessLog was a boolean before it took a sample rate.
+    if (typeof given.accessLog === 'boolean') given.accessLog = { enabled: given.accessLog };
+  },
+};
 interface ConfigOf {
   admin: AdminConfig;
   proxy: ProxyConfig;
@@ -44,6 +55,7 @@ export interface LoadOptions {
 export function loadConfig<P extends ProgramName>(program: P, options: LoadOptions = {}): Readonly<ConfigOf[P]> {
   const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
   const given = deepMerge(fromFile, options.values ?? {});
+  FORMER_SHAPES[program]?.(given);
   const profile = given.profile ?? 'development';
   if (typeof profile !== 'string' || !(PROFILE_NAMES as string[]).includes(profile)) {
     throw new PrismError('PRISM-CONFIG-001', `option profile = ${describe(profile)} is not a known profile`, {

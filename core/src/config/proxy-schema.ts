@@ -215,7 +215,27 @@ export const proxyConfigSchema = {
         ),
       },
     },
-    accessLog: { type: 'boolean', default: false, description: 'log one line per request (pino, info level)' },
+    accessLog: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: {
+          type: 'boolean',
+          default: false,
+          description:
+            'log one line per request (pino, info level, "kind":"access"; fields in docs/observability.md); on in the staging and production profiles; `accessLog: true|false` is still accepted for this',
+        },
+        sampleRate: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          default: 1,
+          description:
+            'share of requests logged, chosen by request id (so every proxy a request passes logs it alike); failed, aborted and 5xx requests are always logged',
+        },
+      },
+    },
     metrics: {
       type: 'object',
       additionalProperties: false,
@@ -233,7 +253,8 @@ export const proxyConfigSchema = {
       type: 'array',
       maxItems: 32,
       default: [],
-      description: 'extra plugins: [{"module": "./file.js", "options": {...}}], run after the built-in ones',
+      description:
+        'extra plugins: [{"module": "./file.js", "options": {...}}]; their hooks run after the built-ins that find the namespace, token and owner, before the built-in local/forwarding route decision (docs/plugins.md)',
       items: {
         type: 'object',
         additionalProperties: false,

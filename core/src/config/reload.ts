@@ -6,7 +6,15 @@ import { PrismError } from '../errors.js';
  * docs/configuration.md marks them.
  */
 export const RELOADABLE = {
-  proxy: ['log.level', 'limits.maxBodyBytes', 'drain.periodMs', 'drain.timeoutMs', 'controlPlane.adminLostAfterMissed'],
+  proxy: [
+    'log.level',
+    'limits.maxBodyBytes',
+    'drain.periodMs',
+    'drain.timeoutMs',
+    'controlPlane.adminLostAfterMissed',
+    'accessLog.enabled',
+    'accessLog.sampleRate',
+  ],
   admin: ['log.level'],
   prismctl: [] as string[],
 } as const satisfies Record<string, readonly string[]>;

@@ -1,7 +1,16 @@
 import { PrismError } from '../../../core/src/errors.js';
 import type { Backends } from '../backends.js';
 import { fleetTls } from '../peer-tls.js';
-import { CONTINUE, type ForwardTarget, forwardTo, type PluginFactory, type RequestContext, reject } from './types.js';
+import {
+  CONTINUE,
+  type ForwardTarget,
+  forwardTo,
+  misdirect,
+  type PluginEnv,
+  type PluginFactory,
+  type RequestContext,
+  reject,
+} from './types.js';
 
 const PEER_VERSION_WAIT_MS = 1_000;
 /**
@@ -31,14 +40,14 @@ export const routingPlugin: PluginFactory = (_options, env) => {
    * the request goes back, naming the owner this proxy knows.
    */
   const fenced = (ctx: RequestContext) => {
-    ctx.outcome = 'misdirected';
     const known = state.table?.proxies.find((p) => p.id === ctx.owner);
     const address = known ? `${known.address}:${known.dataPort}` : '';
-    return reject(
+    return misdirect(
       new PrismError(
         'PRISM-ROUTE-009',
         `partition ${ctx.partition} of namespace "${ctx.namespace}" has epoch ${ctx.peerEpoch} at the sender, ${ctx.epoch} in table v${state.version} here (owner ${ctx.owner})`,
       ),
+      'fenced',
       address ? { 'x-prism-owner': address } : undefined,
     );
   };
@@ -59,6 +68,7 @@ export const routingPlugin: PluginFactory = (_options, env) => {
           const route = router.route(ctx.namespace, ctx.partition >= 0 ? ctx.partition : undefined);
           ctx.owner = route.owner;
           ctx.epoch = route.epoch;
+          ctx.tableVersion = state.version;
           if (ctx.peerEpoch > route.epoch) return fenced(ctx);
           return CONTINUE;
         };
@@ -98,15 +108,14 @@ export const localPlugin =
     };
   };
 
-/** A namespace owned by another proxy: forward it, redirect the client, or tell the client. */
-export const forwardingPlugin: PluginFactory = (_options, env) => {
+/** The proxies of the current table as forward targets: address and target by proxy id. */
+export function peerTargets(env: Pick<PluginEnv, 'state' | 'config'>) {
   const { state, config } = env;
-  const { mode, maxHops } = config.forwarding;
   const scheme = fleetTls(config) ? 'https' : 'http';
   let peersVersion = -1;
   // Per table version: each peer's address and the forward target, built once rather than per request.
   let peers = new Map<string, { address: string; target: ForwardTarget }>();
-  const peer = (id: string) => {
+  return (id: string) => {
     if (peersVersion !== state.version) {
       peers = new Map(
         (state.table?.proxies ?? []).map((p) => {
@@ -118,6 +127,13 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
     }
     return peers.get(id);
   };
+}
+
+/** A namespace owned by another proxy: forward it, redirect the client, or tell the client. */
+export const forwardingPlugin: PluginFactory = (_options, env) => {
+  const { state, config } = env;
+  const { mode, maxHops } = config.forwarding;
+  const peer = peerTargets(env);
   return {
     name: 'forwarding',
     dependencies: ['routing'],
@@ -136,25 +152,26 @@ export const forwardingPlugin: PluginFactory = (_options, env) => {
         const owner = found.address;
         const headers = { 'x-prism-owner': owner };
         if (ctx.hops >= maxHops || mode === 'client') {
-          ctx.outcome = 'misdirected';
           const why =
             mode === 'client'
               ? 'send it there'
               : `the request already took ${ctx.hops} hop(s), the limit is ${maxHops}`;
-          return reject(
+          // A client-mode 421 is the configured answer, not a forward that failed (hop_limit).
+          return misdirect(
             new PrismError(
               'PRISM-ROUTE-001',
               `namespace "${ctx.namespace}" is owned by ${ctx.owner} at ${owner}; ${why}`,
             ),
+            mode === 'client' ? 'client_mode' : 'hop_limit',
             headers,
           );
         }
         if (mode === 'redirect') {
-          ctx.outcome = 'redirected';
           return {
             type: 'respond',
             status: 307,
             headers: { ...headers, location: `http://${owner}${ctx.req.url ?? '/'}` },
+            outcome: 'redirected',
           };
         }
         return forwardTo(found.target);

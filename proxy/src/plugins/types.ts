@@ -2,16 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../../core/src/config/proxy-schema.js';
-import type { PrismError } from '../../../core/src/errors.js';
+import type { ErrorCode, PrismError } from '../../../core/src/errors.js';
 import type { NamespaceClaims } from '../../../core/src/tokens.js';
 import type { ControlClient } from '../control-client.js';
 import type { ProxyHealth } from '../health.js';
-import type { ProxyMetrics } from '../metrics.js';
+import type { FallbackReason, ProxyMetrics } from '../metrics.js';
 import type { RoutingState } from '../state.js';
 
 export type Req = IncomingMessage | Http2ServerRequest;
 export type Res = ServerResponse | Http2ServerResponse;
 
+/** How a request ended: the `outcome` label of prism_proxy_requests_total (docs/observability.md). */
 export type Outcome = 'local' | 'forwarded' | 'redirected' | 'misdirected' | 'rejected' | 'failed' | 'aborted';
 
 /** Everything known about one request, on one object that every hook sees. */
@@ -36,11 +37,27 @@ export interface RequestContext {
   owner: string;
   epoch: number;
   claims?: NamespaceClaims;
+  /** Version of the partition table the request was routed with (0 before routing). */
+  tableVersion: number;
+  /**
+   * How the request ended, with `reason`: set from the decision that answered it or from the
+   * exchange's result, through outcome.ts only, and read once it is settled (onResponse).
+   */
   outcome: Outcome;
+  /**
+   * Why, in one word: a failure (unreachable, timeout, backend_down, client_abort, ...), a
+   * misdirect (client_mode, hop_limit, fenced), or a plugin's own; '' for a plain success.
+   */
+  reason: string;
+  /** Set when this proxy served the request because the owner could not take it (owner fallback). */
+  fallback: FallbackReason | '';
   status: number;
   /** Peer proxy id or backend URL the request went to. */
   upstream: string;
+  upstreamKind: ForwardTarget['kind'] | '';
   errorCode: string;
+  /** W3C trace id (32 hex digits) once tracing knows it; '' without tracing. */
+  traceId: string;
 }
 
 /** Where a request goes next. */
@@ -52,7 +69,11 @@ export interface ForwardTarget {
   name: string;
 }
 
-/** What a hook decided: go on, answer now, or forward. Nothing is signalled by throwing. */
+/**
+ * What a hook decided: go on, answer now, or forward. Nothing is signalled by throwing. An answer
+ * carries its outcome and reason; without them it counts as failed (5xx), rejected (4xx),
+ * redirected (3xx) or local (below 300) — outcome.ts decidedOutcome().
+ */
 export type Decision =
   | { readonly type: 'continue' }
   | {
@@ -60,6 +81,8 @@ export type Decision =
       readonly status: number;
       readonly headers?: Record<string, string>;
       readonly error?: PrismError;
+      readonly outcome?: Outcome;
+      readonly reason?: string;
     }
   | { readonly type: 'forward'; readonly target: ForwardTarget };
 
@@ -69,6 +92,15 @@ export const reject = (error: PrismError, headers?: Record<string, string>): Dec
   status: error.status,
   error,
   headers,
+});
+/** A coded answer (421) telling the client the namespace is served elsewhere, with why. */
+export const misdirect = (error: PrismError, reason: string, headers?: Record<string, string>): Decision => ({
+  type: 'respond',
+  status: error.status,
+  error,
+  headers,
+  outcome: 'misdirected',
+  reason,
 });
 export const forwardTo = (target: ForwardTarget): Decision => ({ type: 'forward', target });
 
@@ -104,6 +136,13 @@ export interface PluginEnv {
   /** This proxy's id. */
   self: string;
   health?: ProxyHealth;
+  /**
+   * The target that forwards to proxy `id` of the current table (over mTLS with a fleet CA), or
+   * undefined when the table has no such proxy: the only peer target a user plugin may forward to.
+   */
+  peerTarget(id: string): ForwardTarget | undefined;
+  /** A coded error of the catalog (docs/errors.md) for a respond decision: the proxy's own class, wherever the plugin lives. */
+  error(code: ErrorCode, message: string): PrismError;
 }
 
 export type PluginFactory = (options: Record<string, unknown>, env: PluginEnv) => MaybeAsync<Plugin>;
