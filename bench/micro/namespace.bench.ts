@@ -38,6 +38,7 @@ function context(headers: Record<string, string>): RequestContext {
     status: 0,
     upstream: '',
     errorCode: '',
+    traceId: '',
   };
 }
 

@@ -57,6 +57,7 @@ const context = (): RequestContext => ({
   status: 0,
   upstream: '',
   errorCode: '',
+  traceId: '',
 });
 
 function expectContinue(decision: Decision): void {

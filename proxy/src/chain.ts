@@ -24,8 +24,9 @@ import {
 import { sendEmpty, sendError } from './respond.js';
 
 /** The plugin set in request order. Plugins that are off are simply not in the list. */
-function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
+function builtins(env: PluginEnv, backends: Backends, trace?: PluginFactory): PluginFactory[] {
   return [
+    ...(trace ? [trace] : []),
     requestPlugin,
     namespacePlugin,
     ...(env.config.auth.required ? [authPlugin] : []),
@@ -94,7 +95,9 @@ function check(plugins: Plugin[]): void {
  */
 export async function buildChain(env: PluginEnv, backends: Backends, forwarder: Forwarder) {
   const plugins: Plugin[] = [];
-  for (const factory of builtins(env, backends)) plugins.push(await factory({}, env));
+  // Loaded only with tracing on: a proxy without it never loads OpenTelemetry.
+  const trace = env.tracing ? (await import('./plugins/trace.js')).tracePlugin : undefined;
+  for (const factory of builtins(env, backends, trace)) plugins.push(await factory({}, env));
   // User plugins run after the built-in decisions but before metrics and the access log see the outcome.
   const firstObserver = plugins.findIndex((p) => p.name === 'metrics');
   const user: Plugin[] = [];
@@ -235,6 +238,8 @@ class Context implements RequestContext {
   status = 0;
   upstream = '';
   errorCode = '';
+  traceId = '';
+  traceHop: RequestContext['traceHop'] = undefined;
   private readonly seq = ++sequence;
   private id?: string;
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../../core/src/config/proxy-schema.js';
 import type { PrismError } from '../../../core/src/errors.js';
 import type { NamespaceClaims } from '../../../core/src/tokens.js';
+import type { Tracing } from '../../../core/src/tracing.js';
 import type { ControlClient } from '../control-client.js';
 import type { ProxyHealth } from '../health.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -41,6 +42,16 @@ export interface RequestContext {
   /** Peer proxy id or backend URL the request went to. */
   upstream: string;
   errorCode: string;
+  /** With tracing on: the W3C trace id of this request ('' with tracing off). */
+  traceId: string;
+  /** With tracing on: this hop's span, which the forwarder makes the parent of the next hop. */
+  traceHop?: TraceHop;
+}
+
+/** This hop's span as the forwarder sees it: it only writes traceparent/tracestate for the next hop. */
+export interface TraceHop {
+  /** Replaces any traceparent/tracestate in a flat [name, value, …] request field list with this hop's. */
+  inject(headers: string[]): void;
 }
 
 /** Where a request goes next. */
@@ -104,6 +115,8 @@ export interface PluginEnv {
   /** This proxy's id. */
   self: string;
   health?: ProxyHealth;
+  /** Set only with tracing.enabled (core/src/tracing.ts). */
+  tracing?: Tracing;
 }
 
 export type PluginFactory = (options: Record<string, unknown>, env: PluginEnv) => MaybeAsync<Plugin>;
