@@ -95,7 +95,7 @@ function check(plugins: Plugin[]): void {
  */
 export async function buildChain(env: PluginEnv, backends: Backends, forwarder: Forwarder) {
   const plugins: Plugin[] = [];
-  // Loaded only with tracing on: a proxy without it never loads OpenTelemetry.
+  // Loaded only with tracing on: a proxy without it never loads the OpenTelemetry SDK (core/src/tracing.ts).
   const trace = env.tracing ? (await import('./plugins/trace.js')).tracePlugin : undefined;
   for (const factory of builtins(env, backends, trace)) plugins.push(await factory({}, env));
   // User plugins run after the built-in decisions but before metrics and the access log see the outcome.

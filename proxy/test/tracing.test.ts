@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ import {
   startProxy,
   until,
 } from '../../test-support/proxy-harness.js';
+import { ROOT } from '../../test-support/run.js';
 import { fleetConfigFile, spawnProxy } from '../../test-support/spawn-program.js';
 import { proxyFlagsToValues } from '../src/main.js';
 
@@ -273,7 +275,42 @@ describe('tracing on: a span per hop, one trace across the forward and to the ba
   });
 });
 
+/**
+ * The OpenTelemetry packages a freshly built proxy (dist/, its own process) has loaded, with tracing
+ * on or off: the packages are CommonJS, so each module loaded is in require.cache.
+ */
+function packagesLoaded(enabled: boolean): string[] {
+  const stateDir = mkdtempSync(join(tmpdir(), 'prism-proxy-otel-'));
+  const script = `
+    import { createRequire } from 'node:module';
+    import { pino } from 'pino';
+    import { loadConfig } from './dist/core/src/config/load.js';
+    import { buildProxy } from './dist/proxy/src/proxy.js';
+    const config = loadConfig('proxy', { values: { insecure: true, stateDir: ${JSON.stringify(stateDir)},
+      tracing: { enabled: ${enabled}, otlpEndpoint: 'http://127.0.0.1:9/v1/traces' } } });
+    const proxy = await buildProxy({ config, logger: pino({ level: 'silent' }) });
+    const names = Object.keys(createRequire(import.meta.url).cache).flatMap((k) => {
+      const [scope, name] = k.split('/node_modules/').pop().split('/');
+      return scope === '@opentelemetry' ? [scope + '/' + name] : [];
+    });
+    console.log(JSON.stringify([...new Set(names)].sort()));
+    await proxy.close();`;
+  try {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop() as string);
+  } finally {
+    removeDir(stateDir);
+  }
+}
+
 describe('tracing off (the default)', () => {
+  it('loads neither the OpenTelemetry SDK nor its exporter (only the API, which prom-client loads anyway)', () => {
+    expect(packagesLoaded(true)).toEqual(
+      expect.arrayContaining(['@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/sdk-trace-base']),
+    );
+    expect(packagesLoaded(false)).toEqual(['@opentelemetry/api']);
+  });
+
   it("exports nothing, and the client's traceparent and tracestate reach the backend unchanged", async () => {
     const clientTrace = '0af7651916cd43dd8448eb211c80319c';
     const traceparent = `00-${clientTrace}-b7ad6b7169203331-01`;

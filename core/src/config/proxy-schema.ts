@@ -238,7 +238,7 @@ export const proxyConfigSchema = {
           type: 'boolean',
           default: false,
           description:
-            'a span per request (OpenTelemetry, exported over OTLP/HTTP as JSON), W3C traceparent/tracestate continued from clients and sent to peers and backends; off, no tracing code is loaded and a client traceparent passes through unchanged (--otlp-endpoint turns it on)',
+            'a span per request (OpenTelemetry, exported over OTLP/HTTP as JSON), W3C traceparent/tracestate continued from clients and sent to peers and backends; off, the OpenTelemetry SDK is not loaded and a client traceparent passes through unchanged (--otlp-endpoint turns it on)',
         },
         otlpEndpoint: {
           type: 'string',
