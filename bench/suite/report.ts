@@ -31,6 +31,9 @@ export const TLS_SCENARIO_NAMES = TLS_PAIRS.map(([tls]) => tls);
  */
 export const TLS_CI_SCENARIOS: readonly string[] = ['forward-mtls'];
 
+/** The owner path with tracing on (traced.ts), set against `owner`, the same path with tracing off. */
+export const TRACED_SCENARIO = 'owner-traced';
+
 /** The figures the seed's claims are compared with, each a difference or ratio from the same run. */
 export function derive(results: Results, loaded: string) {
   const get = (s: string, c: string) => results[s]?.[c];
@@ -137,6 +140,20 @@ export function derive(results: Results, loaded: string) {
           prism: diff('owner-tls', 'owner', 'c1', 'p50_ms'),
           haproxy: diff('haproxy-tls-hop', 'haproxy-hop', 'c1', 'p50_ms'),
         },
+      },
+    },
+    /** The owner path with tracing on (every request sampled, exported to a local sink) against tracing off. */
+    price_of_tracing: {
+      cpu_added_us_loaded: cpuAdded(TRACED_SCENARIO, 'owner', loaded),
+      cpu_loaded: ratio(TRACED_SCENARIO, 'owner', loaded),
+      rps_loaded: times(TRACED_SCENARIO, 'owner', loaded, 'rps'),
+      added_ms_c1: {
+        p50: diff(TRACED_SCENARIO, 'owner', 'c1', 'p50_ms'),
+        p99: diff(TRACED_SCENARIO, 'owner', 'c1', 'p99_ms'),
+      },
+      added_ms_loaded: {
+        p50: diff(TRACED_SCENARIO, 'owner', loaded, 'p50_ms'),
+        p99: diff(TRACED_SCENARIO, 'owner', loaded, 'p99_ms'),
       },
     },
   };
@@ -313,6 +330,22 @@ ${rows.join('\n')}
 `;
 }
 
+/** The tracing section: owner-traced beside owner, when both ran. */
+function priceOfTracing(d: ReturnType<typeof derive>, loadedConcurrency: string): string {
+  const t = d.price_of_tracing;
+  if (t.cpu_loaded === null) return '';
+  return `## The price of tracing
+
+The owner path with tracing on (owner-traced: every request sampled, a span per request batched to a
+local OTLP/HTTP sink as JSON) beside the same path with tracing off (owner, the default: no tracing
+code loaded). Added CPU per request at concurrency ${loadedConcurrency}: ${t.cpu_added_us_loaded} µs (${t.cpu_loaded}× owner's); req/s
+there ${t.rps_loaded}× owner's; added p50 / p99 at concurrency 1: ${t.added_ms_c1.p50} / ${t.added_ms_c1.p99} ms, at concurrency ${loadedConcurrency}: ${t.added_ms_loaded.p50} / ${t.added_ms_loaded.p99} ms.
+With a lower tracing.sampleRatio the unsampled requests still continue or start a trace context and
+pass a traceparent on, but record and export nothing.
+
+`;
+}
+
 export function markdown(
   results: Results,
   derived: ReturnType<typeof derive>,
@@ -342,6 +375,7 @@ ${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · $
 | forward-mtls / forward-mtls-h2 | client → non-owner in cleartext → owner over mutual TLS (peers HTTP/1.1, or h2 with forwarding.h2) → backend: the secure fleet's forward |
 | haproxy-tls-hop | client → HAProxy terminating TLS → backend (haproxy-hop with \`ssl crt\` on its listener) |
 | haproxy-tls | client → HAProxy with the generated config, terminating TLS → owner in cleartext → backend: TLS at the load balancer |
+| owner-traced | the owner path with tracing on (its own one-proxy fleet; every request sampled, spans batched to a local OTLP/HTTP sink); owner is the same path with tracing off, the default |
 
 \`\`\`
 ${table(results)}
@@ -356,7 +390,7 @@ CPU µs/req counts every proxy and load-balancer process on the path (not the ba
 - **A prism-proxy hop vs a C proxy hop**, added p50 over direct at concurrency 1: prism-proxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.prism} ms, HAProxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.haproxy} ms, NGINX ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.nginx} ms. CPU per request loaded, prism-proxy owner ÷ HAProxy hop: ${d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded}× (forward path, two proxies: ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_loaded}×, ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_per_hop_loaded}× per hop).
 - **The Node floor**: the leanest Node hop adds p50 ${d.node_floor.added_p50_ms_c1} ms over direct at concurrency 1 and costs ${d.node_floor.node_hop_vs_haproxy_cpu_ratio_loaded}× HAProxy's CPU per request loaded; prism-proxy (namespace, partition, table lookup, metrics, header rewriting) costs ${d.node_floor.prism_vs_node_hop_cpu_ratio_loaded}× the leanest Node hop, ${d.node_floor.prism_minus_node_hop_cpu_us_loaded} µs more per request.
 
-${priceOfTls(results, d, String(meta.loaded_concurrency))}## Targets
+${priceOfTls(results, d, String(meta.loaded_concurrency))}${priceOfTracing(d, String(meta.loaded_concurrency))}## Targets
 
 | target | measured | limit | |
 |---|---:|---:|---|

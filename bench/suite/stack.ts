@@ -12,8 +12,9 @@ import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
 import { startServer } from '../shared/servers.js';
 import { haproxyHopConfig, haproxyRandomConfig, nginxHopConfig } from './hops.js';
-import { TLS_SCENARIO_NAMES } from './report.js';
+import { TLS_SCENARIO_NAMES, TRACED_SCENARIO } from './report.js';
 import { startTlsStack } from './tls-stack.js';
+import { startTracedOwner } from './traced.js';
 
 export interface Scenario {
   name: string;
@@ -44,6 +45,7 @@ export const SCENARIO_NAMES = [
   'nginx-affinity',
   'envoy-affinity',
   ...TLS_SCENARIO_NAMES,
+  TRACED_SCENARIO,
 ] as const;
 
 const NAMESPACES = Array.from({ length: 64 }, (_, i) => `bench-${i}`);
@@ -84,8 +86,8 @@ function withChildren(pid: number): number[] {
 /**
  * Brings up, on loopback: a backend, an admin, four proxies, the generated HAProxy/NGINX/Envoy
  * configs (affinity), plain HAProxy, NGINX and minimal-Node hops to the backend, and HAProxy round robin over the
- * proxies; then, for the TLS scenarios `want` names, their fleets (tls-stack.ts). Every process is
- * stopped by its PID in stop().
+ * proxies; then, for the TLS scenarios `want` names, their fleets (tls-stack.ts), and the traced
+ * owner (traced.ts) when it is wanted. Every process is stopped by its PID in stop().
  */
 export async function startBenchStack(
   log: (s: string) => void,
@@ -94,12 +96,14 @@ export async function startBenchStack(
   const dir = mkdtempSync(join(tmpdir(), 'prism-bench-'));
   const children: ChildProcess[] = [];
   const programs: ProgramProcess[] = [];
+  const servers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     await Promise.all(
       children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)),
     );
     for (const p of programs) await p.stop();
+    for (const close of servers) await close();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -295,7 +299,14 @@ export async function startBenchStack(
         programs,
       })),
     );
-    return { scenarios, stop, owner: owner.id, entry: entry.id };
+    let tracedSpans = () => 0;
+    if (want(TRACED_SCENARIO)) {
+      const traced = await startTracedOwner({ dir, log, backendUrl, namespace: 'bench-0', programs });
+      servers.push(traced.stop);
+      tracedSpans = traced.spans;
+      scenarios.push(traced.scenario);
+    }
+    return { scenarios, stop, owner: owner.id, entry: entry.id, tracedSpans };
   } catch (err) {
     await stop();
     throw err;

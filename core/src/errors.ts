@@ -723,6 +723,18 @@ export const ERROR_CATALOG = {
     action:
       'Give the proxy controlPlane.tls.caFile = DIR/ca.crt and its certificate controlPlane.tls.certFile = DIR/proxies/<id>.crt, controlPlane.tls.keyFile = DIR/proxies/<id>.key (in its --config file; `prismctl certs issue --ca DIR --proxy <id>` makes them); or pass --insecure for a throwaway experiment against an admin started with --insecure (refused with --profile production).',
   },
+  'PRISM-CONFIG-010': {
+    status: 400,
+    title: 'The OTLP endpoint for traces is not an http or https URL.',
+    action:
+      'Set tracing.otlpEndpoint (--otlp-endpoint), or $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / $OTEL_EXPORTER_OTLP_ENDPOINT, to the collector URL, e.g. http://collector:4318/v1/traces; the message names where the value came from.',
+  },
+  'PRISM-CONFIG-011': {
+    status: 400,
+    title: 'A tracing.headers field cannot be sent in an HTTP request.',
+    action:
+      "Use field names made of token characters (letters, digits, !#$%&'*+-.^_`|~) and values without control characters such as CR or LF.",
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -10,6 +10,7 @@ import {
   startProxy,
   until,
 } from '../../test-support/proxy-harness.js';
+import { scrapeWatcher, type WatcherScrape } from './watcher-scrape.js';
 
 const NAMESPACES = [
   'orders-prod',
@@ -32,6 +33,8 @@ export interface FleetScrapes {
   admin: string;
   /** The two running proxies' scrapes, by proxy id. */
   proxies: Map<string, string>;
+  /** `prismctl lb watch --target haproxy` against the same admin (watcher-scrape.ts), when asked for. */
+  watcher?: string;
   stop(): Promise<void>;
 }
 
@@ -41,12 +44,14 @@ export interface FleetScrapes {
  * requests served locally and forwarded both ways, forwards to proxy-3 that fail, a namespace whose
  * backend is down. Returns the /metrics texts of the admin and the two proxies.
  */
-export async function scrapeFleet(): Promise<FleetScrapes> {
+export async function scrapeFleet({ watcher = false } = {}): Promise<FleetScrapes> {
   const admin: StartedAdmin = await startAdmin();
   const backends: Backend[] = [];
   const proxies: StartedProxy[] = [];
   let ghost: FakeProxy | undefined;
+  let watch: WatcherScrape | undefined;
   const stop = async () => {
+    await watch?.stop();
     for (const p of proxies) {
       await p.stop();
       removeDir(p.stateDir);
@@ -120,6 +125,10 @@ export async function scrapeFleet(): Promise<FleetScrapes> {
       stop,
     };
     for (const p of proxies) scrapes.proxies.set(p.id, await metrics(fetch(`${p.ops}/metrics`)));
+    if (watcher) {
+      watch = await scrapeWatcher(admin);
+      scrapes.watcher = watch.text;
+    }
     return scrapes;
   } catch (err) {
     await stop();

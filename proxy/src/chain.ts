@@ -31,8 +31,9 @@ import { sendEmpty, sendError } from './respond.js';
  * (namespace, token, owner, sending peer), before those that decide where it goes, so a user's route
  * hook sees the owner and can still decide.
  */
-function builtins(env: PluginEnv, backends: Backends): (PluginFactory | typeof USER_PLUGINS)[] {
+function builtins(env: PluginEnv, backends: Backends, trace?: PluginFactory): (PluginFactory | typeof USER_PLUGINS)[] {
   return [
+    ...(trace ? [trace] : []),
     requestPlugin,
     namespacePlugin,
     ...(env.config.auth.required ? [authPlugin] : []),
@@ -157,8 +158,10 @@ export async function buildChain(
     error: (code: ErrorCode, message: string) => new PrismError(code, message),
   });
   const plugins: Plugin[] = [];
+  // Loaded only with tracing on: a proxy without it never loads the OpenTelemetry SDK (core/src/tracing.ts).
+  const trace = env.tracing ? (await import('./plugins/trace.js')).tracePlugin : undefined;
   const user = new Set<Plugin>();
-  for (const factory of builtins(env, backends)) {
+  for (const factory of builtins(env, backends, trace)) {
     if (factory !== USER_PLUGINS) plugins.push(await factory({}, env));
     else
       for (const spec of env.config.plugins) {
@@ -335,6 +338,7 @@ class Context implements RequestContext {
   upstreamKind: RequestContext['upstreamKind'] = '';
   errorCode = '';
   traceId = '';
+  traceHop: RequestContext['traceHop'] = undefined;
   private readonly seq = ++sequence;
   private id?: string;
 

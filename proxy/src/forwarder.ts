@@ -347,6 +347,8 @@ export class Forwarder {
         String(ctx.epoch),
       );
     }
+    // Tracing on: the next hop's parent is this proxy's span. Off: the client's traceparent went on as it came.
+    if (ctx.traceHop) ctx.traceHop.inject(headers);
     const base = peer ? '' : this.basePath(target.origin);
     const exchange = new Exchange(this, ctx, target, body, owner);
     // The response (or h2 stream) lives for this request only, so the listener needs no removal.

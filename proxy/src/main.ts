@@ -23,6 +23,7 @@ interface ProxyFlags {
   forwarding?: string;
   drainPeriodMs?: string;
   logLevel?: string;
+  otlpEndpoint?: string;
   insecure?: boolean;
   printConfig?: boolean;
 }
@@ -41,6 +42,7 @@ export function proxyFlagsToValues(f: ProxyFlags): Record<string, unknown> {
     drain: f.drainPeriodMs === undefined ? undefined : { periodMs: Number(f.drainPeriodMs) },
     insecure: f.insecure,
     log: f.logLevel === undefined ? undefined : { level: f.logLevel },
+    tracing: f.otlpEndpoint === undefined ? undefined : { enabled: true, otlpEndpoint: f.otlpEndpoint },
   };
 }
 
@@ -61,6 +63,10 @@ export async function runProxyMain(argv: string[], io: Io = processIo): Promise<
       'after SIGTERM: how long /readyz answers 503 while the proxy serves on (default 5000; a second SIGTERM stops at once)',
     )
     .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+    .option(
+      '--otlp-endpoint <url>',
+      'turn tracing on and export spans over OTLP/HTTP to this URL, e.g. http://collector:4318/v1/traces',
+    )
     .option(
       '--insecure',
       'plaintext, unauthenticated control stream to an admin started with --insecure, for throwaway experiments (warned about; refused with --profile production)',

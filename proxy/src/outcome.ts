@@ -109,24 +109,23 @@ export function outcomeFields(ctx: RequestContext, self: string, ms: number): Ou
 }
 
 /**
- * The same fields as span attributes (OpenTelemetry semantic conventions where one exists, `prism.*`
- * otherwise), for the trace plugin's onResponse: span.setAttributes(spanAttributes(fields)).
+ * The same fields as span attributes (`prism.*`; the request's own — method, path — are the
+ * OpenTelemetry HTTP conventions the trace plugin sets when the span starts), for the trace plugin's
+ * onResponse: span.setAttributes(spanAttributes(fields)).
  */
 export function spanAttributes(f: OutcomeFields): Record<string, string | number> {
   const attributes: Record<string, string | number> = {
-    'http.request.method': f.method,
-    'url.path': f.path,
     'http.response.status_code': f.status,
     'prism.proxy': f.proxy,
     'prism.request_id': f.requestId,
-    'prism.namespace': f.namespace,
-    'prism.partition': f.partition,
-    'prism.owner': f.owner,
     'prism.outcome': f.outcome,
     'prism.table_version': f.tableVersion,
   };
+  if (f.namespace) attributes['prism.namespace'] = f.namespace;
+  if (f.partition >= 0) attributes['prism.partition'] = f.partition;
+  if (f.owner) attributes['prism.owner'] = f.owner;
   if (f.reason) attributes['prism.reason'] = f.reason;
-  if (f.error) attributes['error.type'] = f.error;
+  if (f.error) attributes['prism.error_code'] = f.error;
   if (f.fallback) attributes['prism.fallback'] = f.fallback;
   if (f.peer) attributes['prism.peer'] = f.peer;
   if (f.upstream) attributes['prism.upstream'] = f.upstream;

@@ -7,6 +7,7 @@ import { configFingerprint } from '../../core/src/config/fingerprint.js';
 import type { ProxyConfig } from '../../core/src/config/proxy-schema.js';
 import { applyOptions, planReload } from '../../core/src/config/reload.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
+import { startTracing } from '../../core/src/tracing.js';
 import { Backends, servedBackends } from './backends.js';
 import { buildChain } from './chain.js';
 import { adminChannelCredentials, ControlClient } from './control-client.js';
@@ -89,7 +90,16 @@ export async function buildProxy(options: BuildProxyOptions) {
     policy,
     fleet,
   });
-  const env: Omit<PluginEnv, 'peerTarget' | 'error'> = { config, state, metrics, log, self: config.id, health };
+  const tracing = config.tracing.enabled ? await startTracing(config.tracing, { instance: config.id, log }) : undefined;
+  const env: Omit<PluginEnv, 'peerTarget' | 'error'> = {
+    config,
+    state,
+    metrics,
+    log,
+    self: config.id,
+    health,
+    tracing,
+  };
   const handle = await buildChain(env, backends, forwarder);
 
   const dataPort = buildDataPort({
@@ -253,6 +263,8 @@ export async function buildProxy(options: BuildProxyOptions) {
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1000))]);
       dataPort.destroy();
       await forwarder.close();
+      // After the last requests closed, so their spans are in the flush (bounded by tracing.exportTimeoutMs).
+      await tracing?.shutdown();
       try {
         state.save();
         if (health.drainingSince !== undefined) log.info('state saved');

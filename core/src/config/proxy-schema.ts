@@ -249,6 +249,55 @@ export const proxyConfigSchema = {
         ),
       },
     },
+    tracing: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: {
+          type: 'boolean',
+          default: false,
+          description:
+            'a span per request (OpenTelemetry, exported over OTLP/HTTP as JSON), W3C traceparent/tracestate continued from clients and sent to peers and backends; off, the OpenTelemetry SDK is not loaded and a client traceparent passes through unchanged (--otlp-endpoint turns it on)',
+        },
+        otlpEndpoint: {
+          type: 'string',
+          pattern: '^$|^https?://[^\\s]+$',
+          default: '',
+          description:
+            'OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces (--otlp-endpoint); empty: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT plus /v1/traces, else http://localhost:4318/v1/traces',
+        },
+        serviceName: {
+          type: 'string',
+          maxLength: 255,
+          default: '',
+          description: 'service.name of the spans; empty: $OTEL_SERVICE_NAME, else prism-proxy',
+        },
+        sampleRatio: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          default: 1,
+          description:
+            'share of new traces recorded (TraceIdRatio); a request with a traceparent follows its sampled flag (ParentBased)',
+        },
+        exportTimeoutMs: millis(10_000, 100, 600_000, 'how long one export may take, and the flush at shutdown'),
+        batchDelayMs: millis(5_000, 10, 600_000, 'longest time a finished span waits to be sent in a batch'),
+        maxQueueSize: count(
+          2_048,
+          1,
+          1_000_000,
+          'finished spans held for export; when the collector falls behind, spans beyond it are dropped, never requests delayed',
+        ),
+        headers: {
+          type: 'object',
+          additionalProperties: { type: 'string', maxLength: 8_192 },
+          default: {},
+          description:
+            'extra HTTP fields on every export, e.g. {"authorization": "Bearer ..."}; merged over $OTEL_EXPORTER_OTLP_HEADERS',
+        },
+      },
+    },
     plugins: {
       type: 'array',
       maxItems: 32,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../../core/src/config/proxy-schema.js';
 import type { ErrorCode, PrismError } from '../../../core/src/errors.js';
 import type { NamespaceClaims } from '../../../core/src/tokens.js';
+import type { Tracing } from '../../../core/src/tracing.js';
 import type { ControlClient } from '../control-client.js';
 import type { ProxyHealth } from '../health.js';
 import type { FallbackReason, ProxyMetrics } from '../metrics.js';
@@ -56,8 +57,16 @@ export interface RequestContext {
   upstream: string;
   upstreamKind: ForwardTarget['kind'] | '';
   errorCode: string;
-  /** W3C trace id (32 hex digits) once tracing knows it; '' without tracing. */
+  /** With tracing on: the W3C trace id of this request ('' with tracing off). */
   traceId: string;
+  /** With tracing on: this hop's span, which the forwarder makes the parent of the next hop. */
+  traceHop?: TraceHop;
+}
+
+/** This hop's span as the forwarder sees it: it only writes traceparent/tracestate for the next hop. */
+export interface TraceHop {
+  /** Replaces any traceparent/tracestate in a flat [name, value, …] request field list with this hop's. */
+  inject(headers: string[]): void;
 }
 
 /** Where a request goes next. */
@@ -143,6 +152,8 @@ export interface PluginEnv {
   peerTarget(id: string): ForwardTarget | undefined;
   /** A coded error of the catalog (docs/errors.md) for a respond decision: the proxy's own class, wherever the plugin lives. */
   error(code: ErrorCode, message: string): PrismError;
+  /** Set only with tracing.enabled (core/src/tracing.ts). */
+  tracing?: Tracing;
 }
 
 export type PluginFactory = (options: Record<string, unknown>, env: PluginEnv) => MaybeAsync<Plugin>;
