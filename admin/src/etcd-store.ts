@@ -337,6 +337,30 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
       });
       return () => void watcher.cancel().catch(() => undefined);
     },
+    watchRecords: async (onNamespace, onRevocation) => {
+      const watchers = await Promise.all([
+        kv.watch().prefix(keys.namespaces).create(),
+        kv.watch().prefix(keys.revocations).create(),
+      ]);
+      // Purges and pruning delete keys whose removal was advertised when they were deleted or expired.
+      watchers[0].on('put', (hit) => {
+        try {
+          onNamespace(decode<NamespaceRecord>(hit.key.toString(), hit.value));
+        } catch {
+          // A value this admin cannot read (schema version) is reported where the namespace is read.
+        }
+      });
+      watchers[1].on('put', (hit) => {
+        try {
+          onRevocation(decode<RevocationRecord>(hit.key.toString(), hit.value));
+        } catch {
+          // As above.
+        }
+      });
+      return () => {
+        for (const w of watchers) void w.cancel().catch(() => undefined);
+      };
+    },
     presence: {
       put: (proxy) =>
         write('announcing a proxy stream', async () => {
