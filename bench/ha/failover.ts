@@ -47,7 +47,7 @@ export async function benchFailover(
           adminId: `admin-${i}`,
           leaderTtlSeconds: o.leaderTtlSeconds,
         },
-        rebalance: { maxMovePercent: 100, settleMs: 0, prepareTimeoutMs: 250 },
+        rebalance: { maxMovePercent: 100, settleMs: 0, prepareTimeoutMs: 250, approvalThreshold: 100 },
       });
       admins.push(admin);
       undo.push(onAbort(() => process.kill(admin.pid, 'SIGKILL')));
@@ -69,6 +69,11 @@ export async function benchFailover(
       'the fleet formed',
     ).catch((err) => {
       const seen = proxies.map((p) => `${p.id} on ${p.proxy.control()?.current}: v${p.proxy.state.version}`);
+      // What held it up (a change waiting for approval, a refused stream) is in the admins' warnings.
+      const warned = admins.flatMap((a) =>
+        a.logs.filter((l) => Number(l.level) >= 40).map((l) => `${a.grpc}: ${l.msg}`),
+      );
+      seen.push(...new Set(warned));
       throw new Error(`${(err as Error).message} (${seen.join(', ')})`);
     });
     const rest = admins.filter((a) => a !== leader);

@@ -1,4 +1,4 @@
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import type { ReservationRun } from '../admin/reservations.js';
 import { percentile, round } from '../shared/stats.js';
 import type { FailoverRun } from './failover.js';
@@ -70,6 +70,8 @@ export function haJson(r: HaResults) {
       node: process.version,
       os: `${platform()} ${release()}`,
       date: r.startedAt.toISOString(),
+      // On a machine shared with other work the figures scale with it.
+      load_average_1m: round(loadavg()[0]),
     },
     reservations: r.reservations.map(storeRate),
     failover: r.failover.map((f) => ({
@@ -128,7 +130,7 @@ export function formatHaReport(r: HaResults): string {
     ]),
   );
   return [
-    `prism-admin HA benchmark: ${m.cpus} CPUs (${m.cpu_model}), node ${m.node}, ${m.os}, ${m.date}`,
+    `prism-admin HA benchmark: ${m.cpus} CPUs (${m.cpu_model}), node ${m.node}, ${m.os}, ${m.date}, load average ${m.load_average_1m}`,
     '',
     'Reservations: POST /v1/namespaces over keep-alive HTTPS, new names, the same total concurrency for each store;',
     'etcd = a 3-member cluster on loopback; with 3 admins, each gets a third of the clients at the same time.',

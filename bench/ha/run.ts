@@ -16,11 +16,11 @@ import { type FailoverSeries, formatHaReport, haJson, type StoreRun } from './re
  * side by side in one run; then failover after kill -9 of the leading admin, repeated, with etcd's
  * default raft timers and the admin's default lease TTL, and with the shortened ones of docs/etcd.md.
  */
-const DEADLINE_MS = 300_000;
+const DEADLINE_MS = 600_000;
 const CONCURRENCY = 18;
 const COUNT = 3_000;
 const WARMUP = 1_000;
-const CAP_MS = 15_000;
+const CAP_MS = 10_000;
 const args = process.argv.slice(2);
 const REPEATS = args.includes('--repeats') ? Number(args[args.indexOf('--repeats') + 1]) : 5;
 // --only reservations|failover: one half, for a quick look (results not written).
