@@ -59,7 +59,8 @@ describe.runIf(etcd)('admin failover on etcd', () => {
           JSON.stringify({
             ...pki.admin(),
             etcd: { endpoints: cluster.endpoints, prefix: '/failover/', adminId: `admin-${i}`, leaderTtlSeconds: 1 },
-            rebalance: { maxMovePercent: 100, settleMs: 0, prepareTimeoutMs: 250 },
+            // The three proxies join at once: without approvalThreshold 100 that change would wait for an operator.
+            rebalance: { maxMovePercent: 100, settleMs: 0, prepareTimeoutMs: 250, approvalThreshold: 100 },
           }),
         );
         admins.push(await spawnAdmin(dir, ['--config', config], { caFile: pki.caFile }));
@@ -93,15 +94,11 @@ describe.runIf(etcd)('admin failover on etcd', () => {
         20_000,
         'the fleet formed',
       ).catch((err) => {
-        for (const p of proxies)
-          console.log(
-            p.id,
-            p.proxy.control()?.current,
-            p.proxy.state.table?.version,
-            p.proxy.state.table?.proxies.map((x) => x.id),
-            p.proxy.state.advertisements.size,
-          );
-        throw err;
+        const seen = proxies.map(
+          (p) => `${p.id}: v${p.proxy.state.version}, ${p.proxy.state.advertisements.size} namespaces`,
+        );
+        const warned = admins.flatMap((a) => a.logs.filter((l) => Number(l.level) >= 40).map((l) => String(l.msg)));
+        throw new Error(`${(err as Error).message}: ${[...seen, ...new Set(warned)].join('; ')}`);
       });
       const onLeader = proxies.filter((p) => p.proxy.control()?.current === leader.grpc);
       expect(onLeader.length).toBeGreaterThan(0);
@@ -149,6 +146,8 @@ describe.runIf(etcd)('admin failover on etcd', () => {
         'the proxies of the killed admin attached elsewhere',
       );
       expect(moved).toBe(true);
+      const failedBy = (phase: string) => `${phase}: ${load.reduce((n, l) => n + l.failures.length, 0)}`;
+      const phases = [failedBy('after the failover')];
       const applied = await api(next.http, 'POST', '/v1/partition-table:apply', { weights: { p1: 2 } }, auth);
       expect(applied.status).toBe(200);
       const version = Number(applied.json.table.version);
@@ -159,6 +158,7 @@ describe.runIf(etcd)('admin failover on etcd', () => {
         'every proxy on the new table',
       );
       const tableMs = Date.now() - killedAt;
+      phases.push(failedBy('after the table change'));
       console.log(
         `failover after kill -9 of the leader: new leader in status ${leaderMs} ms, first reservation ${reservationMs} ms, next table on every proxy ${tableMs} ms (incl. the apply)`,
       );
@@ -174,6 +174,7 @@ describe.runIf(etcd)('admin failover on etcd', () => {
       console.log(
         `${sent} data-plane requests, ${failures.length} failed; ${acknowledged.length} reservations acknowledged, ${unanswered.length} attempts unanswered`,
       );
+      console.log(`failed requests ${phases.join(', ')}, in all: ${failures.join(', ')}`);
       expect(failures).toEqual([]);
       expect(sent).toBeGreaterThan(100);
 
