@@ -338,9 +338,11 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
       return () => void watcher.cancel().catch(() => undefined);
     },
     watchRecords: async (onNamespace, onRevocation) => {
+      // On the coordination client, as the election's: a watch failing over members during a quorum
+      // loss must not open the breaker of the client that serves reads.
       const watchers = await Promise.all([
-        kv.watch().prefix(keys.namespaces).create(),
-        kv.watch().prefix(keys.revocations).create(),
+        coordinationKv().watch().prefix(keys.namespaces).create(),
+        coordinationKv().watch().prefix(keys.revocations).create(),
       ]);
       // Purges and pruning delete keys whose removal was advertised when they were deleted or expired.
       watchers[0].on('put', (hit) => {
