@@ -4,10 +4,21 @@
 // HAProxy in front when it is installed. Secure by default, as in production: a fleet PKI in
 // prism-local/pki (made on the first start, reused after), mTLS between the admin and the proxies,
 // the operator API over HTTPS with a token. Prints what to curl; Ctrl-C stops everything.
-// Usage: npm start [-- --dir prism-local] [--no-haproxy]
+// With --ha: a 3-member etcd cluster on loopback and three admins on it instead of the one on SQLite
+// (one leads; the proxies list all three), and how to kill the leader and watch another take over.
+// Usage: npm start [-- --dir prism-local] [--no-haproxy] [--ha]
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
@@ -18,7 +29,9 @@ const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const dir = resolve(args.includes('--dir') ? args[args.indexOf('--dir') + 1] : 'prism-local');
 const withHaproxy = !args.includes('--no-haproxy');
+const ha = args.includes('--ha');
 const children = [];
+const etcdChildren = [];
 const show = (p) => relative(process.cwd(), p) || '.';
 
 const { generate } = await import(join(root, 'dist/generator/src/lb/generate.js'));
@@ -58,7 +71,7 @@ function freePort(preferred) {
   });
 }
 
-/** Starts a bin/ program and resolves with the JSON log line that says it listens. */
+/** Starts a bin/ program and resolves with the JSON log line that says it listens (and its pid). */
 function startProgram(name, argv, message) {
   const child = spawn(process.execPath, [join(root, 'bin', name), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
@@ -68,13 +81,66 @@ function startProgram(name, argv, message) {
     lines.on('line', (line) => {
       try {
         const entry = JSON.parse(line);
-        if (entry.msg === message) res(entry);
+        if (entry.msg === message) res({ ...entry, pid: child.pid });
         else if (entry.level >= 40) process.stderr.write(`${name}: ${entry.msg}\n`);
       } catch {
         process.stdout.write(`${line}\n`);
       }
     });
   });
+}
+
+/**
+ * --ha: three etcd members on loopback (data in `haDir`, fresh on every start), with the raft timers
+ * that let etcd honour a 1 s lease TTL (docs/etcd.md): the admins' leader lease, so another admin leads
+ * about a second after the leader dies. Resolves with the client URLs once every member is healthy.
+ */
+async function startEtcd(haDir) {
+  try {
+    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('--ha needs etcd (3.4+), which is not installed: npm run setup installs it (Debian etcd-server)');
+  }
+  const members = [];
+  for (let i = 1; i <= 3; i++) {
+    members.push({
+      name: `m${i}`,
+      client: `http://127.0.0.1:${await freePort(i * 10_000 + 2379)}`,
+      peer: `http://127.0.0.1:${await freePort(i * 10_000 + 2380)}`,
+    });
+  }
+  const cluster = members.map((m) => `${m.name}=${m.peer}`).join(',');
+  const clusterToken = `prism-local-${process.pid}-${Date.now()}`;
+  for (const m of members) {
+    const child = spawn(
+      'etcd',
+      [
+        ...['--name', m.name, '--data-dir', join(haDir, 'etcd', m.name)],
+        ...['--listen-client-urls', m.client, '--advertise-client-urls', m.client],
+        ...['--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer],
+        ...['--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', clusterToken],
+        ...['--heartbeat-interval', '50', '--election-timeout', '500', '--logger', 'zap', '--log-level', 'error'],
+      ],
+      // Its own process group: Ctrl-C reaches the admins first, and stop() ends etcd after them.
+      { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
+    );
+    children.push(child);
+    etcdChildren.push(child);
+    m.pid = child.pid;
+  }
+  for (let i = 0; ; i++) {
+    const healthy = await Promise.all(
+      members.map((m) =>
+        fetch(`${m.client}/health`, { signal: AbortSignal.timeout(1_000) })
+          .then((r) => r.json())
+          .then((b) => b.health === 'true')
+          .catch(() => false),
+      ),
+    );
+    if (healthy.every(Boolean)) return members;
+    if (i === 150) throw new Error('the etcd members did not become healthy within 15 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 let token = '';
@@ -89,9 +155,25 @@ async function api(base, method, path, body) {
   return { status: r.status, json: await r.json() };
 }
 
+/** SIGTERM to each, by PID, and waits for them to exit; SIGKILL to those still running after `graceMs`. */
+async function terminate(list, graceMs = Number.POSITIVE_INFINITY) {
+  const running = list.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running.reverse()) c.kill('SIGTERM');
+  const late = Number.isFinite(graceMs)
+    ? setTimeout(() => {
+        for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }, graceMs)
+    : undefined;
+  await Promise.all(running.map((c) => once(c, 'exit')));
+  clearTimeout(late);
+}
+
 async function stop() {
-  for (const c of children.reverse()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
+  // etcd last: the admins resign and withdraw their proxies' presence on the way out.
+  await terminate(children.filter((c) => !etcdChildren.includes(c)));
+  // A member stopping while the others stop too waits seconds for a leader transfer; its data is
+  // thrown away at the next start anyway.
+  await terminate(etcdChildren, 2_000);
   backend?.close();
   await dispatcher?.close();
 }
@@ -124,24 +206,55 @@ try {
     // The demo fleet forms in one round; a running fleet moves partitions in rounds (docs/fleet-changes.md).
     rebalance: { maxMovePercent: 100, settleMs: 0 },
   });
-  const adminData = join(dir, 'admin-data');
-  const bootstrap = join(adminData, 'operator-admin.token');
-  const adminPort = await freePort(8982);
-  const admin = await startProgram(
-    'prism-admin.js',
-    [
-      '--config',
-      adminConfig,
-      '--data-dir',
-      adminData,
-      '--grpc-listen',
-      '127.0.0.1:0',
-      '--http-listen',
-      `127.0.0.1:${adminPort}`,
-      ...(existsSync(bootstrap) ? [] : ['--new-bootstrap-token']),
-    ],
-    'prism-admin listening',
-  );
+  let adminData = join(dir, 'admin-data');
+  let bootstrap = join(adminData, 'operator-admin.token');
+  const admins = [];
+  let etcdMembers = [];
+  if (ha) {
+    const haDir = join(dir, 'ha');
+    rmSync(haDir, { recursive: true, force: true });
+    etcdMembers = await startEtcd(haDir);
+    adminData = join(haDir, 'admin-1');
+    bootstrap = join(adminData, 'operator-admin.token');
+    for (let i = 1; i <= 3; i++) {
+      const config = configFile(join(dir, `admin-${i}.json`), {
+        tls: { caFile: ca, certFile: adminCert.certFile, keyFile: adminCert.keyFile },
+        rebalance: { maxMovePercent: 100, settleMs: 0 },
+        etcd: { endpoints: etcdMembers.map((m) => m.client), adminId: `admin-${i}`, leaderTtlSeconds: 1 },
+      });
+      const port = await freePort(8981 + i);
+      admins.push(
+        await startProgram(
+          'prism-admin.js',
+          [
+            ...['--config', config, '--data-dir', join(haDir, `admin-${i}`)],
+            ...['--grpc-listen', '127.0.0.1:0', '--http-listen', `127.0.0.1:${port}`],
+          ],
+          'prism-admin listening',
+        ),
+      );
+    }
+  } else {
+    const port = await freePort(8982);
+    admins.push(
+      await startProgram(
+        'prism-admin.js',
+        [
+          '--config',
+          adminConfig,
+          '--data-dir',
+          adminData,
+          '--grpc-listen',
+          '127.0.0.1:0',
+          '--http-listen',
+          `127.0.0.1:${port}`,
+          ...(existsSync(bootstrap) ? [] : ['--new-bootstrap-token']),
+        ],
+        'prism-admin listening',
+      ),
+    );
+  }
+  const admin = admins[0];
   const adminHttp = admin.url ?? `http://${admin.http}`;
   token = readFileSync(bootstrap, 'utf8').trim();
   // Where prismctl looks when run from the project root: prism-local/operator.token (0600).
@@ -150,7 +263,7 @@ try {
   chmodSync(`${tokenFile}.tmp`, 0o600);
   renameSync(`${tokenFile}.tmp`, tokenFile);
   const proxies = [];
-  for (const id of PROXY_IDS) {
+  for (const [i, id] of PROXY_IDS.entries()) {
     const own = leafFiles(pki, 'proxy', id);
     const proxyConfig = configFile(join(dir, `${id}.json`), {
       controlPlane: { tls: { caFile: ca, certFile: own.certFile, keyFile: own.keyFile } },
@@ -168,7 +281,8 @@ try {
           '--ops-listen',
           '127.0.0.1:0',
           '--admin',
-          admin.grpc,
+          // Each proxy lists every admin, starting with a different one (--ha): they fail over between them.
+          admins.map((_, j) => admins[(i + j) % admins.length].grpc).join(','),
           '--state-dir',
           join(dir, id),
         ],
@@ -242,6 +356,33 @@ try {
   const statusLink = viewer.status === 201 ? `${adminHttp}/#token=${encodeURIComponent(viewer.json.token)}` : adminHttp;
 
   const local = resolve(dir) === resolve('prism-local');
+  let adminLines = `  admin       gRPC ${admin.grpc} (mTLS)   HTTPS ${adminHttp}   (SQLite in ${show(adminData)})`;
+  let failover = '';
+  if (ha) {
+    let leaderId = '';
+    for (let i = 0; i < 100 && !leaderId; i++) {
+      const r = await api(adminHttp, 'GET', '/v1/admin/status');
+      leaderId = r.status === 200 ? r.json.leaderId : '';
+      if (!leaderId) await new Promise((r) => setTimeout(r, 100));
+    }
+    const leader = admins.find((a) => a.admin === leaderId) ?? admins[0];
+    const other = admins.find((a) => a !== leader);
+    adminLines = [
+      ...admins.map(
+        (a) =>
+          `  ${a.admin.padEnd(11)} pid ${a.pid}   gRPC ${a.grpc} (mTLS)   HTTPS ${a.url}${a === leader ? '   (leader)' : ''}`,
+      ),
+      `  etcd        ${etcdMembers.map((m) => `${m.name} pid ${m.pid} ${m.client}`).join('   ')}`,
+      `              (raft timers 50/500 ms, data in ${show(join(dir, 'ha'))}, fresh on every start; admins' leader lease 1 s)`,
+    ].join('\n');
+    const watchFlags = ` --admin ${other.url}${local ? '' : ` --ca ${show(caFile)} --token-file ${show(tokenFile)}`}`;
+    failover = `
+Failover (docs/etcd.md): kill the leader; another admin leads about a second later, the proxies that were
+on it move to another admin, and reservations go on (on any admin):
+  watch -n 0.5 node bin/prismctl.js admin status${watchFlags}    # in another terminal
+  kill -9 ${leader.pid}                                               # ${leader.admin}, the leader
+`;
+  }
   const prismctlFlags = [
     adminHttp === 'https://127.0.0.1:8982' ? '' : ` --admin ${adminHttp}`,
     local ? '' : ` --ca ${show(caFile)} --token-file ${show(tokenFile)}`,
@@ -249,7 +390,7 @@ try {
   console.log(`
 Prism Edge local stack is up (data in ${show(dir)})
 
-  admin       gRPC ${admin.grpc} (mTLS)   HTTPS ${adminHttp}   (SQLite in ${show(adminData)})
+${adminLines}
   status page ${statusLink}
               (a viewer token for 12 h; the browser warns about the fleet CA unless you trust ${show(caFile)})
   token       ${show(tokenFile)}: an admin token for the operator API (0600); ${
@@ -274,7 +415,7 @@ Try:
   curl -s --cacert ${show(caFile)} ${adminHttp}/v1/partition-table -H "Authorization: Bearer $(cat ${show(tokenFile)})" | head -c 300
   node bin/prismctl.js proxies${prismctlFlags}
   node bin/prismctl.js namespace reserve my-ns --backend ${backendUrl}${prismctlFlags}
-
+${failover}
 Ctrl-C stops everything.`);
   await new Promise((r) => {
     process.once('SIGINT', r);

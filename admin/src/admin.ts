@@ -22,7 +22,7 @@ import { NamespaceService } from './namespaces.js';
 import { OperatorTokens } from './operator-tokens.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { StatusService } from './status.js';
-import type { AdminStore, NamespaceRecord } from './store.js';
+import type { AdminStore, NamespaceRecord, RevocationRecord } from './store.js';
 import { TokenIssuer } from './tokens.js';
 import { buildTransfer } from './transfer.js';
 
@@ -111,6 +111,8 @@ export async function buildAdmin(options: BuildAdminOptions) {
     };
   };
 
+  const revocation = (r: RevocationRecord) => ({ ...r, expiresAt: new Date(r.expiresAt) });
+
   const welcome = async (conn: Connection) => {
     let after: string | undefined;
     for (;;) {
@@ -164,11 +166,13 @@ export async function buildAdmin(options: BuildAdminOptions) {
     issuer,
     metrics,
     ownerOf: (ns) => fleet.ownerOf(ns),
-    events: {
-      changed: (r) => fleet.broadcast({ advertisement: advertisement(r) }),
-      revoked: (r) =>
-        fleet.broadcast({ revocations: { full: false, revocations: [{ ...r, expiresAt: new Date(r.expiresAt) }] } }),
-    },
+    // On etcd every admin advertises what any admin writes, from the store's watch (below).
+    events: store.coordination
+      ? { changed: () => undefined, revoked: () => undefined }
+      : {
+          changed: (r) => fleet.broadcast({ advertisement: advertisement(r) }),
+          revoked: (r) => fleet.broadcast({ revocations: { full: false, revocations: [revocation(r)] } }),
+        },
   });
   issuer.onRotate = () => fleet.broadcast({ keys: { jwksJson: JSON.stringify(issuer.jwks()) } });
   const transfer = buildTransfer({
@@ -301,9 +305,15 @@ export async function buildAdmin(options: BuildAdminOptions) {
       if (coordination) {
         const stopTables = await coordination.watchTable((table) => fleet.followTable(table));
         const stopPresence = await fleet.watchPresence();
+        // A namespace reserved or revoked on another admin reaches the proxies held here too.
+        const stopRecords = await coordination.watchRecords(
+          (r) => fleet.broadcast({ advertisement: advertisement(r) }),
+          (r) => fleet.broadcast({ revocations: { full: false, revocations: [revocation(r)] } }),
+        );
         stopTableWatch = () => {
           stopTables();
           stopPresence();
+          stopRecords();
         };
         leader = new LeaderElection(
           { id: adminId, http: addresses.httpUrl, grpc: addresses.grpc },

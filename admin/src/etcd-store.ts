@@ -337,6 +337,32 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
       });
       return () => void watcher.cancel().catch(() => undefined);
     },
+    watchRecords: async (onNamespace, onRevocation) => {
+      // On the coordination client, as the election's: a watch failing over members during a quorum
+      // loss must not open the breaker of the client that serves reads.
+      const watchers = await Promise.all([
+        coordinationKv().watch().prefix(keys.namespaces).create(),
+        coordinationKv().watch().prefix(keys.revocations).create(),
+      ]);
+      // Purges and pruning delete keys whose removal was advertised when they were deleted or expired.
+      watchers[0].on('put', (hit) => {
+        try {
+          onNamespace(decode<NamespaceRecord>(hit.key.toString(), hit.value));
+        } catch {
+          // A value this admin cannot read (schema version) is reported where the namespace is read.
+        }
+      });
+      watchers[1].on('put', (hit) => {
+        try {
+          onRevocation(decode<RevocationRecord>(hit.key.toString(), hit.value));
+        } catch {
+          // As above.
+        }
+      });
+      return () => {
+        for (const w of watchers) void w.cancel().catch(() => undefined);
+      };
+    },
     presence: {
       put: (proxy) =>
         write('announcing a proxy stream', async () => {

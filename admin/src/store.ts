@@ -176,6 +176,15 @@ export interface Coordination {
   onFenced(handler: (err: PrismError) => void): void;
   /** Calls `onTable` with every table another admin saves; resolves with a function that stops watching. */
   watchTable(onTable: (table: PartitionTable) => void): Promise<() => void>;
+  /**
+   * Calls `onNamespace` with every namespace record and `onRevocation` with every revocation any
+   * admin writes (this one too), in etcd's order: each admin advertises them to the proxies it holds.
+   * Resolves with a function that stops watching.
+   */
+  watchRecords(
+    onNamespace: (record: NamespaceRecord) => void,
+    onRevocation: (revocation: RevocationRecord) => void,
+  ): Promise<() => void>;
   health(): Promise<EndpointHealth[]>;
   /** Which proxies hold a control stream on which admin, so that the leader plans with all of them. */
   presence: Presence;

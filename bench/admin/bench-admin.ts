@@ -7,9 +7,9 @@ import { type AdminProcess, spawnAdmin } from '../../test-support/spawn-admin.js
  * A prism-admin process for the benchmarks: its own data directory, and rate limits far above what one
  * client can send, so the figures measure the work (authentication and the limiter's bookkeeping
  * included) and not the budget. Calls carry the bootstrap token the admin wrote (`admin.token`), over
- * HTTPS (`admin.caFile`); proxies join with mTLS, as in production.
+ * HTTPS (`admin.caFile`); proxies join with mTLS, as in production. `values` adds configuration (etcd).
  */
-export async function spawnBenchAdmin(dir: string): Promise<AdminProcess> {
+export async function spawnBenchAdmin(dir: string, values: Record<string, unknown> = {}): Promise<AdminProcess> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config = join(dir, 'bench-admin.json');
   const unlimited = 1_000_000;
@@ -24,6 +24,7 @@ export async function spawnBenchAdmin(dir: string): Promise<AdminProcess> {
         expensivePerMinute: unlimited,
         expensiveBurst: unlimited,
       },
+      ...values,
     }),
   );
   return spawnAdmin(dir, ['--config', config], { caFile: pki.caFile });

@@ -291,15 +291,20 @@ export class ControlClient {
     }
   }
 
-  /** Pulls the table from the first admin that answers; concurrent calls share one pull. */
-  pullNow(timeoutMs = 2_000): Promise<void> {
-    this.pulling ??= this.pull(timeoutMs).finally(() => {
+  /**
+   * Pulls the table from the first admin that answers; concurrent calls share one pull. With
+   * `afterVersion`, the admin answers as soon as it holds a newer table (or near the timeout): a
+   * follower admin installs the leader's table from etcd's watch a moment after the leader pushed it
+   * to its own proxies, and a peer may already route by it.
+   */
+  pullNow(timeoutMs = 2_000, afterVersion = 0): Promise<void> {
+    this.pulling ??= this.pull(timeoutMs, afterVersion).finally(() => {
       this.pulling = undefined;
     });
     return this.pulling;
   }
 
-  private async pull(timeoutMs: number): Promise<void> {
+  private async pull(timeoutMs: number, afterVersion: number): Promise<void> {
     const endpoints = this.current
       ? [this.current, ...this.options.endpoints.filter((e) => e !== this.current)]
       : this.options.endpoints;
@@ -307,7 +312,7 @@ export class ControlClient {
       try {
         const table = await new Promise<PartitionTable>((resolve, reject) =>
           this.client(endpoint).getPartitionTable(
-            { afterVersion: 0 },
+            { afterVersion },
             new grpc.Metadata(),
             { deadline: Date.now() + timeoutMs },
             (err, t) => (err ? reject(err) : resolve(t)),

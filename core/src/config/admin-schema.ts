@@ -67,7 +67,7 @@ export const adminConfigSchema = {
           2,
           1,
           60,
-          "TTL of the lease behind this admin's leader campaign: a leader that stops (crash, pause, cut off) loses the leadership this long after its last keep-alive; etcd raises a TTL below its minimum (1.5 election timeouts, 2 s with etcd's default timers) to that minimum",
+          "TTL of the lease behind this admin's leader campaign: a leader that stops (crash, pause, cut off) loses the leadership this long after its last keep-alive; etcd raises a TTL below its minimum (1.5 election timeouts rounded up to seconds: 2 s with etcd's default timers, 1 s with --heartbeat-interval 50 --election-timeout 500) to that minimum; 1 with those timers fails over in under 2 s, at the price of losing the leadership on a pause of about 0.7 s (docs/etcd.md)",
         ),
         adminId: {
           type: 'string',

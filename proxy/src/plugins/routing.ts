@@ -27,7 +27,7 @@ export const routingPlugin: PluginFactory = (_options, env) => {
   /** The pull in flight, or a new one unless the last ended within the gap. */
   const pull = (control: NonNullable<typeof env.control>) => {
     if (!pulling && performance.now() - pulledAt >= PEER_VERSION_PULL_GAP_MS) {
-      pulling = control.pullNow(PEER_VERSION_WAIT_MS).finally(() => {
+      pulling = control.pullNow(PEER_VERSION_WAIT_MS, state.version).finally(() => {
         pulling = undefined;
         pulledAt = performance.now();
       });
