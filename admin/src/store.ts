@@ -1,5 +1,6 @@
 import type { ElectionObserver, Namespace } from 'etcd3';
 import { PrismError } from '../../core/src/errors.js';
+import type { Prepare, Prepared } from '../../proto/gen/prism/admin/v1/control_plane.js';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 
 /** One namespace row: the reservation, its current lease and its soft-delete state. Times in ms. */
@@ -56,6 +57,11 @@ export interface StoredProxy {
   member: boolean;
   /** Drained by an operator: it gets no partitions until undrained. */
   draining: boolean;
+  /**
+   * Fingerprint of its effective configuration, as the admin holding its stream last heard it (in
+   * presence records, so that every admin compares the whole fleet's); absent in older records.
+   */
+  configHash?: string;
 }
 
 export interface RevocationRecord {
@@ -179,6 +185,34 @@ export interface Coordination {
   health(): Promise<EndpointHealth[]>;
   /** Which proxies hold a control stream on which admin, so that the leader plans with all of them. */
   presence: Presence;
+  /**
+   * Calls `onChange` with every write under `prefix` (relative to the store's prefix) by any admin,
+   * this one included: the key (relative too), the value (undefined for a deletion) and the value
+   * before (undefined for a new key). Resolves with a function that stops watching.
+   */
+  watch(prefix: string, onChange: (key: string, value: unknown, before: unknown) => void): Promise<() => void>;
+  /** Prepare and Prepared between the leader and the admin that holds a new owner's stream. */
+  relay: PrepareRelay;
+}
+
+/**
+ * The leader prepares every new owner of a round, also those whose stream another admin holds: it
+ * writes the Prepare where that admin watches, that admin sends it on the stream and writes the
+ * proxy's answer back where the leader watches. Both under the writer's presence lease.
+ */
+export interface PrepareRelay {
+  /** Asks the admin holding the stream of `proxyId` to send it `message`. */
+  prepare(proxyId: string, message: Prepare): Promise<void>;
+  /** Passes a proxy's answer back to the admin that asked (`to`, as onPrepare named it). */
+  prepared(proxyId: string, message: Prepared, to: string): Promise<void>;
+  /**
+   * onPrepare for every relayed Prepare (the admin holding the stream sends it), onPrepared for the
+   * answers to this admin's own; resolves with a function that stops watching.
+   */
+  watch(
+    onPrepare: (proxyId: string, message: Prepare, from: string) => void,
+    onPrepared: (proxyId: string, message: Prepared) => void,
+  ): Promise<() => void>;
 }
 
 /** A proxy whose control stream this admin holds, as the leader learns it. */

@@ -1,0 +1,235 @@
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partitionOf } from '../../core/src/partition.js';
+import { adminFetch, api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
+import { type EtcdCluster, haveEtcd, startEtcdCluster } from '../../test-support/etcd-cluster.js';
+import {
+  type Backend,
+  removeDir,
+  type StartedProxy,
+  startBackend,
+  startProxy,
+  until,
+} from '../../test-support/proxy-harness.js';
+import { runBin } from '../../test-support/run.js';
+
+/**
+ * Followers that are as useful as the leader: what one admin writes (namespaces, revocations, signing
+ * keys, operator tokens) reaches the others and the proxies they feed within a second; the leader
+ * prepares new owners whose stream a follower holds; every admin compares the whole fleet's config
+ * fingerprints. Real 3-member etcd, 3 admins, real proxies.
+ */
+const etcd = haveEtcd();
+let cluster: EtcdCluster;
+let backend: Backend;
+
+const etcdValues = (prefix: string, adminId: string, extra: Record<string, unknown> = {}) => ({
+  etcd: { endpoints: cluster.endpoints, prefix, adminId, requestTimeoutMs: 1_500, dialTimeoutMs: 3_000 },
+  ...extra,
+});
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+/** How long `probe` took to hold, in ms (bounded by `timeoutMs`). */
+const timeUntil = async (probe: () => Promise<unknown>, timeoutMs: number, what: string) => {
+  const started = performance.now();
+  await until(probe, timeoutMs, what);
+  return Math.round(performance.now() - started);
+};
+
+describe.runIf(etcd)('followers on etcd', () => {
+  beforeAll(async () => {
+    cluster = await startEtcdCluster(3);
+    backend = await startBackend('b');
+  }, 30_000);
+  afterAll(async () => {
+    await backend?.stop();
+    await cluster?.stop();
+  });
+
+  describe('three admins, a proxy on each', () => {
+    const admins: StartedAdmin[] = [];
+    const proxies: StartedProxy[] = [];
+    let leader: StartedAdmin;
+    let followers: StartedAdmin[];
+    /** Every admin takes the first admin's bootstrap token: the registry lives in etcd. */
+    const call = (a: StartedAdmin, method: string, path: string, body?: unknown, token = admins[0].token) =>
+      api(a.http, method, path, body, bearer(token));
+
+    beforeAll(async () => {
+      for (let i = 0; i < 3; i++) admins.push(await startAdmin({ values: etcdValues('/followers/', `a${i}`) }));
+      leader = await until(() => admins.find((a) => a.admin.role().role === 'leader'), 10_000, 'a leader');
+      followers = admins.filter((a) => a !== leader);
+      const auth = { auth: { required: true } };
+      proxies.push(await startProxy('proxy-a', [leader.grpc], auth));
+      proxies.push(await startProxy('proxy-b', [followers[0].grpc], auth));
+      // The one proxy that runs with other settings, on the other follower.
+      proxies.push(await startProxy('proxy-c', [followers[1].grpc], { ...auth, forwarding: { timeoutMs: 1_234 } }));
+      await until(
+        () => proxies.every((p) => p.proxy.state.table?.proxies.length === 3 && p.proxy.state.jwks),
+        20_000,
+        'every proxy in the table of three',
+      );
+    }, 60_000);
+    afterAll(async () => {
+      for (const p of proxies) {
+        await p.stop();
+        removeDir(p.stateDir);
+      }
+      for (const a of admins) await a.stop();
+    });
+
+    /** A fresh namespace name whose partition proxy `id` owns, so that proxy serves it itself. */
+    const nameOwnedBy = (id: string, stem: string) => {
+      const table = proxies[0].proxy.state.table!;
+      const owners = new Map(table.assignments.map((a) => [a.partition, a.owner]));
+      for (let i = 0; ; i++) if (owners.get(partitionOf(`${stem}-${i}`)) === id) return `${stem}-${i}`;
+    };
+    const through = async (proxy: StartedProxy, ns: string, token: string) => {
+      const res = await fetch(`${proxy.url}/`, {
+        headers: { 'x-prism-namespace': ns, authorization: `Bearer ${token}` },
+      });
+      const body = res.headers.get('content-type')?.includes('json') ? await res.json() : undefined;
+      return { status: res.status, code: body?.error?.code as string | undefined };
+    };
+
+    it('a namespace reserved on the leader serves through a proxy a follower feeds, and its revocation there is refused within a second', async () => {
+      const proxyB = proxies[1];
+      const ns = nameOwnedBy('proxy-b', 'from-leader');
+      const reserved = await call(leader, 'POST', '/v1/namespaces', { name: ns, backends: [backend.url] });
+      expect(reserved.status).toBe(201);
+      const token = reserved.json.token as string;
+      // The follower publishes the key that signed it, and feeds its proxy the namespace.
+      const { kid } = decodeProtectedHeader(token);
+      const jwks = await adminFetch(followers[0].http, '/.well-known/jwks.json').then(
+        (r) => r.json() as Promise<{ keys: { kid: string }[] }>,
+      );
+      expect(jwks.keys.map((k) => k.kid)).toContain(kid);
+      const served = await timeUntil(
+        async () => (await through(proxyB, ns, token)).status === 200,
+        3_000,
+        'the namespace served by proxy-b',
+      );
+      console.log(`namespace reserved on the leader served by a follower's proxy after ${served} ms`);
+
+      expect((await call(leader, 'POST', `/v1/namespaces/${ns}:revoke`, { reason: 'leaked' })).status).toBe(200);
+      const refused = await timeUntil(
+        async () => (await through(proxyB, ns, token)).status === 401,
+        3_000,
+        'the revoked token refused by proxy-b',
+      );
+      console.log(`token revoked on the leader refused by a follower's proxy after ${refused} ms`);
+      expect(refused).toBeLessThan(1_000);
+      expect(await through(proxyB, ns, token)).toEqual({ status: 401, code: 'PRISM-AUTH-004' });
+    });
+
+    it('an operator token made on one admin works on another within a second, and its revocation is refused there within a second', async () => {
+      const made = await call(followers[1], 'POST', '/v1/auth/tokens', { name: 'alice', role: 'viewer' });
+      expect(made.status).toBe(201);
+      const alice = made.json.token as string;
+      const accepted = await timeUntil(
+        async () => (await call(followers[0], 'GET', '/v1/auth/whoami', undefined, alice)).status === 200,
+        3_000,
+        "alice's token accepted by another admin",
+      );
+      expect(accepted).toBeLessThan(1_000);
+      expect((await call(leader, 'GET', '/v1/proxies', undefined, alice)).status).toBe(200);
+
+      expect((await call(followers[1], 'POST', '/v1/auth/tokens:revoke', { jti: made.json.jti })).status).toBe(200);
+      const refused = await timeUntil(
+        async () => (await call(followers[0], 'GET', '/v1/auth/whoami', undefined, alice)).status === 401,
+        3_000,
+        "alice's revoked token refused by another admin",
+      );
+      console.log(`operator token usable elsewhere after ${accepted} ms, revocation seen after ${refused} ms`);
+      expect(refused).toBeLessThan(1_000);
+      const again = await call(leader, 'GET', '/v1/proxies', undefined, alice);
+      expect([again.status, again.json.error.code]).toEqual([401, 'PRISM-ACCESS-004']);
+    });
+
+    it("a key rotation on the leader is served by the followers' JWKS and signs their new tokens, which their proxies accept", async () => {
+      const rotated = await call(leader, 'POST', '/v1/keys:rotate');
+      expect(rotated.status).toBe(200);
+      const kid = rotated.json.kid as string;
+      for (const f of followers) {
+        const seen = await timeUntil(
+          async () => {
+            const jwks = await adminFetch(f.http, '/.well-known/jwks.json').then(
+              (r) => r.json() as Promise<{ keys: { kid: string }[] }>,
+            );
+            return jwks.keys.at(-1)?.kid === kid;
+          },
+          3_000,
+          'the new key in the JWKS of a follower',
+        );
+        console.log(`key rotated on the leader published by a follower after ${seen} ms`);
+        expect(seen).toBeLessThan(1_000);
+      }
+      const ns = nameOwnedBy('proxy-b', 'after-rotation');
+      const reserved = await call(followers[0], 'POST', '/v1/namespaces', { name: ns, backends: [backend.url] });
+      expect(reserved.status).toBe(201);
+      expect(decodeProtectedHeader(reserved.json.token).kid).toBe(kid);
+      await until(
+        async () => (await through(proxies[1], ns, reserved.json.token)).status === 200,
+        3_000,
+        'the token signed with the new key accepted by proxy-b',
+      );
+    });
+
+    it('every admin names the one proxy that runs with other settings, wherever its stream is', async () => {
+      for (const a of admins) {
+        const list = (await call(a, 'GET', '/v1/proxies')).json as {
+          proxies: { id: string; configHash: string; configDrift?: boolean }[];
+        };
+        expect(list.proxies.map((p) => p.id)).toEqual(['proxy-a', 'proxy-b', 'proxy-c']);
+        expect(list.proxies.filter((p) => p.configDrift).map((p) => p.id)).toEqual(['proxy-c']);
+        const metrics = await (await adminFetch(a.http, '/metrics')).text();
+        expect(metrics).toMatch(/^prism_admin_proxies_config_drift 1$/m);
+        expect(metrics).toMatch(/^prism_admin_proxy_config_fingerprints 2$/m);
+      }
+      const cli = await runBin(
+        'prismctl',
+        ['proxies', '--admin', followers[0].http, '--token-file', admins[0].tokenFile, '--ca', admins[0].caFile],
+        admins[0].dir,
+      );
+      expect(cli.stdout).toMatch(/proxy-c .*\(differs\)/);
+      expect(cli.stdout).not.toMatch(/proxy-[ab] .*\(differs\)/);
+    });
+  });
+
+  it('the leader prepares a new owner whose stream a follower holds, and cuts over on its Prepared, not on the timeout', async () => {
+    const prepareTimeoutMs = 8_000;
+    const values = (id: string) =>
+      etcdValues('/relay/', id, { rebalance: { prepareTimeoutMs, maxMovePercent: 100, settleMs: 0 } });
+    const admins: StartedAdmin[] = [];
+    const fakes: FakeProxy[] = [];
+    try {
+      for (const id of ['r0', 'r1']) admins.push(await startAdmin({ values: values(id) }));
+      const leader = await until(() => admins.find((a) => a.admin.role().role === 'leader'), 10_000, 'a leader');
+      const follower = admins.find((a) => a !== leader)!;
+      fakes.push(new FakeProxy(leader.grpc, 'p1'));
+      await fakes[0].tableAt(1);
+      const started = performance.now();
+      const p2 = new FakeProxy(follower.grpc, 'p2', { prepareDelayMs: 200 });
+      fakes.push(p2);
+      const owning = await p2.until(
+        () => p2.tables.find((t) => t.assignments.some((a) => a.owner === 'p2')),
+        prepareTimeoutMs + 5_000,
+      );
+      const elapsed = Math.round(performance.now() - started);
+      console.log(`a proxy on a follower joined and owned partitions after ${elapsed} ms (prepare relayed)`);
+      const prepare = p2.events.findIndex((e) => e.startsWith('prepare:'));
+      expect(prepare).toBeGreaterThanOrEqual(0);
+      const round = p2.events[prepare].slice('prepare:'.length);
+      const prepared = p2.events.indexOf(`prepared:${round}`);
+      expect(prepared).toBeGreaterThan(prepare);
+      expect(prepared).toBeLessThan(p2.events.indexOf(`table:${owning.version}`));
+      const message = p2.messages.find((m) => m.prepare)!.prepare!;
+      expect(message.tableVersion).toBe(owning.version);
+      expect(message.partitions.length).toBe(owning.assignments.filter((a) => a.owner === 'p2').length);
+      // The round went on the relayed Prepared, long before the prepare timeout would have let it.
+      expect(elapsed).toBeLessThan(prepareTimeoutMs / 2);
+    } finally {
+      for (const f of fakes) f.close();
+      for (const a of admins) await a.stop();
+    }
+  }, 40_000);
+});
