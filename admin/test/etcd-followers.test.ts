@@ -1,6 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../../core/src/partition.js';
+import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 import { adminFetch, api, FakeProxy, type StartedAdmin, startAdmin } from '../../test-support/admin-harness.js';
 import { type EtcdCluster, haveEtcd, startEtcdCluster } from '../../test-support/etcd-cluster.js';
 import {
@@ -28,7 +29,10 @@ const etcdValues = (prefix: string, adminId: string, extra: Record<string, unkno
   ...extra,
 });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-/** How long `probe` took to hold, in ms (bounded by `timeoutMs`). */
+/**
+ * How long `probe` took to hold, in ms (bounded by `timeoutMs`). etcd's watch delivers in a few ms
+ * here (the tests print it); the assertions allow 2 s so that a busy machine does not fail them.
+ */
 const timeUntil = async (probe: () => Promise<unknown>, timeoutMs: number, what: string) => {
   const started = performance.now();
   await until(probe, timeoutMs, what);
@@ -123,7 +127,7 @@ describe.runIf(etcd)('followers on etcd', () => {
         'the revoked token refused by proxy-b',
       );
       console.log(`token revoked on the leader refused by a follower's proxy after ${refused} ms`);
-      expect(refused).toBeLessThan(1_000);
+      expect(refused).toBeLessThan(2_000);
       expect(await through(proxyB, ns, token)).toEqual({ status: 401, code: 'PRISM-AUTH-004' });
     });
 
@@ -138,7 +142,7 @@ describe.runIf(etcd)('followers on etcd', () => {
         3_000,
         "alice's token accepted by the other admins",
       );
-      expect(accepted).toBeLessThan(1_000);
+      expect(accepted).toBeLessThan(2_000);
 
       expect((await call(followers[1], 'POST', '/v1/auth/tokens:revoke', { jti: made.json.jti })).status).toBe(200);
       const refused = await timeUntil(
@@ -149,7 +153,7 @@ describe.runIf(etcd)('followers on etcd', () => {
         "alice's revoked token refused by the other admins",
       );
       console.log(`operator token usable elsewhere after ${accepted} ms, revocation seen after ${refused} ms`);
-      expect(refused).toBeLessThan(1_000);
+      expect(refused).toBeLessThan(2_000);
       const again = await call(leader, 'GET', '/v1/proxies', undefined, alice);
       expect([again.status, again.json.error.code]).toEqual([401, 'PRISM-ACCESS-004']);
     });
@@ -170,7 +174,7 @@ describe.runIf(etcd)('followers on etcd', () => {
           'the new key in the JWKS of a follower',
         );
         console.log(`key rotated on the leader published by a follower after ${seen} ms`);
-        expect(seen).toBeLessThan(1_000);
+        expect(seen).toBeLessThan(2_000);
       }
       const ns = nameOwnedBy('proxy-b', 'after-rotation');
       const reserved = await call(followers[0], 'POST', '/v1/namespaces', { name: ns, backends: [backend.url] });
@@ -203,6 +207,77 @@ describe.runIf(etcd)('followers on etcd', () => {
       expect(cli.stdout).not.toMatch(/proxy-[ab] .*\(differs\)/);
     });
   });
+
+  it('a proxy that moves to an admin whose table is behind keeps its newer table (its version never goes back), and takes the next one', async () => {
+    const values = (id: string) => etcdValues('/moving/', id);
+    const admins: StartedAdmin[] = [];
+    let proxy: StartedProxy | undefined;
+    const seen: number[] = [];
+    let watching: NodeJS.Timeout | undefined;
+    try {
+      // The oldest campaign leads: a0, then a1; a2 (where the proxy moves) stays a follower.
+      for (const id of ['a0', 'a1', 'a2']) {
+        admins.push(await startAdmin({ values: values(id) }));
+        if (id === 'a0') await until(() => admins[0].admin.role().role === 'leader', 10_000, 'a0 leads');
+      }
+      const [first, next, behind] = admins;
+      const call = (a: StartedAdmin, method: string, path: string, body?: unknown) =>
+        api(a.http, method, path, body, bearer(first.token));
+      proxy = await startProxy('mover', [first.grpc, behind.grpc]);
+      const p = proxy;
+      await until(
+        () => p.proxy.state.version >= 1 && behind.admin.fleet.currentTable()?.version === p.proxy.state.version,
+        10_000,
+        'the first table everywhere',
+      );
+      const record = () => {
+        if (seen.at(-1) !== p.proxy.state.version) seen.push(p.proxy.state.version);
+      };
+      watching = setInterval(record, 5);
+      // The admin the proxy moves to falls behind: its watch of the table is held back, as when its
+      // etcd member lags (a fault a test cannot make happen on demand).
+      const held: PartitionTable[] = [];
+      const follow = behind.admin.fleet.followTable.bind(behind.admin.fleet);
+      behind.admin.fleet.followTable = (table) => void held.push(table);
+      expect((await call(first, 'POST', '/v1/partition-table:apply', { weights: { mover: 3 } })).status).toBe(200);
+      const ahead = await until(() => (p.proxy.state.version > 1 ? p.proxy.state.version : 0), 10_000, 'a newer table');
+      expect(behind.admin.fleet.currentTable()?.version).toBeLessThan(ahead);
+
+      // Its admin stops (it resigns, a1 leads); the proxy fails over to the admin that is behind.
+      await first.stop();
+      await until(() => next.admin.role().role === 'leader', 10_000, 'a1 leads');
+      await until(
+        () => behind.admin.fleet.list().some((e) => e.id === 'mover' && e.appliedTableVersion >= ahead),
+        10_000,
+        'the proxy registered on the admin that is behind',
+      );
+      // That admin pushed its older table on the register: the proxy kept its own.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(behind.admin.fleet.currentTable()?.version).toBeLessThan(ahead);
+      expect(p.proxy.state.version).toBe(ahead);
+      const ops = await fetch(`${p.ops}/prism/v1/partition-table`).then(
+        (r) => r.json() as Promise<{ version: number }>,
+      );
+      expect(ops.version).toBe(ahead);
+
+      // The admin catches up, and the next table reaches the proxy through it.
+      behind.admin.fleet.followTable = follow;
+      for (const t of held) follow(t);
+      expect((await call(next, 'POST', '/v1/partition-table:apply', { weights: { mover: 1 } })).status).toBe(200);
+      await until(() => p.proxy.state.version > ahead, 10_000, 'the next table through the admin that caught up');
+      clearInterval(watching);
+      record();
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(seen.at(-1)).toBeGreaterThan(ahead);
+    } finally {
+      clearInterval(watching);
+      if (proxy) {
+        await proxy.stop();
+        removeDir(proxy.stateDir);
+      }
+      for (const a of admins.slice(1)) await a.stop();
+    }
+  }, 40_000);
 
   it('the leader prepares a new owner whose stream a follower holds, and cuts over on its Prepared, not on the timeout', async () => {
     const prepareTimeoutMs = 8_000;
