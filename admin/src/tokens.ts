@@ -117,7 +117,8 @@ export class TokenIssuer {
       await store.putKey(k);
     }
     await store.putKey(fresh);
-    this.keys.push(fresh);
+    // follow() may have read the stored keys meanwhile (this admin watches them too).
+    this.keys = [...this.keys.filter((k) => k.kid !== kid), fresh];
     await this.loadSigningKey();
     this.onRotate?.();
     return kid;
