@@ -409,6 +409,7 @@ export class Fleet {
 
   private async lost(state: ProxyState, why: string): Promise<void> {
     if (state.conn) this.unannounce(state.stored.id);
+    this.relayed.delete(state.stored.id);
     state.conn = undefined;
     state.remote = false;
     const grace = this.deps.config.proxies.restartGraceSeconds * 1000;
