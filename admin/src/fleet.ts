@@ -742,6 +742,11 @@ export class Fleet {
    */
   list(): ProxyEntry[] {
     const drifting = driftingFingerprints(this.fingerprints());
+    return [...this.view().values()].map((s) => this.entry(s, drifting)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** The proxies as the operator sees them on this admin: on a follower, with those other admins announce. */
+  private view(): Map<string, ProxyState> {
     const states = new Map(this.proxies);
     if (!this.leading) {
       for (const a of this.announced.values()) {
@@ -755,7 +760,7 @@ export class Fleet {
         });
       }
     }
-    return [...states.values()].map((s) => this.entry(s, drifting)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return states;
   }
 
   /** Connected proxies that have not acknowledged the current version. */
@@ -974,7 +979,7 @@ export class Fleet {
 
   private status(): FleetStatus {
     const counts: Record<string, number> = { healthy: 0, stale: 0, disconnected: 0, restarting: 0 };
-    for (const s of this.proxies.values()) counts[STATUS_NAMES[s.status] ?? 'stale']++;
+    for (const s of this.view().values()) counts[STATUS_NAMES[s.status] ?? 'stale']++;
     const fingerprints = this.fingerprints();
     const drifting = driftingFingerprints(fingerprints);
     return {

@@ -197,6 +197,7 @@ describe.runIf(etcd)('followers on etcd', () => {
         const metrics = await (await adminFetch(a.http, '/metrics')).text();
         expect(metrics).toMatch(/^prism_admin_proxies_config_drift 1$/m);
         expect(metrics).toMatch(/^prism_admin_proxy_config_fingerprints 2$/m);
+        expect(metrics).toMatch(/^prism_admin_proxies\{status="healthy"\} 3$/m);
       }
       const cli = await runBin(
         'prismctl',
