@@ -644,6 +644,20 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
           .commit();
         if (!res.succeeded) await checkFence(`saving the setting ${key}`);
       }),
+    updateSetting: <T>(key: string, update: (current: T | undefined) => T) =>
+      write('saving a setting', async () => {
+        let next: T | undefined;
+        await retrying(`saving the setting ${key}`, async () => {
+          const old = await getOne<T>(keys.setting(key));
+          next = update(old?.value);
+          return (
+            await txn([[keys.setting(key), old?.rev ?? 0]])
+              .then(put(keys.setting(key), next))
+              .commit()
+          ).succeeded;
+        });
+        return next as T;
+      }),
     listSettings: () =>
       read('reading settings', async (s) =>
         Object.fromEntries(

@@ -89,8 +89,9 @@ export class OperatorTokens {
     const { store } = options;
     let stored = (await store.getSetting(KEY_SETTING)) as StoredOperatorKey | undefined;
     if (!stored) {
-      stored = await makeKey(options.algorithm, options.clock.now());
-      await store.putSetting(KEY_SETTING, stored);
+      // Admins that start together on an empty store keep the key the first of them wrote.
+      const made = await makeKey(options.algorithm, options.clock.now());
+      stored = await store.updateSetting<StoredOperatorKey>(KEY_SETTING, (current) => current ?? made);
     }
     tokens.signing = {
       kid: stored.kid,
@@ -260,15 +261,16 @@ export class OperatorTokens {
   }
 
   /**
-   * Keeps the registry bounded: entries of tokens expired for a day go. Merges what is stored first,
-   * so that admins sharing the store do not drop each other's tokens (the setting is one plain put).
+   * Keeps the registry bounded: entries of tokens expired for a day go. Merges what is stored in the
+   * same compare-and-swap, so that admins sharing the store never drop each other's tokens.
    */
   private async save(): Promise<void> {
-    const { store, clock } = this.options;
-    this.adopt(((await store.getSetting(REGISTRY_SETTING)) ?? []) as OperatorTokenRecord[]);
-    const cutoff = clock.now() - 86_400_000;
-    for (const [jti, r] of this.registry) if (r.expiresAt < cutoff) this.registry.delete(jti);
-    await store.putSetting(REGISTRY_SETTING, [...this.registry.values()]);
+    const cutoff = this.options.clock.now() - 86_400_000;
+    await this.options.store.updateSetting<OperatorTokenRecord[]>(REGISTRY_SETTING, (stored) => {
+      this.adopt(stored ?? []);
+      for (const [jti, r] of this.registry) if (r.expiresAt < cutoff) this.registry.delete(jti);
+      return [...this.registry.values()];
+    });
   }
 }
 

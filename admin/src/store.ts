@@ -142,6 +142,12 @@ export interface AdminStore {
   getSetting(key: string): Promise<unknown>;
   /** `leaderOnly`: a setting the fleet's leader writes (strategy, rules, weights), fenced like the table. */
   putSetting(key: string, value: unknown, leaderOnly?: boolean): Promise<void>;
+  /**
+   * Reads, changes and writes a setting as one step: when another admin sharing the store changed it
+   * meanwhile, it is read again and `update` runs again (so `update` must have no other effect that
+   * a second run would repeat). Resolves with the value written.
+   */
+  updateSetting<T>(key: string, update: (current: T | undefined) => T): Promise<T>;
   /** Every setting by key (export). */
   listSettings(): Promise<Record<string, unknown>>;
   putProxy(proxy: StoredProxy): Promise<void>;

@@ -158,6 +158,34 @@ describe.runIf(etcd)('followers on etcd', () => {
       expect([again.status, again.json.error.code]).toEqual([401, 'PRISM-ACCESS-004']);
     });
 
+    it('operator tokens made at the same moment on three admins all work on every admin', async () => {
+      const made = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          call(admins[i % 3], 'POST', '/v1/auth/tokens', { name: `op-${i}`, role: 'viewer' }),
+        ),
+      );
+      for (const m of made) expect(m.status).toBe(201);
+      await until(
+        async () => {
+          for (const a of admins) {
+            for (const m of made)
+              if ((await call(a, 'GET', '/v1/auth/whoami', undefined, m.json.token)).status !== 200) return false;
+          }
+          return true;
+        },
+        5_000,
+        'every token accepted by every admin',
+      );
+      // The stored registry holds every one of them: an admin that starts now reads them all.
+      const late = await startAdmin({ values: etcdValues('/followers/', 'late') });
+      try {
+        const listed = (await call(late, 'GET', '/v1/auth/tokens')).json.tokens as { name: string }[];
+        for (let i = 0; i < 12; i++) expect(listed.map((t) => t.name)).toContain(`op-${i}`);
+      } finally {
+        await late.stop();
+      }
+    });
+
     it("a key rotation on the leader is served by the followers' JWKS and signs their new tokens, which their proxies accept", async () => {
       const rotated = await call(leader, 'POST', '/v1/keys:rotate');
       expect(rotated.status).toBe(200);
