@@ -12,6 +12,7 @@ import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
 import { buildAccess } from './access.js';
 import { CleanupJob } from './cleanup.js';
+import { keys } from './etcd-keys.js';
 import { openEtcdStore } from './etcd-store.js';
 import { type Connection, Fleet } from './fleet.js';
 import { buildControlPlane, controlPlaneService } from './grpc-server.js';
@@ -19,10 +20,10 @@ import { buildHttpApi } from './http-api.js';
 import { LeaderElection } from './leader.js';
 import { buildAdminMetrics } from './metrics.js';
 import { NamespaceService } from './namespaces.js';
-import { OperatorTokens } from './operator-tokens.js';
+import { type OperatorTokenRecord, OperatorTokens, REGISTRY_SETTING } from './operator-tokens.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { StatusService } from './status.js';
-import type { AdminStore, NamespaceRecord, RevocationRecord } from './store.js';
+import type { AdminStore, Coordination, NamespaceRecord, RevocationRecord } from './store.js';
 import { TokenIssuer } from './tokens.js';
 import { buildTransfer } from './transfer.js';
 
@@ -140,6 +141,7 @@ export async function buildAdmin(options: BuildAdminOptions) {
     welcome,
     timers: options.timers !== false,
     presence: store.coordination?.presence,
+    relay: store.coordination?.relay,
   });
   await fleet.load();
 
@@ -185,6 +187,39 @@ export async function buildAdmin(options: BuildAdminOptions) {
     },
   });
   const cleanup = new CleanupJob({ store, clock, config, namespaces, issuer, metrics, log });
+
+  /** What a proxy is told about a namespace: a write that changes none of it is not pushed again. */
+  const advertised = (r: NamespaceRecord | undefined) =>
+    r && JSON.stringify([r.backends, r.config, r.deletedAt, r.revokedAt]);
+  /**
+   * With several admins, what another admin writes reaches this one's proxies and operator API as
+   * etcd's watch shows it (milliseconds): namespaces reserved or changed there, revocations, signing
+   * keys (a rotation on the leader) and the operator token registry. This admin's own writes come back
+   * too; proxies take a repeated advertisement or revocation as a no-op.
+   */
+  const followShared = (coordination: Coordination) =>
+    Promise.all([
+      coordination.watch(keys.namespaces, (_key, value, before) => {
+        const r = value as NamespaceRecord | undefined;
+        if (r && advertised(r) !== advertised(before as NamespaceRecord | undefined)) {
+          fleet.broadcast({ advertisement: advertisement(r) });
+        }
+      }),
+      coordination.watch(keys.revocations, (_key, value) => {
+        const r = value as RevocationRecord | undefined;
+        if (r) {
+          fleet.broadcast({
+            revocations: { full: false, revocations: [{ ...r, expiresAt: new Date(r.expiresAt) }] },
+          });
+        }
+      }),
+      coordination.watch(keys.signingKeys, () => {
+        issuer.follow().catch((err) => log.warn({ err }, 'reading the signing keys another admin wrote failed'));
+      }),
+      coordination.watch(keys.setting(REGISTRY_SETTING), (_key, value) => {
+        if (Array.isArray(value)) operatorTokens.adopt(value as OperatorTokenRecord[]);
+      }),
+    ]);
 
   // grpc-js (1.14) applies a certificate provider's updates with setSecureContext on the bound
   // server: rotated files take effect for new connections without re-binding the port. The same
@@ -305,15 +340,16 @@ export async function buildAdmin(options: BuildAdminOptions) {
       if (coordination) {
         const stopTables = await coordination.watchTable((table) => fleet.followTable(table));
         const stopPresence = await fleet.watchPresence();
-        // A namespace reserved or revoked on another admin reaches the proxies held here too.
-        const stopRecords = await coordination.watchRecords(
-          (r) => fleet.broadcast({ advertisement: advertisement(r) }),
-          (r) => fleet.broadcast({ revocations: { full: false, revocations: [revocation(r)] } }),
-        );
+        const stopRelay = await fleet.watchRelay();
+        const stopShared = await followShared(coordination);
+        // What other admins wrote between this admin's start and its watches.
+        await issuer.follow();
+        operatorTokens.adopt(((await store.getSetting(REGISTRY_SETTING)) ?? []) as OperatorTokenRecord[]);
         stopTableWatch = () => {
           stopTables();
           stopPresence();
-          stopRecords();
+          stopRelay();
+          for (const stop of stopShared) stop();
         };
         leader = new LeaderElection(
           { id: adminId, http: addresses.httpUrl, grpc: addresses.grpc },

@@ -44,6 +44,12 @@ export const keys = {
   /** A proxy's control stream on some admin, under that admin's lease: gone when the stream or the admin is. */
   presence: (id: string) => `presence/${id}`,
   presences: 'presence/',
+  /** A Prepare the leader relays to the admin holding the proxy's stream, under the leader's presence lease. */
+  relayPrepare: (id: string) => `relay/prepare/${id}`,
+  relayPrepares: 'relay/prepare/',
+  /** The proxy's answer, under the presence lease of the admin that holds its stream. */
+  relayPrepared: (id: string) => `relay/prepared/${id}`,
+  relayPrepareds: 'relay/prepared/',
   setting: (key: string) => `settings/${key}`,
   settings: 'settings/',
 };

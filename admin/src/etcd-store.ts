@@ -20,6 +20,7 @@ import {
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { PrismError } from '../../core/src/errors.js';
 import { describe } from '../../core/src/names.js';
+import type { Prepare, Prepared } from '../../proto/gen/prism/admin/v1/control_plane.js';
 import { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 import { decode, encode, keys, prefixEnd } from './etcd-keys.js';
 import {
@@ -317,7 +318,53 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
     });
     return presenceLease;
   };
+  /** Every change under `p` (relative to the prefix), with the value before; decode errors are skipped. */
+  const watchPrefix = async (p: string, onChange: (key: string, value: unknown, before: unknown) => void) => {
+    const watcher = await coordinationKv().watch().prefix(p).withPreviousKV().create();
+    const value = (hit: IKeyValue | undefined) => (hit ? decode<unknown>(hit.key.toString(), hit.value) : undefined);
+    const report = (hit: IKeyValue, previous: IKeyValue | undefined, deleted: boolean) => {
+      try {
+        onChange(hit.key.toString(), deleted ? undefined : value(hit), value(previous));
+      } catch {
+        // A value this admin cannot read (schema version) is reported where the key is read.
+      }
+    };
+    watcher.on('put', (hit, previous) => report(hit, previous, false));
+    watcher.on('delete', (hit, previous) => report(hit, previous, true));
+    return () => void watcher.cancel().catch(() => undefined);
+  };
   const coordination: Coordination = {
+    watch: watchPrefix,
+    relay: {
+      prepare: (id, message) =>
+        write('relaying a Prepare', async () => {
+          const { lease } = await ownPresence();
+          await lease
+            .put(keys.relayPrepare(id))
+            .value(encode({ from: writer, message }))
+            .exec();
+        }),
+      prepared: (id, message, to) =>
+        write('relaying a Prepared', async () => {
+          const { lease } = await ownPresence();
+          await lease.put(keys.relayPrepared(id)).value(encode({ to, message })).exec();
+        }),
+      watch: async (onPrepare, onPrepared) => {
+        const stops = await Promise.all([
+          watchPrefix(keys.relayPrepares, (key, value) => {
+            const v = value as { from: string; message: Prepare } | undefined;
+            if (v) onPrepare(key.slice(keys.relayPrepares.length), v.message, v.from);
+          }),
+          watchPrefix(keys.relayPrepareds, (key, value) => {
+            const v = value as { to: string; message: Prepared } | undefined;
+            if (v && v.to === writer) onPrepared(key.slice(keys.relayPrepareds.length), v.message);
+          }),
+        ]);
+        return () => {
+          for (const stop of stops) stop();
+        };
+      },
+    },
     electionSpace: () => coordinationKv().namespace('election/leader/'),
     electionPrefix: 'election/leader/',
     observe: () => coordinationKv().election('leader').observe(),
@@ -336,32 +383,6 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
         }
       });
       return () => void watcher.cancel().catch(() => undefined);
-    },
-    watchRecords: async (onNamespace, onRevocation) => {
-      // On the coordination client, as the election's: a watch failing over members during a quorum
-      // loss must not open the breaker of the client that serves reads.
-      const watchers = await Promise.all([
-        coordinationKv().watch().prefix(keys.namespaces).create(),
-        coordinationKv().watch().prefix(keys.revocations).create(),
-      ]);
-      // Purges and pruning delete keys whose removal was advertised when they were deleted or expired.
-      watchers[0].on('put', (hit) => {
-        try {
-          onNamespace(decode<NamespaceRecord>(hit.key.toString(), hit.value));
-        } catch {
-          // A value this admin cannot read (schema version) is reported where the namespace is read.
-        }
-      });
-      watchers[1].on('put', (hit) => {
-        try {
-          onRevocation(decode<RevocationRecord>(hit.key.toString(), hit.value));
-        } catch {
-          // As above.
-        }
-      });
-      return () => {
-        for (const w of watchers) void w.cancel().catch(() => undefined);
-      };
     },
     presence: {
       put: (proxy) =>
@@ -622,6 +643,20 @@ export async function openEtcdStore(options: EtcdOptions): Promise<AdminStore> {
           .then(put(keys.setting(key), value))
           .commit();
         if (!res.succeeded) await checkFence(`saving the setting ${key}`);
+      }),
+    updateSetting: <T>(key: string, update: (current: T | undefined) => T) =>
+      write('saving a setting', async () => {
+        let next: T | undefined;
+        await retrying(`saving the setting ${key}`, async () => {
+          const old = await getOne<T>(keys.setting(key));
+          next = update(old?.value);
+          return (
+            await txn([[keys.setting(key), old?.rev ?? 0]])
+              .then(put(keys.setting(key), next))
+              .commit()
+          ).succeeded;
+        });
+        return next as T;
       }),
     listSettings: () =>
       read('reading settings', async (s) =>

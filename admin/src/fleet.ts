@@ -24,7 +24,7 @@ import {
 } from '../../proto/gen/prism/admin/v1/partition.js';
 import type { AdminMetrics, FleetStatus } from './metrics.js';
 import { type Reason, Rollouts, type Snapshot } from './rollout.js';
-import type { AdminStore, Presence, StoredProxy } from './store.js';
+import type { AdminStore, PrepareRelay, Presence, StoredProxy } from './store.js';
 
 /** One proxy's open stream, as the fleet sees it. */
 export interface Connection {
@@ -70,6 +70,8 @@ export interface FleetDeps {
   timers?: boolean;
   /** With several admins: where each admin announces the streams it holds (store Coordination). */
   presence?: Presence;
+  /** With several admins: how the leader prepares new owners whose stream another admin holds. */
+  relay?: PrepareRelay;
 }
 
 const STATUS_NAMES: Record<number, string> = {
@@ -105,6 +107,11 @@ export class Fleet {
   private leading = true;
   /** Who leads, when this admin follows (for PRISM-HA-002). */
   private leaderName = '';
+  /** Every stream any admin announces (this one's too), by proxy id: the whole fleet's fingerprints. */
+  private readonly announced = new Map<string, StoredProxy>();
+  /** Prepares relayed here for streams this admin holds, by proxy id: the round and the admin that asked. */
+  private readonly relayed = new Map<string, { round: number; from: string }>();
+  private presenceQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: FleetDeps) {
     this.strategy = deps.config.strategy;
@@ -126,9 +133,17 @@ export class Fleet {
       commit: (table, audit) => this.commit(table, audit),
       firstTable: () => this.firstTable(),
       sendPrepare: (id, message) => {
-        const conn = this.proxies.get(id)?.conn;
-        conn?.send({ prepare: message });
-        return conn !== undefined;
+        const state = this.proxies.get(id);
+        if (state?.conn) {
+          state.conn.send({ prepare: message });
+          return true;
+        }
+        const relay = this.deps.relay;
+        if (!state?.remote || !relay) return false;
+        relay
+          .prepare(id, message)
+          .catch((err) => this.deps.log.warn({ err, proxy: id, round: message.round }, 'relaying a Prepare failed'));
+        return true;
       },
       waitForAcks: (version, ms) => this.waitForAcks(version, ms),
       completed: (before) => this.deps.store.putSetting(BEFORE_LAST_CHANGE, snapshotToJson(before), true),
@@ -316,7 +331,10 @@ export class Fleet {
     if (!state) return;
     state.stored.lastSeen = this.deps.clock.now();
     state.stored.appliedVersion = Math.max(state.stored.appliedVersion, hb.appliedTableVersion);
-    if (hb.configHash) state.configHash = hb.configHash.slice(0, 64);
+    if (hb.configHash && hb.configHash.slice(0, 64) !== state.configHash) {
+      state.configHash = hb.configHash.slice(0, 64);
+      if (state.conn) this.announce(state.stored);
+    }
     if (state.status === ProxyStatus.PROXY_STATUS_STALE) {
       state.status = ProxyStatus.PROXY_STATUS_HEALTHY;
       this.deps.log.info({ proxy: id }, 'proxy healthy again');
@@ -346,9 +364,38 @@ export class Fleet {
     for (const wake of [...this.ackWaiters]) wake();
   }
 
-  /** A proxy answered a Prepare. */
+  /** A proxy answered a Prepare: the leader's own, or one relayed here (the answer goes back to the leader). */
   prepared(id: string, message: Prepared): void {
+    const relayed = this.relayed.get(id);
+    if (relayed?.round === message.round && this.deps.relay) {
+      this.relayed.delete(id);
+      this.deps.relay
+        .prepared(id, message, relayed.from)
+        .catch((err) => this.deps.log.warn({ err, proxy: id, round: message.round }, 'relaying a Prepared failed'));
+      return;
+    }
     this.rollouts.prepared(id, message);
+  }
+
+  /**
+   * Relayed Prepares: those for streams held here go to their proxy; answers to this admin's reach
+   * its rollout. Resolves with a function that stops watching.
+   */
+  async watchRelay(): Promise<() => void> {
+    const relay = this.deps.relay;
+    if (!relay) return () => undefined;
+    return relay.watch(
+      (id, message, from) => {
+        const conn = this.proxies.get(id)?.conn;
+        if (!conn) return;
+        this.relayed.set(id, { round: message.round, from });
+        this.deps.log.info({ proxy: id, round: message.round }, "relaying the leader's Prepare");
+        conn.send({ prepare: message });
+      },
+      (id, message) => {
+        if (this.leading) this.rollouts.prepared(id, message);
+      },
+    );
   }
 
   /** The stream of `id` closed: a member keeps its partitions for the restart grace. */
@@ -362,6 +409,7 @@ export class Fleet {
 
   private async lost(state: ProxyState, why: string): Promise<void> {
     if (state.conn) this.unannounce(state.stored.id);
+    this.relayed.delete(state.stored.id);
     state.conn = undefined;
     state.remote = false;
     const grace = this.deps.config.proxies.restartGraceSeconds * 1000;
@@ -650,11 +698,25 @@ export class Fleet {
     for (const state of this.proxies.values()) state.conn?.send(message);
   }
 
-  /** Config fingerprints of the proxies that are up (not disconnected); '' where unknown. */
+  /**
+   * Config fingerprints of the proxies that are up (not disconnected), '' where unknown; with several
+   * admins also those whose stream another admin holds, as it announced them: every admin compares
+   * the whole fleet, not the part of it connected here.
+   */
   private fingerprints(): string[] {
-    return [...this.proxies.values()]
-      .filter((s) => s.status !== ProxyStatus.PROXY_STATUS_DISCONNECTED)
-      .map((s) => s.configHash ?? '');
+    const byId = new Map<string, string>();
+    for (const s of this.proxies.values()) {
+      if (s.status !== ProxyStatus.PROXY_STATUS_DISCONNECTED) byId.set(s.stored.id, s.configHash ?? '');
+    }
+    for (const p of this.announced.values()) {
+      if (!this.proxies.get(p.id)?.conn) byId.set(p.id, p.configHash ?? '');
+    }
+    return [...byId.values()];
+  }
+
+  /** The fingerprint shown for a proxy: its own when its stream is here, else what its admin announced. */
+  private configHashOf(s: ProxyState): string {
+    return (s.conn ? s.configHash : (this.announced.get(s.stored.id)?.configHash ?? s.configHash)) ?? '';
   }
 
   private entry(s: ProxyState, drifting = driftingFingerprints(this.fingerprints())): ProxyEntry {
@@ -669,15 +731,36 @@ export class Fleet {
       appliedTableVersion: s.stored.appliedVersion,
       draining: s.stored.draining,
       graceUntil: s.graceUntil === undefined ? undefined : new Date(s.graceUntil),
-      configHash: s.configHash ?? '',
-      configDrift: drifting.has(s.configHash ?? ''),
+      configHash: this.configHashOf(s),
+      configDrift: drifting.has(this.configHashOf(s)),
     };
   }
 
-  /** Every registered proxy with its health, for the operator. */
+  /**
+   * Every registered proxy with its health, for the operator. A follower shows the proxies whose
+   * streams other admins hold as those admins announce them, so that every admin lists the same fleet.
+   */
   list(): ProxyEntry[] {
     const drifting = driftingFingerprints(this.fingerprints());
-    return [...this.proxies.values()].map((s) => this.entry(s, drifting)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...this.view().values()].map((s) => this.entry(s, drifting)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** The proxies as the operator sees them on this admin: on a follower, with those other admins announce. */
+  private view(): Map<string, ProxyState> {
+    const states = new Map(this.proxies);
+    if (!this.leading) {
+      for (const a of this.announced.values()) {
+        const s = states.get(a.id);
+        if (s?.conn) continue;
+        states.set(a.id, {
+          stored: { ...a, draining: s?.stored.draining ?? a.draining },
+          status: ProxyStatus.PROXY_STATUS_HEALTHY,
+          remote: true,
+          configHash: a.configHash,
+        });
+      }
+    }
+    return states;
   }
 
   /** Connected proxies that have not acknowledged the current version. */
@@ -803,11 +886,14 @@ export class Fleet {
     presence.onLost(() => {
       for (const s of this.proxies.values()) if (s.conn) this.announce(s.stored);
     });
+    for (const proxy of await presence.list()) this.announced.set(proxy.id, proxy);
     return presence.watch(
       (proxy) => {
+        this.announced.set(proxy.id, proxy);
         if (this.leading) void this.serial(async () => this.remoteStream(proxy));
       },
       (id) => {
+        this.announced.delete(id);
         if (!this.leading) return;
         void this.serial(async () => {
           const state = this.proxies.get(id);
@@ -827,6 +913,7 @@ export class Fleet {
       status: ProxyStatus.PROXY_STATUS_HEALTHY,
       remote: true,
       joining: !proxy.member,
+      configHash: proxy.configHash,
     });
     for (const wake of [...this.ackWaiters]) wake();
     if (!proxy.member) return;
@@ -835,14 +922,26 @@ export class Fleet {
       this.kick('register');
   }
 
+  /**
+   * Announcements go one after another: etcd's client spreads concurrent requests over the members,
+   * so a proxy's "joining" announcement sent just before its "member" one could otherwise land last.
+   */
+  private presenceWrite(fn: (presence: Presence) => Promise<void>, what: string, id: string): void {
+    const presence = this.deps.presence;
+    if (!presence) return;
+    this.presenceQueue = this.presenceQueue
+      .then(() => fn(presence))
+      .catch((err) => this.deps.log.warn({ err, proxy: id }, what));
+  }
+
   private announce(proxy: StoredProxy): void {
-    this.deps.presence
-      ?.put(proxy)
-      .catch((err) => this.deps.log.warn({ err, proxy: proxy.id }, 'announcing a stream failed'));
+    const configHash = this.proxies.get(proxy.id)?.configHash;
+    const record = { ...proxy, ...(configHash && { configHash }) };
+    this.presenceWrite((p) => p.put(record), 'announcing a stream failed', proxy.id);
   }
 
   private unannounce(id: string): void {
-    this.deps.presence?.remove(id).catch((err) => this.deps.log.warn({ err, proxy: id }, 'ending a stream failed'));
+    this.presenceWrite((p) => p.remove(id), 'ending a stream failed', id);
   }
 
   private kick(reason: Reason): void {
@@ -880,7 +979,7 @@ export class Fleet {
 
   private status(): FleetStatus {
     const counts: Record<string, number> = { healthy: 0, stale: 0, disconnected: 0, restarting: 0 };
-    for (const s of this.proxies.values()) counts[STATUS_NAMES[s.status] ?? 'stale']++;
+    for (const s of this.view().values()) counts[STATUS_NAMES[s.status] ?? 'stale']++;
     const fingerprints = this.fingerprints();
     const drifting = driftingFingerprints(fingerprints);
     return {

@@ -33,7 +33,8 @@ export const BOOTSTRAP_NAME = 'bootstrap';
 const KEY_SETTING = 'operator_signing_key';
 /** Verified tokens remembered, so that a client's every call does not pay an ES256 verification. */
 const VERIFIED_CACHE = 10_000;
-const REGISTRY_SETTING = 'operator_tokens';
+/** The setting that holds the registry: admins sharing a store follow each other's changes of it. */
+export const REGISTRY_SETTING = 'operator_tokens';
 const BOOTSTRAP_SETTING = 'operator_bootstrap';
 
 /** What the admin keeps of every operator token it issued (never the token itself). Times in ms. */
@@ -88,8 +89,9 @@ export class OperatorTokens {
     const { store } = options;
     let stored = (await store.getSetting(KEY_SETTING)) as StoredOperatorKey | undefined;
     if (!stored) {
-      stored = await makeKey(options.algorithm, options.clock.now());
-      await store.putSetting(KEY_SETTING, stored);
+      // Admins that start together on an empty store keep the key the first of them wrote.
+      const made = await makeKey(options.algorithm, options.clock.now());
+      stored = await store.updateSetting<StoredOperatorKey>(KEY_SETTING, (current) => current ?? made);
     }
     tokens.signing = {
       kid: stored.kid,
@@ -244,11 +246,31 @@ export class OperatorTokens {
     return { file, jti: record.jti, expiresAt: record.expiresAt };
   }
 
-  /** Keeps the registry bounded: entries of tokens expired for a day go. */
+  /**
+   * Takes up the registry as another admin sharing the store saved it: tokens issued there verify
+   * here, tokens revoked there are refused here. A merge, never a replacement: a revocation stays, and
+   * a token issued here that the other admin's save did not know of yet is kept. Records keep their
+   * identity, so the verified-token cache stays valid.
+   */
+  adopt(records: readonly OperatorTokenRecord[]): void {
+    for (const r of records) {
+      const known = this.registry.get(r.jti);
+      if (!known) this.registry.set(r.jti, { ...r });
+      else if (known.revokedAt === null && r.revokedAt !== null) known.revokedAt = r.revokedAt;
+    }
+  }
+
+  /**
+   * Keeps the registry bounded: entries of tokens expired for a day go. Merges what is stored in the
+   * same compare-and-swap, so that admins sharing the store never drop each other's tokens.
+   */
   private async save(): Promise<void> {
     const cutoff = this.options.clock.now() - 86_400_000;
-    for (const [jti, r] of this.registry) if (r.expiresAt < cutoff) this.registry.delete(jti);
-    await this.options.store.putSetting(REGISTRY_SETTING, [...this.registry.values()]);
+    await this.options.store.updateSetting<OperatorTokenRecord[]>(REGISTRY_SETTING, (stored) => {
+      this.adopt(stored ?? []);
+      for (const [jti, r] of this.registry) if (r.expiresAt < cutoff) this.registry.delete(jti);
+      return [...this.registry.values()];
+    });
   }
 }
 

@@ -371,6 +371,14 @@ export function openSqliteStore(options: SqliteStoreOptions): AdminStore {
       }),
     putSetting: (key, value) =>
       run('saving a setting', () => void stmt.putKv.run(`setting:${key}`, JSON.stringify(value))),
+    // One admin owns the file and the read and write run without a turn of the event loop between them.
+    updateSetting: <T>(key: string, update: (current: T | undefined) => T) =>
+      run('saving a setting', () => {
+        const row = stmt.getKv.get(`setting:${key}`) as { value: string } | undefined;
+        const next = update(row ? (JSON.parse(row.value) as T) : undefined);
+        stmt.putKv.run(`setting:${key}`, JSON.stringify(next));
+        return next;
+      }),
     listSettings: () =>
       run('reading settings', () =>
         Object.fromEntries(

@@ -1,5 +1,6 @@
 import type { ElectionObserver, Namespace } from 'etcd3';
 import { PrismError } from '../../core/src/errors.js';
+import type { Prepare, Prepared } from '../../proto/gen/prism/admin/v1/control_plane.js';
 import type { PartitionTable } from '../../proto/gen/prism/admin/v1/partition.js';
 
 /** One namespace row: the reservation, its current lease and its soft-delete state. Times in ms. */
@@ -56,6 +57,11 @@ export interface StoredProxy {
   member: boolean;
   /** Drained by an operator: it gets no partitions until undrained. */
   draining: boolean;
+  /**
+   * Fingerprint of its effective configuration, as the admin holding its stream last heard it (in
+   * presence records, so that every admin compares the whole fleet's); absent in older records.
+   */
+  configHash?: string;
 }
 
 export interface RevocationRecord {
@@ -136,6 +142,12 @@ export interface AdminStore {
   getSetting(key: string): Promise<unknown>;
   /** `leaderOnly`: a setting the fleet's leader writes (strategy, rules, weights), fenced like the table. */
   putSetting(key: string, value: unknown, leaderOnly?: boolean): Promise<void>;
+  /**
+   * Reads, changes and writes a setting as one step: when another admin sharing the store changed it
+   * meanwhile, it is read again and `update` runs again (so `update` must have no other effect that
+   * a second run would repeat). Resolves with the value written.
+   */
+  updateSetting<T>(key: string, update: (current: T | undefined) => T): Promise<T>;
   /** Every setting by key (export). */
   listSettings(): Promise<Record<string, unknown>>;
   putProxy(proxy: StoredProxy): Promise<void>;
@@ -176,18 +188,37 @@ export interface Coordination {
   onFenced(handler: (err: PrismError) => void): void;
   /** Calls `onTable` with every table another admin saves; resolves with a function that stops watching. */
   watchTable(onTable: (table: PartitionTable) => void): Promise<() => void>;
-  /**
-   * Calls `onNamespace` with every namespace record and `onRevocation` with every revocation any
-   * admin writes (this one too), in etcd's order: each admin advertises them to the proxies it holds.
-   * Resolves with a function that stops watching.
-   */
-  watchRecords(
-    onNamespace: (record: NamespaceRecord) => void,
-    onRevocation: (revocation: RevocationRecord) => void,
-  ): Promise<() => void>;
   health(): Promise<EndpointHealth[]>;
   /** Which proxies hold a control stream on which admin, so that the leader plans with all of them. */
   presence: Presence;
+  /**
+   * Calls `onChange` with every write under `prefix` (relative to the store's prefix) by any admin,
+   * this one included: the key (relative too), the value (undefined for a deletion) and the value
+   * before (undefined for a new key). Resolves with a function that stops watching.
+   */
+  watch(prefix: string, onChange: (key: string, value: unknown, before: unknown) => void): Promise<() => void>;
+  /** Prepare and Prepared between the leader and the admin that holds a new owner's stream. */
+  relay: PrepareRelay;
+}
+
+/**
+ * The leader prepares every new owner of a round, also those whose stream another admin holds: it
+ * writes the Prepare where that admin watches, that admin sends it on the stream and writes the
+ * proxy's answer back where the leader watches. Both under the writer's presence lease.
+ */
+export interface PrepareRelay {
+  /** Asks the admin holding the stream of `proxyId` to send it `message`. */
+  prepare(proxyId: string, message: Prepare): Promise<void>;
+  /** Passes a proxy's answer back to the admin that asked (`to`, as onPrepare named it). */
+  prepared(proxyId: string, message: Prepared, to: string): Promise<void>;
+  /**
+   * onPrepare for every relayed Prepare (the admin holding the stream sends it), onPrepared for the
+   * answers to this admin's own; resolves with a function that stops watching.
+   */
+  watch(
+    onPrepare: (proxyId: string, message: Prepare, from: string) => void,
+    onPrepared: (proxyId: string, message: Prepared) => void,
+  ): Promise<() => void>;
 }
 
 /** A proxy whose control stream this admin holds, as the leader learns it. */

@@ -43,6 +43,7 @@ export class TokenIssuer {
   private keys: StoredKey[] = [];
   private signing?: { kid: string; alg: string; key: SigningKey };
   private jwksCache?: JSONWebKeySet;
+  private following: Promise<void> = Promise.resolve();
   /** Called after every rotation, e.g. to push the new key set to proxies. */
   onRotate?: () => void;
 
@@ -79,6 +80,23 @@ export class TokenIssuer {
     this.onRotate?.();
   }
 
+  /**
+   * Takes up keys another admin wrote (a rotation on the leader): re-reads them, signs with the newest
+   * current one and tells onRotate listeners when the published set changed. It never rotates itself:
+   * while a rotation is half-written (the old key retired, the new one not there yet) it keeps signing
+   * with the key it has. Calls run one after another.
+   */
+  follow(): Promise<void> {
+    this.following = this.following.then(async () => {
+      const before = JSON.stringify(this.jwks());
+      this.keys = await this.options.store.listKeys();
+      if (this.current()) await this.loadSigningKey();
+      else this.jwksCache = undefined;
+      if (JSON.stringify(this.jwks()) !== before) this.onRotate?.();
+    });
+    return this.following;
+  }
+
   /** Makes a new signing key; the previous one only verifies from now on, until its overlap ends. */
   async rotate(): Promise<string> {
     const { algorithm, store, clock } = this.options;
@@ -99,7 +117,8 @@ export class TokenIssuer {
       await store.putKey(k);
     }
     await store.putKey(fresh);
-    this.keys.push(fresh);
+    // follow() may have read the stored keys meanwhile (this admin watches them too).
+    this.keys = [...this.keys.filter((k) => k.kid !== kid), fresh];
     await this.loadSigningKey();
     this.onRotate?.();
     return kid;

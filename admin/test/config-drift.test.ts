@@ -12,6 +12,15 @@ describe('config fingerprints', () => {
     expect(configFingerprint({ ...a, forwarding: { mode: 'redirect', timeoutMs: 5 } })).not.toBe(configFingerprint(a));
   });
 
+  it('take the admin list as a set: proxies spread over admins by listing them in another order do not drift', () => {
+    const a = { admin: ['a1:8981', 'a2:8981', 'a3:8981'], forwarding: { mode: 'transparent' } };
+    expect(configFingerprint({ ...a, admin: ['a3:8981', 'a1:8981', 'a2:8981'] })).toBe(configFingerprint(a));
+    expect(configFingerprint({ ...a, admin: ['a1:8981', 'a2:8981'] })).not.toBe(configFingerprint(a));
+    expect(configFingerprint({ ...a, forwarding: { mode: ['x', 'y'] } })).not.toBe(
+      configFingerprint({ ...a, forwarding: { mode: ['y', 'x'] } }),
+    );
+  });
+
   it('single out only what differs from a strict majority', () => {
     expect([...driftingFingerprints(['x', 'x', 'y'])]).toEqual(['y']);
     expect([...driftingFingerprints(['x', 'y'])]).toEqual([]);

@@ -313,6 +313,21 @@ describe.each(backends)('AdminStore on $name', (backend) => {
   );
 
   it(
+    'updates a setting as one step: concurrent updates from two admins all count',
+    withStore(async (s, twin) => {
+      const other = await twin();
+      const add = (store: AdminStore, i: number) =>
+        store.updateSetting<number[]>('tokens', (current) => [...(current ?? []), i]);
+      await Promise.all(Array.from({ length: 20 }, (_, i) => add(i % 2 ? other : s, i)));
+      expect(((await s.getSetting('tokens')) as number[]).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      expect(await s.updateSetting<string>('kept', (current) => current ?? 'first')).toBe('first');
+      expect(await other.updateSetting<string>('kept', (current) => current ?? 'second')).toBe('first');
+    }),
+  );
+
+  it(
     'imports a namespace as it is, replacing one of that name, and counts it against the quota',
     withStore(async (s) => {
       await s.importNamespace(record('imp', { lastTrafficAt: T0 + 1 }));

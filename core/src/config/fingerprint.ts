@@ -18,8 +18,20 @@ export const PROXY_FINGERPRINT_EXCLUDES = [
   'log',
 ] as const;
 
+/**
+ * Lists whose order differs from proxy to proxy by design: a proxy connects to the first admin it
+ * lists, so an operator spreads the control streams over several admins by listing them in another
+ * order. The same admins in another order are not drift.
+ */
+export const PROXY_FINGERPRINT_UNORDERED = ['admin'] as const;
+const unordered: ReadonlySet<string> = new Set(PROXY_FINGERPRINT_UNORDERED);
+
 function without(value: unknown, excluded: ReadonlySet<string>, prefix: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => without(v, excluded, prefix));
+  if (Array.isArray(value)) {
+    const items = value.map((v) => without(v, excluded, prefix));
+    // Sorted as they are (a list of host:port strings): a list already in order hashes as before.
+    return unordered.has(prefix.slice(0, -1)) ? [...items].sort() : items;
+  }
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
