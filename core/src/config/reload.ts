@@ -6,8 +6,36 @@ import { PrismError } from '../errors.js';
  * docs/configuration.md marks them.
  */
 export const RELOADABLE = {
-  proxy: ['log.level', 'limits.maxBodyBytes', 'drain.periodMs', 'drain.timeoutMs', 'controlPlane.adminLostAfterMissed'],
-  admin: ['log.level'],
+  proxy: [
+    'log.level',
+    'limits.maxBodyBytes',
+    'drain.periodMs',
+    'drain.timeoutMs',
+    'controlPlane.adminLostAfterMissed',
+    // The forward timeout, per request (forwarder.ts).
+    'forwarding.timeoutMs',
+    // Connection timeouts and the connection cap: data-port.ts applyLimits().
+    'limits.headersTimeoutMs',
+    'limits.requestTimeoutMs',
+    'limits.idleTimeoutMs',
+    'limits.h2IdleTimeoutMs',
+    'limits.goawayTimeoutMs',
+    'limits.maxConnections',
+    // Backend health: how long a failed backend is skipped (backends.ts).
+    'pools.backendRetryMs',
+    // Read at each scrape (metrics.ts).
+    'metrics.backendSeries',
+  ],
+  admin: [
+    'log.level',
+    // Read at each plan and round (rollout.ts).
+    'rebalance.maxMovePercent',
+    'rebalance.approvalThreshold',
+    'rebalance.cooldownSeconds',
+    'rebalance.prepareTimeoutMs',
+    'rebalance.ackTimeoutMs',
+    'rebalance.settleMs',
+  ],
   prismctl: [] as string[],
 } as const satisfies Record<string, readonly string[]>;
 
