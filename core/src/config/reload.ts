@@ -35,6 +35,9 @@ export const RELOADABLE = {
     'rebalance.prepareTimeoutMs',
     'rebalance.ackTimeoutMs',
     'rebalance.settleMs',
+    // Read when a proxy's stream closes and when imported or stored members load (fleet.ts): raised
+    // for the length of a move between admins (docs/runbooks.md).
+    'proxies.restartGraceSeconds',
   ],
   prismctl: [] as string[],
 } as const satisfies Record<string, readonly string[]>;
