@@ -186,3 +186,44 @@ describe('prism-admin on SIGHUP: the rebalance settings (a real process)', () =>
     }
   }, 60_000);
 });
+
+describe('prism-admin on SIGHUP: the operator API rate limits (a real process)', () => {
+  it('takes new limits.operatorRequestsPerSecond and operatorBurst at once: a caller held at 429 gets through', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prism-admin-hup-'));
+    const pki = await fleetPki();
+    const file = join(dir, 'admin.json');
+    const tight = { ...pki.admin(), limits: { operatorRequestsPerSecond: 1, operatorBurst: 5 } };
+    writeFileSync(file, JSON.stringify(tight));
+    const admin = await spawnAdmin(dir, ['--config', file], { caFile: pki.caFile });
+    const statuses = async (n: number) => {
+      const seen: number[] = [];
+      for (let i = 0; i < n; i++) seen.push((await api(admin.http, 'GET', '/v1/proxies')).status);
+      return seen;
+    };
+    try {
+      expect(await statuses(8)).toContain(429);
+      writeFileSync(
+        file,
+        JSON.stringify({ ...tight, limits: { operatorRequestsPerSecond: 1_000, operatorBurst: 1_000 } }),
+      );
+      const seen = admin.logs.length;
+      process.kill(admin.pid, 'SIGHUP');
+      const line = await until(
+        () =>
+          admin.logs.slice(seen).find((l) => typeof l.msg === 'string' && /^configuration (not )?reloaded/.test(l.msg)),
+        10_000,
+        'the reload answered in the log',
+      );
+      expect(line).toMatchObject({
+        msg: 'configuration reloaded',
+        changed: ['limits.operatorBurst', 'limits.operatorRequestsPerSecond'],
+      });
+      // The bucket refills at the new rate (one token a millisecond).
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await statuses(20)).toEqual(Array(20).fill(200));
+    } finally {
+      await admin.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -23,7 +23,7 @@ import {
 } from './plugins/types.js';
 import { sendEmpty, sendError } from './respond.js';
 
-/** The plugin set in request order. Plugins that are off are simply not in the list. */
+/** The plugin set in request order. Plugins that are off are not in the list; the access log, which reloads, checks its option. */
 function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
   return [
     requestPlugin,
@@ -34,7 +34,7 @@ function builtins(env: PluginEnv, backends: Backends): PluginFactory[] {
     localPlugin(backends),
     forwardingPlugin,
     metricsPlugin,
-    ...(env.config.accessLog ? [accessLogPlugin] : []),
+    accessLogPlugin,
   ];
 }
 

@@ -170,4 +170,23 @@ describe('SIGHUP reloads the config file of a running prism-proxy (real processe
     await until(async () => (await backendUp(proxy))[dead.url] === 1, 4_000, 'the dead backend is tried again');
     expect(Date.now() - failedAt).toBeLessThan(4_000);
   });
+
+  it('accessLog: switched on, each request gets its line; switched off, none', async () => {
+    const accessLines = () => proxy.logs.filter((l) => l.kind === 'access').length;
+    expect(await post(proxy, 10)).toBe(200);
+    expect(accessLines()).toBe(0);
+    expect(await hangup({ ...base, accessLog: true })).toMatchObject({
+      msg: 'configuration reloaded',
+      changed: expect.arrayContaining(['accessLog']),
+    });
+    expect(await post(proxy, 10)).toBe(200);
+    const line = await until(() => proxy.logs.find((l) => l.kind === 'access'), 5_000, 'an access log line');
+    expect(line).toMatchObject({ method: 'POST', path: '/items', namespace: 'orders-prod', status: 200 });
+    await hangup(base);
+    const seen = accessLines();
+    expect(await post(proxy, 10)).toBe(200);
+    // The next log line anything writes would come after; give the child a moment to flush.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(accessLines()).toBe(seen);
+  });
 });

@@ -25,6 +25,8 @@ export const RELOADABLE = {
     'pools.backendRetryMs',
     // Read at each scrape (metrics.ts).
     'metrics.backendSeries',
+    // Read per response (plugins/observe.ts).
+    'accessLog',
   ],
   admin: [
     'log.level',
@@ -38,6 +40,11 @@ export const RELOADABLE = {
     // Read when a proxy's stream closes and when imported or stored members load (fleet.ts): raised
     // for the length of a move between admins (docs/runbooks.md).
     'proxies.restartGraceSeconds',
+    // The operator API's rate limits, read at each request (access.ts).
+    'limits.operatorRequestsPerSecond',
+    'limits.operatorBurst',
+    'limits.expensivePerMinute',
+    'limits.expensiveBurst',
   ],
   prismctl: [] as string[],
 } as const satisfies Record<string, readonly string[]>;

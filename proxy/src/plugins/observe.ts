@@ -15,13 +15,17 @@ export const metricsPlugin: PluginFactory = (_options, env) => ({
   },
 });
 
-/** One log line per request (only registered when accessLog is on). */
+/**
+ * One log line per request while accessLog is on. Always in the chain and the option read per
+ * response, so that it reloads (SIGHUP): one boolean test per request when it is off.
+ */
 export const accessLogPlugin: PluginFactory = (_options, env) => {
   const log = env.log.child({ kind: 'access' });
   return {
     name: 'access-log',
     hooks: {
       onResponse(ctx) {
+        if (!env.config.accessLog) return;
         log.info({
           requestId: ctx.requestId,
           method: ctx.req.method,
