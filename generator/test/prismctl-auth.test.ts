@@ -128,7 +128,7 @@ describe('prismctl auth token create, list, revoke', () => {
     ]);
     const after = await prismctl(['namespace', 'get', 'from-ci'], ci);
     expect([after.code, after.stderr]).toEqual([1, expect.stringContaining('error PRISM-ACCESS-004')]);
-  });
+  }, 60_000);
 
   it('refuses a TTL or role it cannot use before calling the admin', async () => {
     const ttl = await prismctl([
