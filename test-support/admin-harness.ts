@@ -169,7 +169,11 @@ export async function api(
 }
 
 export interface FakeProxyOptions {
+  /** The advertised address (default 127.0.0.1). */
+  address?: string;
   dataPort?: number;
+  /** The config fingerprint it reports on Register (default none). */
+  configHash?: string;
   weight?: number;
   /** Acknowledge every table (default true). */
   ackTables?: boolean;
@@ -252,12 +256,13 @@ export class FakeProxy {
     stream.write({
       register: {
         proxyId: this.id,
-        address: '127.0.0.1',
+        address: options.address ?? '127.0.0.1',
         dataPort: options.dataPort ?? 8980,
         opsPort: 9980,
         weight: options.weight ?? 1,
         knownTableVersion: 0,
         softwareVersion: 'test',
+        configHash: options.configHash ?? '',
       },
     });
   }

@@ -219,14 +219,15 @@ export async function guardRoutes(
     keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
     errorResponseBuilder: (req, context) => rateLimited(req, context, req.principal?.id ?? `address ${req.ip}`),
   });
+  // Functions, read at each request: `limits` is the live configuration's, and the rates reload (SIGHUP).
   return {
     ordinary: {
-      max: limits.operatorBurst,
-      timeWindow: Math.max(1, Math.round((limits.operatorBurst / limits.operatorRequestsPerSecond) * 1000)),
+      max: () => limits.operatorBurst,
+      timeWindow: () => Math.max(1, Math.round((limits.operatorBurst / limits.operatorRequestsPerSecond) * 1000)),
     },
     expensive: {
-      max: limits.expensiveBurst,
-      timeWindow: Math.max(1, Math.round((limits.expensiveBurst / limits.expensivePerMinute) * 60_000)),
+      max: () => limits.expensiveBurst,
+      timeWindow: () => Math.max(1, Math.round((limits.expensiveBurst / limits.expensivePerMinute) * 60_000)),
       groupId: 'expensive',
     },
   };

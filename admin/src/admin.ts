@@ -7,6 +7,7 @@ import { BackendPolicy, type ReservedEndpoint } from '../../core/src/backend-pol
 import { type Clock, systemClock } from '../../core/src/clock.js';
 import type { AdminConfig } from '../../core/src/config/admin-schema.js';
 import { requireAdminIdentity, splitHostPort } from '../../core/src/config/checks.js';
+import { applyOptions, planReload } from '../../core/src/config/reload.js';
 import { partitionOf } from '../../core/src/partition.js';
 import { CertificateFiles } from '../../core/src/tls/cert-files.js';
 import type { NamespaceAdvertisement } from '../../proto/gen/prism/admin/v1/namespace.js';
@@ -52,7 +53,9 @@ export interface AdminAddresses {
 
 /** Builds a ready admin that is not listening yet; `listen()` binds the gRPC and HTTP ports. */
 export async function buildAdmin(options: BuildAdminOptions) {
-  const { config } = options;
+  // A live copy: SIGHUP sets the reloadable options in it (core/src/config/reload.ts), and the code
+  // that reads those options does so where it uses them (rollout.ts reads rebalance.* per round).
+  const config = structuredClone(options.config) as AdminConfig;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? pino({ name: 'prism-admin', level: config.log.level });
   requireAdminIdentity(config);
@@ -394,6 +397,16 @@ export async function buildAdmin(options: BuildAdminOptions) {
     },
 
     addresses: () => addresses,
+
+    /**
+     * SIGHUP with a new configuration: takes its reloadable options, or refuses the whole reload with
+     * PRISM-CONFIG-009 when it changes others. Returns the options changed.
+     */
+    reloadConfig(next: Readonly<AdminConfig>): string[] {
+      const changed = planReload('admin', config, next);
+      applyOptions(config as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, changed);
+      return changed;
+    },
 
     /** Re-reads the certificate files now (SIGHUP); they are also re-read every tls.reloadIntervalMs. */
     reloadCertificates: () => certificates?.reload() ?? Promise.resolve('unchanged' as const),

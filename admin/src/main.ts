@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { type Io, processIo, runServerMain } from '../../core/src/cli-output.js';
 import { configFingerprint } from '../../core/src/config/fingerprint.js';
 import { loadConfig } from '../../core/src/config/load.js';
-import { planReload } from '../../core/src/config/reload.js';
 import { PrismError } from '../../core/src/errors.js';
 import { buildAdmin } from './admin.js';
 
@@ -95,13 +94,11 @@ export async function runAdminMain(argv: string[], io: Io = processIo): Promise<
       await admin.listen();
       // SIGHUP re-reads the config file (the reloadable options take effect, a change to any other
       // refuses the whole reload) and the certificate files (also re-read on a timer).
-      let current = config;
       const hangup = () => {
         admin.log.info({ signal: 'SIGHUP' }, 're-reading the config file and the certificate files');
         try {
           const next = reload();
-          const changed = planReload('admin', current, next);
-          current = next;
+          const changed = admin.reloadConfig(next);
           admin.log.info(
             { configVersion: configFingerprint(next, []), changed },
             changed.length ? 'configuration reloaded' : 'configuration reloaded: nothing changed',

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { api, FakeProxy } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { fleetPki } from '../../test-support/pki.js';
 import { until } from '../../test-support/proxy-harness.js';
@@ -135,4 +136,94 @@ describe('prism-admin on SIGHUP (a real process)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('prism-admin on SIGHUP: the rebalance settings (a real process)', () => {
+  it('takes rebalance.maxMovePercent and approvalThreshold at once: the next plan and the next join use them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prism-admin-hup-'));
+    const pki = await fleetPki();
+    const file = join(dir, 'admin.json');
+    const base = { ...pki.admin(), rebalance: { settleMs: 0 } };
+    writeFileSync(file, JSON.stringify(base));
+    const admin = await spawnAdmin(dir, ['--config', file], { caFile: pki.caFile });
+    const proxies: FakeProxy[] = [];
+    const answer = async (config: unknown) => {
+      writeFileSync(file, JSON.stringify(config));
+      const seen = admin.logs.length;
+      process.kill(admin.pid, 'SIGHUP');
+      return until(
+        () =>
+          admin.logs.slice(seen).find((l) => typeof l.msg === 'string' && /^configuration (not )?reloaded/.test(l.msg)),
+        10_000,
+        'the reload answered in the log',
+      );
+    };
+    const perRound = async () =>
+      (await api(admin.http, 'POST', '/v1/partition-table:plan', {})).json.maxMovesPerRound as number;
+    try {
+      proxies.push(new FakeProxy(admin.grpc, 'proxy-a'));
+      await proxies[0].until(() => proxies[0].tables.length > 0, 15_000);
+      expect(await perRound()).toBe(26);
+      const moved = await answer({ ...base, rebalance: { settleMs: 0, maxMovePercent: 50 } });
+      expect(moved).toMatchObject({ msg: 'configuration reloaded', changed: ['rebalance.maxMovePercent'] });
+      expect(await perRound()).toBe(128);
+
+      // A join moves half the partitions: under the default threshold (50%) it goes ahead; at 10% it waits.
+      const held = await answer({ ...base, rebalance: { settleMs: 0, maxMovePercent: 50, approvalThreshold: 10 } });
+      expect(held).toMatchObject({ msg: 'configuration reloaded', changed: ['rebalance.approvalThreshold'] });
+      proxies.push(new FakeProxy(admin.grpc, 'proxy-b'));
+      const rollout = await until(
+        async () => (await api(admin.http, 'GET', '/v1/partition-table/rollout')).json.awaitingApproval,
+        15_000,
+        'the join waits for approval',
+      );
+      expect(rollout.movedPartitions).toBe(128);
+      expect(admin.child.exitCode).toBeNull();
+    } finally {
+      for (const p of proxies) p.kill();
+      await admin.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('prism-admin on SIGHUP: the operator API rate limits (a real process)', () => {
+  it('takes new limits.operatorRequestsPerSecond and operatorBurst at once: a caller held at 429 gets through', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prism-admin-hup-'));
+    const pki = await fleetPki();
+    const file = join(dir, 'admin.json');
+    const tight = { ...pki.admin(), limits: { operatorRequestsPerSecond: 1, operatorBurst: 5 } };
+    writeFileSync(file, JSON.stringify(tight));
+    const admin = await spawnAdmin(dir, ['--config', file], { caFile: pki.caFile });
+    const statuses = async (n: number) => {
+      const seen: number[] = [];
+      for (let i = 0; i < n; i++) seen.push((await api(admin.http, 'GET', '/v1/proxies')).status);
+      return seen;
+    };
+    try {
+      expect(await statuses(8)).toContain(429);
+      writeFileSync(
+        file,
+        JSON.stringify({ ...tight, limits: { operatorRequestsPerSecond: 1_000, operatorBurst: 1_000 } }),
+      );
+      const seen = admin.logs.length;
+      process.kill(admin.pid, 'SIGHUP');
+      const line = await until(
+        () =>
+          admin.logs.slice(seen).find((l) => typeof l.msg === 'string' && /^configuration (not )?reloaded/.test(l.msg)),
+        10_000,
+        'the reload answered in the log',
+      );
+      expect(line).toMatchObject({
+        msg: 'configuration reloaded',
+        changed: ['limits.operatorBurst', 'limits.operatorRequestsPerSecond'],
+      });
+      // The bucket refills at the new rate (one token a millisecond).
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await statuses(20)).toEqual(Array(20).fill(200));
+    } finally {
+      await admin.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

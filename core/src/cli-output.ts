@@ -22,18 +22,43 @@ export function reportError(io: Io, program: string, err: unknown): number {
   return 70;
 }
 
-/** Left-aligned first column, right-aligned others. */
+const NUMBER = /^([+-]?\d+(\.\d+)?|-)$/;
+
+/** Numbers right-aligned (a column of numbers or `-` only), everything else left-aligned, as kubectl does. */
 export function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => NUMBER.test(String(r[i]))));
   return `${cells
     .map((r) =>
       r
-        .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .map((c, i) => (numeric[i] && i > 0 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
         .join('  ')
         .trimEnd(),
     )
     .join('\n')}\n`;
+}
+
+/** The views of every prismctl read: `table` (the default, at most 100 columns with realistic data), `wide` (every column), `json`. */
+export const OUTPUT_FORMATS = ['table', 'wide', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** A cell cut to `max` characters, ending in `~` when cut; the whole value is in the wide and JSON views. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}~`;
+}
+
+/**
+ * A time as kubectl prints an AGE, relative to `now`: `45s`, `12m`, `5h`, `3d` for a time that is past
+ * (how long ago) or to come (how long until); `-` when there is none.
+ */
+export function age(at: Date | undefined, now = Date.now()): string {
+  if (!at) return '-';
+  const s = Math.abs(Math.round((at.getTime() - now) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7_200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3_600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
 }
 
 export function formatConfig(config: unknown): string {

@@ -163,6 +163,12 @@ export const ERROR_CATALOG = {
     title: 'prismctl has no completion script for that shell.',
     action: 'Run `prismctl completion bash` (or `zsh`) and load its output: source <(prismctl completion bash).',
   },
+  'PRISM-CLI-003': {
+    status: 400,
+    title: 'The jti prefix names no token, or more than one.',
+    action:
+      'Run `prismctl auth token list -o wide` for the full jtis and give enough characters to name one token (or the whole jti).',
+  },
   'PRISM-ACCESS-001': {
     status: 401,
     title: 'The operator API call carries no credential.',

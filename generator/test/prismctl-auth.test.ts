@@ -112,8 +112,15 @@ describe('prismctl auth token create, list, revoke', () => {
       ),
     ]);
 
+    // The default table shows the jti's first 8 characters (enough for revoke), -o wide all of it.
     const list = await prismctl(['auth', 'token', 'list', '--token-file', a.tokenFile]);
-    expect(list.stdout).toMatch(new RegExp(`^${jti}\\s+ci\\s+operator\\s+\\S+\\s+valid\\s+token:bootstrap$`, 'm'));
+    expect(list.stdout).toMatch(
+      new RegExp(`^${jti.slice(0, 8)}\\s+ci\\s+operator\\s+\\S+\\s+valid\\s+token:bootstrap$`, 'm'),
+    );
+    const wide = await prismctl(['auth', 'token', 'list', '-o', 'wide', '--token-file', a.tokenFile]);
+    expect(wide.stdout).toMatch(
+      new RegExp(`^${jti}\\s+ci\\s+operator\\s+\\S+\\s+\\S+\\s+valid\\s+token:bootstrap$`, 'm'),
+    );
     const revoked = await prismctl(['auth', 'token', 'revoke', jti, '--token-file', a.tokenFile]);
     expect([revoked.code, revoked.stdout]).toEqual([
       0,
@@ -121,7 +128,7 @@ describe('prismctl auth token create, list, revoke', () => {
     ]);
     const after = await prismctl(['namespace', 'get', 'from-ci'], ci);
     expect([after.code, after.stderr]).toEqual([1, expect.stringContaining('error PRISM-ACCESS-004')]);
-  });
+  }, 60_000);
 
   it('refuses a TTL or role it cannot use before calling the admin', async () => {
     const ttl = await prismctl([

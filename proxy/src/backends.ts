@@ -5,7 +5,8 @@ export class Backends {
   private readonly downUntil = new Map<string, number>();
   private readonly next = new Map<string, number>();
 
-  constructor(private readonly retryMs: number) {}
+  /** `pools` is the live configuration's: pools.backendRetryMs reloads (SIGHUP). */
+  constructor(private readonly pools: { readonly backendRetryMs: number }) {}
 
   pick(namespace: string, backends: readonly string[]): string | undefined {
     const n = backends.length;
@@ -26,7 +27,7 @@ export class Backends {
   }
 
   failed(backend: string): void {
-    this.downUntil.set(backend, Date.now() + this.retryMs);
+    this.downUntil.set(backend, Date.now() + this.pools.backendRetryMs);
   }
 
   succeeded(backend: string): void {

@@ -70,15 +70,18 @@ type HttpSocket = Socket & { _httpMessage?: ServerResponse | null; parser?: unkn
  */
 export function guardHttp1(server: HttpServer | Http2SecureServer, deps: GuardDeps): void {
   const { limits, metrics } = deps;
+  // Made when needed: the limits reload (SIGHUP) and the answer names the value in force.
   const late = {
-    headers: rawResponse(
-      'PRISM-CONN-001',
-      `the request headers did not arrive within ${limits.headersTimeoutMs} ms (limits.headersTimeoutMs)`,
-    ),
-    body: rawResponse(
-      'PRISM-CONN-001',
-      `the request did not arrive in full within ${limits.requestTimeoutMs} ms (limits.requestTimeoutMs)`,
-    ),
+    headers: () =>
+      rawResponse(
+        'PRISM-CONN-001',
+        `the request headers did not arrive within ${limits.headersTimeoutMs} ms (limits.headersTimeoutMs)`,
+      ),
+    body: () =>
+      rawResponse(
+        'PRISM-CONN-001',
+        `the request did not arrive in full within ${limits.requestTimeoutMs} ms (limits.requestTimeoutMs)`,
+      ),
   };
 
   server.on('clientError', (err: NodeJS.ErrnoException, raw) => {
@@ -94,7 +97,7 @@ export function guardHttp1(server: HttpServer | Http2SecureServer, deps: GuardDe
     if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       const phase = socket._httpMessage ? 'body' : 'headers';
       metrics.timeout(phase);
-      response = late[phase];
+      response = late[phase]();
     } else if (code === 'HPE_HEADER_OVERFLOW') {
       metrics.rejected('header_bytes');
       response = HEADERS_TOO_LARGE;
@@ -131,7 +134,7 @@ export function guardHttp1(server: HttpServer | Http2SecureServer, deps: GuardDe
  * not through server.timeout, means a timeout with no request in flight is always keep-alive idleness.
  */
 export function guardRequests(handle: (req: Req, res: Res) => void, deps: GuardDeps): (req: Req, res: Res) => void {
-  const { maxHeadersCount: max, idleTimeoutMs } = deps.limits;
+  const { maxHeadersCount: max } = deps.limits;
   const body = JSON.stringify(
     new PrismError(
       'PRISM-CONN-003',
@@ -154,7 +157,7 @@ export function guardRequests(handle: (req: Req, res: Res) => void, deps: GuardD
         res.end(body);
         return;
       }
-      req.socket.setTimeout(idleTimeoutMs);
+      req.socket.setTimeout(deps.limits.idleTimeoutMs);
     }
     handle(req, res);
   };
@@ -306,16 +309,17 @@ export function guardHttp2(server: Http2Server | Http2SecureServer, deps: GuardD
     metrics.goaway(flood ? 'flood' : 'protocol_error');
   });
 
-  const late = new PrismError(
-    'PRISM-CONN-001',
-    `the request did not arrive in full within ${limits.requestTimeoutMs} ms (limits.requestTimeoutMs)`,
-  ).toBody();
-  const lateBody = JSON.stringify(late);
   const onBodyLate = (res: Http2ServerResponse) => {
     const stream = res.stream;
     // stream.state.remoteClose: the client sent all of it, only the upstream reads slowly.
     if (stream.destroyed || stream.closed || stream.state.remoteClose) return;
     metrics.timeout('body');
+    const lateBody = JSON.stringify(
+      new PrismError(
+        'PRISM-CONN-001',
+        `the request did not arrive in full within ${limits.requestTimeoutMs} ms (limits.requestTimeoutMs)`,
+      ).toBody(),
+    );
     if (!res.headersSent) {
       res.writeHead(408, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(lateBody)) });
       res.end(lateBody);

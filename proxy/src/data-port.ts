@@ -95,6 +95,23 @@ export function buildDataPort(options: DataPortOptions) {
   return {
     server,
     /**
+     * A reload (SIGHUP) changed limits: the values Node keeps on its servers follow. Node reads
+     * headersTimeout and requestTimeout at each connection check, keepAliveTimeout after each
+     * response; the HTTP/2 idle timeout and the connection cap hold for connections opened from now on.
+     */
+    applyLimits(): void {
+      const http1Now = {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.idleTimeoutMs,
+      };
+      Object.assign(h1, http1Now);
+      if (tls) Object.assign(tls.server, http1Now);
+      h2c.setTimeout(limits.h2IdleTimeoutMs);
+      tls?.server.setTimeout(limits.h2IdleTimeoutMs);
+      server.maxConnections = limits.maxConnections;
+    },
+    /**
      * The start of a drain (health.drainingSince is set): GOAWAY to every HTTP/2 session, so clients
      * open their next streams on a new connection; HTTP/1.1 responses from now on close theirs
      * (guardRequests), and sessions opened from now on get GOAWAY after their first stream. The

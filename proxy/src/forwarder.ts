@@ -353,7 +353,19 @@ export class Forwarder {
     const exchange = new Exchange(this, ctx, target, body, owner);
     // The response (or h2 stream) lives for this request only, so the listener needs no removal.
     ('stream' in res ? res.stream : res).on('close', exchange.onClientClose);
-    this.pool(target).dispatch({ method: req.method as 'GET', path: base + (req.url ?? '/'), headers, body }, exchange);
+    // Per request, not only per pool: forwarding.timeoutMs reloads (SIGHUP) for pools already open.
+    const { timeoutMs } = this.deps.config.forwarding;
+    this.pool(target).dispatch(
+      {
+        method: req.method as 'GET',
+        path: base + (req.url ?? '/'),
+        headers,
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      exchange,
+    );
   }
 
   /** One target object per backend URL for fallbacks, reused by every request to it. */

@@ -62,7 +62,7 @@ export async function buildProxy(options: BuildProxyOptions) {
     : undefined;
   const fleet = fleetCertificates(config, log);
   const metrics = buildProxyMetrics(config.id, config.metrics);
-  const backends = new Backends(config.pools.backendRetryMs);
+  const backends = new Backends(config.pools);
   metrics.backendHealth(() => servedBackends(state, config.id, backends));
   // No backend may reach this proxy's own ports, an admin's, or a peer's (the admin refuses such
   // reservations; this catches names that resolve there later).
@@ -144,6 +144,7 @@ export async function buildProxy(options: BuildProxyOptions) {
     reloadConfig(next: Readonly<ProxyConfig>): { changed: string[]; fingerprint: string } {
       const changed = planReload('proxy', config, next);
       applyOptions(config as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, changed);
+      if (changed.some((path) => path.startsWith('limits.'))) dataPort.applyLimits();
       const fingerprint = configFingerprint(config);
       control?.setConfigHash(fingerprint);
       log.info(

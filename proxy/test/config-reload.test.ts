@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,39 @@ async function post(proxy: ProxyProcess, bytes: number): Promise<number> {
   });
   await res.arrayBuffer();
   return res.status;
+}
+
+/** A GET of orders-prod whose backend answers after `delayMs`; its status. */
+async function slowGet(proxy: ProxyProcess, delayMs: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${proxy.port}/slow?delay=${delayMs}`, {
+    headers: { 'x-prism-namespace': 'orders-prod' },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Sends a request's first header line and no more; resolves with what the proxy answers, and when. */
+function slowHeaders(proxy: ProxyProcess): Promise<{ text: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    let text = '';
+    const socket = connect(proxy.port, '127.0.0.1', () => socket.write('GET /items HTTP/1.1\r\nHost: x\r\n'));
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
+    socket.on('close', () => resolve({ text, ms: Date.now() - started }));
+    socket.on('error', reject);
+    socket.setTimeout(20_000, () => socket.destroy());
+  });
+}
+
+/** prism_proxy_backend_up series on the proxy's /metrics, by backend URL. */
+async function backendUp(proxy: ProxyProcess): Promise<Record<string, number>> {
+  const text = await (await fetch(`${proxy.ops}/metrics`)).text();
+  const up: Record<string, number> = {};
+  for (const m of text.matchAll(/^prism_proxy_backend_up\{[^}]*backend="([^"]+)"[^}]*\} (\d+)$/gm))
+    up[m[1]] = Number(m[2]);
+  return up;
 }
 
 describe('SIGHUP reloads the config file of a running prism-proxy (real processes)', () => {
@@ -82,5 +116,77 @@ describe('SIGHUP reloads the config file of a running prism-proxy (real processe
     // The reloadable change in the same file was not applied either.
     expect(await post(proxy, 2_000)).toBe(200);
     expect(proxy.child.exitCode).toBeNull();
+  });
+
+  // Each of the following writes the first file with one group changed (the earlier changes go back).
+
+  it('forwarding.timeoutMs: a forward timeout reloads for the pools already open', async () => {
+    expect(await slowGet(proxy, 1_500)).toBe(200);
+    const line = await hangup({ ...base, forwarding: { timeoutMs: 400 } });
+    expect(line).toMatchObject({
+      msg: 'configuration reloaded',
+      changed: ['forwarding.timeoutMs', 'limits.maxBodyBytes'],
+    });
+    expect(await slowGet(proxy, 1_500)).toBe(504);
+    expect(await slowGet(proxy, 0)).toBe(200);
+  });
+
+  it('limits.headersTimeoutMs (and the other connection timeouts): a slow client is cut at the new value', async () => {
+    const line = await hangup({ ...base, limits: { ...(base.limits as object), headersTimeoutMs: 1_000 } });
+    expect(line).toMatchObject({
+      msg: 'configuration reloaded',
+      changed: expect.arrayContaining(['limits.headersTimeoutMs']),
+    });
+    const slow = await slowHeaders(proxy);
+    expect(slow.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(slow.text).toContain('the request headers did not arrive within 1000 ms (limits.headersTimeoutMs)');
+    // The default is 10 s: well under it, with room for a busy machine.
+    expect(slow.ms).toBeLessThan(8_000);
+  });
+
+  it('pools.backendRetryMs and metrics.backendSeries: a failed backend is back after the new pause; the series cap follows', async () => {
+    const dead = await startBackend('dead');
+    await dead.stop();
+    expect(
+      (await api(admin.http, 'POST', '/v1/namespaces', { name: 'retry-ns', backends: [dead.url, backend.url] })).status,
+    ).toBe(201);
+    await until(async () => (await backendUp(proxy))[dead.url] === 1, 15_000, 'the proxy serves retry-ns');
+    const line = await hangup({ ...base, pools: { backendRetryMs: 300 }, metrics: { backendSeries: 1 } });
+    expect(line).toMatchObject({
+      msg: 'configuration reloaded',
+      changed: expect.arrayContaining(['metrics.backendSeries', 'pools.backendRetryMs']),
+    });
+    // One series, the first backend by URL.
+    expect(Object.keys(await backendUp(proxy))).toHaveLength(1);
+    await hangup({ ...base, pools: { backendRetryMs: 300 } });
+    // Round robin: within two requests one goes to the dead backend, fails, and marks it down.
+    const get = () =>
+      fetch(`http://127.0.0.1:${proxy.port}/`, { headers: { 'x-prism-namespace': 'retry-ns' } }).then((r) => r.status);
+    const statuses = [await get(), await get()];
+    expect(statuses).toContain(502);
+    expect((await backendUp(proxy))[dead.url]).toBe(0);
+    // Back in use after 300 ms, not the default 5 s.
+    const failedAt = Date.now();
+    await until(async () => (await backendUp(proxy))[dead.url] === 1, 4_000, 'the dead backend is tried again');
+    expect(Date.now() - failedAt).toBeLessThan(4_000);
+  });
+
+  it('accessLog: switched on, each request gets its line; switched off, none', async () => {
+    const accessLines = () => proxy.logs.filter((l) => l.kind === 'access').length;
+    expect(await post(proxy, 10)).toBe(200);
+    expect(accessLines()).toBe(0);
+    expect(await hangup({ ...base, accessLog: true })).toMatchObject({
+      msg: 'configuration reloaded',
+      changed: expect.arrayContaining(['accessLog']),
+    });
+    expect(await post(proxy, 10)).toBe(200);
+    const line = await until(() => proxy.logs.find((l) => l.kind === 'access'), 5_000, 'an access log line');
+    expect(line).toMatchObject({ method: 'POST', path: '/items', namespace: 'orders-prod', status: 200 });
+    await hangup(base);
+    const seen = accessLines();
+    expect(await post(proxy, 10)).toBe(200);
+    // The next log line anything writes would come after; give the child a moment to flush.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(accessLines()).toBe(seen);
   });
 });

@@ -12,10 +12,41 @@ export const RELOADABLE = {
     'drain.periodMs',
     'drain.timeoutMs',
     'controlPlane.adminLostAfterMissed',
+    // The forward timeout, per request (forwarder.ts).
+    'forwarding.timeoutMs',
+    // Connection timeouts and the connection cap: data-port.ts applyLimits().
+    'limits.headersTimeoutMs',
+    'limits.requestTimeoutMs',
+    'limits.idleTimeoutMs',
+    'limits.h2IdleTimeoutMs',
+    'limits.goawayTimeoutMs',
+    'limits.maxConnections',
+    // Backend health: how long a failed backend is skipped (backends.ts).
+    'pools.backendRetryMs',
+    // Read at each scrape (metrics.ts).
+    'metrics.backendSeries',
+    // Read per response (outcome.ts observe()).
     'accessLog.enabled',
     'accessLog.sampleRate',
   ],
-  admin: ['log.level'],
+  admin: [
+    'log.level',
+    // Read at each plan and round (rollout.ts).
+    'rebalance.maxMovePercent',
+    'rebalance.approvalThreshold',
+    'rebalance.cooldownSeconds',
+    'rebalance.prepareTimeoutMs',
+    'rebalance.ackTimeoutMs',
+    'rebalance.settleMs',
+    // Read when a proxy's stream closes and when imported or stored members load (fleet.ts): raised
+    // for the length of a move between admins (docs/runbooks.md).
+    'proxies.restartGraceSeconds',
+    // The operator API's rate limits, read at each request (access.ts).
+    'limits.operatorRequestsPerSecond',
+    'limits.operatorBurst',
+    'limits.expensivePerMinute',
+    'limits.expensiveBurst',
+  ],
   prismctl: [] as string[],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -133,7 +133,9 @@ export class AdminClient {
         dispatcher: this.dispatcher,
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      // fetch refuses some ports itself ("bad port"): its cause then has a message and no code.
+      const reason = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = reason?.code ?? reason?.message ?? (err as Error).name;
       const tls = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL/.test(cause);
       throw new PrismError('PRISM-CLI-001', `cannot reach the admin at ${this.base}: ${cause}`, {
         action: tls

@@ -1,6 +1,6 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { strategyFromEnum } from '../../../core/src/assign/strategy.js';
-import { formatTable, type Io } from '../../../core/src/cli-output.js';
+import { age, clip, formatTable, type Io, OUTPUT_FORMATS, type OutputFormat } from '../../../core/src/cli-output.js';
 import { loadConfig } from '../../../core/src/config/load.js';
 import { checkNamespace } from '../../../core/src/names.js';
 import { tableBalance, tableToJson } from '../../../core/src/table.js';
@@ -10,7 +10,11 @@ import {
   ListProxiesResponse,
   ReserveNamespaceResponse,
 } from '../../../proto/gen/prism/admin/v1/operator.js';
-import { PartitionTable, ProxyStatus } from '../../../proto/gen/prism/admin/v1/partition.js';
+import {
+  PartitionTable,
+  type Proxy as ProxyMessage,
+  ProxyStatus,
+} from '../../../proto/gen/prism/admin/v1/partition.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -27,7 +31,9 @@ interface AdminStatus {
 }
 
 export interface AdminOption extends AdminFlags {
+  /** Set by `--json` and by `-o json` alike. */
   json?: boolean;
+  output?: OutputFormat;
 }
 
 /** A client of the admin the flags and environment name, with the operator credentials they give. */
@@ -36,8 +42,26 @@ export function adminClient(opts: AdminFlags, io: Io): AdminClient {
   return AdminClient.fromConfig(config, (message) => io.err(`prismctl: warning: ${message}\n`));
 }
 
-export const withAdmin = (cmd: Command) =>
-  withAdminFlags(cmd).option('--json', 'print the proto3 JSON the admin returned');
+/**
+ * `-o table|wide|json` as kubectl has it, and `--json` for `-o json`. A hook sets `json` for either,
+ * so that an action asks one question.
+ */
+export const withOutput = (cmd: Command, json = "the admin's proto3 JSON") =>
+  cmd
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        `table (default: the columns that matter, within 100 characters), wide (every column) or json (${json})`,
+      ).choices(OUTPUT_FORMATS),
+    )
+    .option('--json', 'the same as -o json')
+    .hook('preAction', (_, action) => {
+      if (action.opts().output === 'json') action.setOptionValue('json', true);
+    });
+
+export const withAdmin = (cmd: Command) => withOutput(withAdminFlags(cmd));
+
+const wide = (opts: AdminOption) => opts.output === 'wide' && !opts.json;
 
 const status = (s: ProxyStatus) => ProxyStatus[s]?.replace('PROXY_STATUS_', '').toLowerCase() ?? 'unknown';
 
@@ -106,14 +130,31 @@ export function registerAdminCommands(program: Command, io: Io): void {
         token = page.nextPageToken;
       } while (token);
       if (opts.json) return io.out(`${JSON.stringify({ namespaces: all.map((n) => Namespace.toJSON(n)) }, null, 2)}\n`);
+      const now = Date.now();
+      if (wide(opts)) {
+        const rows = all.map((n) => [
+          n.name,
+          n.partitionId,
+          n.owner || '-',
+          n.deletedAt ? 'deleted' : leaseName(n),
+          n.lease?.expiresAt?.toISOString() ?? '-',
+          n.lease?.graceUntil?.toISOString() ?? '-',
+          n.team || '-',
+          n.backends.join(',') || '-',
+        ]);
+        const header = ['NAMESPACE', 'PARTITION', 'OWNER', 'LEASE', 'EXPIRES', 'GRACE UNTIL', 'TEAM', 'BACKENDS'];
+        return io.out(formatTable(header, rows));
+      }
       const rows = all.map((n) => [
         n.name,
         n.partitionId,
         n.owner || '-',
         n.deletedAt ? 'deleted' : leaseName(n),
-        n.lease?.expiresAt?.toISOString() ?? '-',
+        expiresIn(n.lease?.expiresAt, now),
+        clip(n.team || '-', 16),
+        n.backends.length,
       ]);
-      io.out(formatTable(['NAMESPACE', 'PARTITION', 'OWNER', 'LEASE', 'EXPIRES'], rows));
+      io.out(formatTable(['NAMESPACE', 'PARTITION', 'OWNER', 'LEASE', 'EXPIRES', 'TEAM', 'BACKENDS'], rows));
     });
 
   withAdmin(ns.command('refresh').argument('<name>', 'namespace name'))
@@ -167,18 +208,41 @@ export function registerAdminCommands(program: Command, io: Io): void {
       const json = await adminClient(opts, io).call('GET', '/v1/proxies');
       if (opts.json) return io.out(`${JSON.stringify(json, null, 2)}\n`);
       const list = ListProxiesResponse.fromJSON(json);
-      const rows = list.proxies.map((p) => [
-        p.id,
-        `${status(p.status)}${p.graceUntil ? ` until ${p.graceUntil.toISOString()}` : ''}${p.draining ? ' (draining)' : ''}`,
-        `${p.address}:${p.dataPort}`,
-        p.weight,
-        p.appliedTableVersion === list.tableVersion ? `${p.appliedTableVersion}` : `${p.appliedTableVersion} (behind)`,
-        p.lastSeen?.toISOString() ?? '-',
-        p.configHash ? `${p.configHash.slice(0, 8)}${p.configDrift ? ' (differs)' : ''}` : '-',
-      ]);
+      const now = Date.now();
+      const applied = (p: ProxyMessage) =>
+        p.appliedTableVersion === list.tableVersion ? `${p.appliedTableVersion}` : `${p.appliedTableVersion} (behind)`;
+      const config = (p: ProxyMessage, length: number) =>
+        p.configHash ? `${p.configHash.slice(0, length)}${p.configDrift ? ' (differs)' : ''}` : '-';
+      const table = wide(opts)
+        ? formatTable(
+            ['PROXY', 'STATUS', 'GRACE UNTIL', 'ADDRESS', 'OPS', 'WEIGHT', 'APPLIED', 'LAST SEEN', 'CONFIG'],
+            list.proxies.map((p) => [
+              p.id,
+              `${status(p.status)}${p.draining ? ' (draining)' : ''}`,
+              p.graceUntil?.toISOString() ?? '-',
+              `${p.address}:${p.dataPort}`,
+              p.opsPort,
+              p.weight,
+              applied(p),
+              p.lastSeen?.toISOString() ?? '-',
+              config(p, p.configHash.length),
+            ]),
+          )
+        : formatTable(
+            ['PROXY', 'STATUS', 'ADDRESS', 'WEIGHT', 'APPLIED', 'SEEN', 'CONFIG'],
+            list.proxies.map((p) => [
+              p.id,
+              `${status(p.status)}${p.graceUntil ? ` ${age(p.graceUntil, now)}` : ''}${p.draining ? ' (draining)' : ''}`,
+              clip(`${p.address}:${p.dataPort}`, 28),
+              p.weight,
+              applied(p),
+              age(p.lastSeen, now),
+              config(p, 8),
+            ]),
+          );
       const drifting = list.proxies.filter((p) => p.configDrift).map((p) => p.id);
       io.out(
-        `table version ${list.tableVersion}\n${formatTable(['PROXY', 'STATUS', 'ADDRESS', 'WEIGHT', 'APPLIED', 'LAST SEEN', 'CONFIG'], rows)}${
+        `table version ${list.tableVersion}\n${table}${
           drifting.length
             ? `${drifting.join(', ')} run${drifting.length === 1 ? 's' : ''} with settings that differ from the other proxies' (compare: prism-proxy --print-config)\n`
             : ''
@@ -202,10 +266,10 @@ export function registerAdminCommands(program: Command, io: Io): void {
         `table version  ${json.tableVersion}`,
       ];
       const rows = json.etcd.map((e) => [
-        e.endpoint,
+        clip(e.endpoint, wide(opts) ? Number.POSITIVE_INFINITY : 32),
         e.healthy ? 'healthy' : 'unhealthy',
         e.raftLeader ? 'yes' : '-',
-        e.error ?? '',
+        wide(opts) ? (e.error ?? '') : clip(e.error ?? '', 40),
       ]);
       io.out(
         `${lines.join('\n')}\n${rows.length ? formatTable(['ETCD ENDPOINT', 'HEALTH', 'RAFT LEADER', 'ERROR'], rows) : ''}`,
@@ -220,14 +284,28 @@ export function registerAdminCommands(program: Command, io: Io): void {
         const table = PartitionTable.fromJSON(await adminClient(opts, io).call('GET', '/v1/partition-table'));
         if (opts.json) return io.out(tableToJson(table));
         const { counts, imbalance } = tableBalance(table);
-        const rows = table.proxies.map((p) => [p.id, `${p.address}:${p.dataPort}`, p.weight, counts.get(p.id) ?? 0]);
+        const total = table.proxies.reduce((sum, p) => sum + (p.weight || 1), 0);
+        const rows = table.proxies.map((p) => [
+          p.id,
+          clip(`${p.address}:${p.dataPort}`, wide(opts) ? Number.POSITIVE_INFINITY : 28),
+          p.weight,
+          counts.get(p.id) ?? 0,
+          ...(wide(opts) ? [`${p.address}:${p.opsPort}`, ((256 * (p.weight || 1)) / total).toFixed(2)] : []),
+        ]);
+        const header = ['PROXY', 'ADDRESS', 'WEIGHT', 'PARTITIONS', ...(wide(opts) ? ['OPS', 'FAIR SHARE'] : [])];
         io.out(
           `Partition table v${table.version}, strategy ${strategyFromEnum(table.strategy)}, ${table.proxies.length} proxies, updated ${table.updatedAt?.toISOString() ?? '-'}\n\n` +
-            formatTable(['PROXY', 'ADDRESS', 'WEIGHT', 'PARTITIONS'], rows) +
+            formatTable(header, rows) +
             `\nBalance: largest share / fair share = ${imbalance.toFixed(3)}\n`,
         );
       });
   }
+}
+
+/** When a lease ends, from now: `23h`, or `5m ago`. */
+function expiresIn(at: Date | undefined, now: number): string {
+  if (!at) return '-';
+  return at.getTime() >= now ? age(at, now) : `${age(at, now)} ago`;
 }
 
 function leaseName(n: Namespace): string {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatTable, type Io } from '../../../core/src/cli-output.js';
+import { age, clip, formatTable, type Io } from '../../../core/src/cli-output.js';
 import { PrismError } from '../../../core/src/errors.js';
 import { describe } from '../../../core/src/names.js';
 import { isOperatorRole, OPERATOR_ROLES } from '../../../core/src/operator-roles.js';
@@ -9,6 +9,7 @@ import {
   OperatorToken,
   WhoAmIResponse,
 } from '../../../proto/gen/prism/admin/v1/auth.js';
+import type { AdminClient } from './admin-client.js';
 import { type AdminOption, adminClient, withAdmin } from './admin-commands.js';
 
 const UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 };
@@ -23,6 +24,23 @@ export function parseTtl(text: string): number {
 }
 
 const iso = (d: Date | undefined) => d?.toISOString() ?? '-';
+
+/** How much of a jti `token list` shows, as git shows a commit: enough to tell tokens apart. */
+const SHORT_JTI = 8;
+
+/** The token a jti or the start of one names (a unique prefix, as `token list` shows it). */
+async function fullJti(client: AdminClient, jti: string): Promise<string> {
+  if (jti.length >= 36) return jti;
+  const { tokens } = ListTokensResponse.fromJSON(await client.call('GET', '/v1/auth/tokens'));
+  const matches = tokens.filter((t) => t.jti.startsWith(jti));
+  if (matches.length === 1) return matches[0].jti;
+  throw new PrismError(
+    'PRISM-CLI-003',
+    matches.length === 0
+      ? `no token that has not expired has a jti starting with ${describe(jti)}`
+      : `${matches.length} tokens have a jti starting with ${describe(jti)}`,
+  );
+}
 
 export function registerAuthCommands(program: Command, io: Io): void {
   const auth = program.command('auth').description('operator credentials: who you are, and tokens for others');
@@ -59,21 +77,40 @@ export function registerAuthCommands(program: Command, io: Io): void {
     .action(async (opts: AdminOption) => {
       const json = await adminClient(opts, io).call('GET', '/v1/auth/tokens');
       if (opts.json) return print(json);
-      const rows = ListTokensResponse.fromJSON(json).tokens.map((t) => [
-        t.jti,
-        t.name,
+      const tokens = ListTokensResponse.fromJSON(json).tokens;
+      if (opts.output === 'wide') {
+        const rows = tokens.map((t) => [
+          t.jti,
+          t.name,
+          t.role,
+          iso(t.createdAt),
+          iso(t.expiresAt),
+          t.revokedAt ? `revoked ${iso(t.revokedAt)}` : 'valid',
+          t.createdBy,
+        ]);
+        return io.out(formatTable(['JTI', 'NAME', 'ROLE', 'CREATED', 'EXPIRES', 'STATE', 'CREATED BY'], rows));
+      }
+      const now = Date.now();
+      const rows = tokens.map((t) => [
+        t.jti.slice(0, SHORT_JTI),
+        clip(t.name, 24),
         t.role,
-        iso(t.expiresAt),
-        t.revokedAt ? `revoked ${iso(t.revokedAt)}` : 'valid',
-        t.createdBy,
+        age(t.expiresAt, now),
+        t.revokedAt ? 'revoked' : 'valid',
+        clip(t.createdBy, 24),
       ]);
       io.out(formatTable(['JTI', 'NAME', 'ROLE', 'EXPIRES', 'STATE', 'CREATED BY'], rows));
     });
 
-  withAdmin(token.command('revoke').argument('<jti>', 'token id (from token create or token list)'))
+  withAdmin(
+    token
+      .command('revoke')
+      .argument('<jti>', `token id (from token create or token list; the first ${SHORT_JTI} characters are enough)`),
+  )
     .description('refuse a token from now on')
     .action(async (jti: string, opts: AdminOption) => {
-      const json = await adminClient(opts, io).call('POST', '/v1/auth/tokens:revoke', { jti });
+      const client = adminClient(opts, io);
+      const json = await client.call('POST', '/v1/auth/tokens:revoke', { jti: await fullJti(client, jti) });
       if (opts.json) return print(json);
       const t = OperatorToken.fromJSON(json);
       io.out(`revoked ${t.jti} (${t.name}, role ${t.role}) at ${iso(t.revokedAt)}\n`);

@@ -8,6 +8,7 @@ import { partitionOf } from '../../../core/src/partition.js';
 import { readTableFile, tableBalance, tableToJson } from '../../../core/src/table.js';
 import type { PartitionTable, TableRules } from '../../../proto/gen/prism/admin/v1/partition.js';
 import { type AdminFlags, withAdminFlags } from './admin-client.js';
+import { withOutput } from './admin-commands.js';
 import { livePlan } from './fleet-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -28,7 +29,7 @@ export function registerPartitionCommands(program: Command, io: Io): void {
     });
 
   const partitions = program.command('partitions').description('plan and inspect partition tables');
-  withAdminFlags(partitions.command('plan'))
+  withOutput(withAdminFlags(partitions.command('plan')), 'the table offline, the plan live, as proto3 JSON')
     .description(
       "compute a partition table: offline with --proxies (a summary, or the table with --json); else the live admin's plan for the change the flags describe, in rounds (with no change flag: the change it would make now, e.g. one awaiting approval)",
     )
@@ -45,7 +46,6 @@ export function registerPartitionCommands(program: Command, io: Io): void {
     .option('--prefix <rule>', 'key_range rule PREFIX=PROXY[+PROXY...], repeatable', collect)
     .option('--pin <pin>', 'explicit pin NAMESPACE=PROXY, repeatable', collect)
     .option('--pin-partition <pin>', 'explicit pin PARTITION=PROXY, repeatable', collect)
-    .option('--json', 'print the table (offline) or the plan (live) as proto3 JSON instead of a summary')
     .option('--out <file>', 'live: write the request and the plan to FILE for `partitions apply --plan FILE`')
     .addHelpText(
       'after',

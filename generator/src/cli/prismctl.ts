@@ -11,6 +11,18 @@ import { registerTransferCommands } from './transfer-commands.js';
 
 export const VERSION = '0.1.0';
 
+const HELP_AFTER = `
+Reads print a table within 100 columns; -o wide shows every column, -o json (or --json) the admin's JSON.
+The admin is --admin, else $PRISM_ADMIN; the token --token-file, else $PRISM_TOKEN, else
+prism-local/operator.token (npm start writes it); the CA --ca, else $PRISM_CA, else prism-local/ca.crt.
+
+Exit status:
+  0   done
+  1   error: a coded error (PRISM-...) on stderr, such as the admin refusing the call or not answering
+  2   usage: unknown command or option, missing argument, a value outside its choices
+  70  internal error: a bug in prismctl; please report it with what it printed
+`;
+
 export function buildPrismctl(io: Io = processIo): Command {
   const program = new Command('prismctl')
     .description(
@@ -21,7 +33,8 @@ export function buildPrismctl(io: Io = processIo): Command {
     .exitOverride()
     // Lets `proxies` keep its own flags apart from those of `proxies drain` (commander needs it here too).
     .enablePositionalOptions()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText('after', HELP_AFTER);
   registerPartitionCommands(program, io);
   registerAdminCommands(program, io);
   registerFleetCommands(program, io);
@@ -36,7 +49,7 @@ export function buildPrismctl(io: Io = processIo): Command {
   return program;
 }
 
-/** Runs prismctl; returns the exit status (0 ok, 1 coded error, 2 usage error, 70 internal error). */
+/** Runs prismctl; returns the exit status (0 ok, 1 coded error, 2 usage error, 70 internal error: HELP_AFTER). */
 export async function runPrismctl(argv: string[], io: Io = processIo): Promise<number> {
   try {
     await buildPrismctl(io).parseAsync(argv, { from: 'user' });
