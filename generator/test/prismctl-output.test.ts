@@ -94,7 +94,7 @@ describe('prismctl output formats', () => {
     expect(ns.stdout).toContain('https://orders-db-primary.eu-west-1.internal.example.com:8443');
     const nsDefault = await prismctl('namespace', 'list');
     expect(nsDefault.stdout).toMatch(
-      /^payments-eu-west-1-prod\s+\d+\s+proxy-[abc]\s+active\s+23h\s+payments-platfo~\s+2$/m,
+      /^payments-eu-west-1-prod\s+\d+\s+proxy-[abc]\s+active\s+2[34]h\s+payments-platfo~\s+2$/m,
     );
 
     const tokens = await prismctl('auth', 'token', 'list', '-o', 'wide');
@@ -102,7 +102,7 @@ describe('prismctl output formats', () => {
       /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s+ci-deployer-platform-engineering\s+viewer\s+20/m,
     );
     expect((await prismctl('auth', 'token', 'list')).stdout).toMatch(
-      /^[0-9a-f]{8}\s+ci-deployer-platform-en~\s+viewer\s+23h\s+valid\s+token:bootstrap$/m,
+      /^[0-9a-f]{8}\s+ci-deployer-platform-en~\s+viewer\s+2[34]h\s+valid\s+token:bootstrap$/m,
     );
 
     const show = await prismctl('partitions', 'show', '-o', 'wide');
