@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
+import type { Enum, Message, Root, Type } from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { planTable } from '../../core/src/assign/plan.js';
 import { compileRouter, type Router } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
@@ -25,6 +27,72 @@ import { buildSnapshot, luaSource } from '../src/lb/xds/resources.js';
 import { XdsServer } from '../src/lb/xds/server.js';
 
 const PRISMCTL = join(ROOT, 'bin', 'prismctl.js');
+
+type Json = Record<string, unknown>;
+
+/** A google.protobuf.Duration as envoy.yaml writes it ("2s", "0.5s"). */
+const durationText = (d: { seconds?: unknown; nanos?: number } | undefined) =>
+  d === undefined
+    ? undefined
+    : `${String(d.seconds ?? 0)}${d.nanos ? `.${String(d.nanos).padStart(9, '0').replace(/0+$/, '')}` : ''}s`;
+
+/**
+ * Where a served (decoded) message differs from the envoy.yaml object it should be: every field of
+ * the file served with its value (proto3 JSON as the file writes it: "2s" durations, bare wrapper
+ * values, "@type" in Any, enum names), and nothing served that the file does not have.
+ */
+function differences(type: Type, file: Json, served: Message, path: string): string[] {
+  const out: string[] = [];
+  const got = served as unknown as Json;
+  for (const [key, want] of Object.entries(file)) {
+    if (key === '@type') continue;
+    const field = type.fields[key];
+    if (!field) {
+      out.push(`${path}.${key}: ${type.name} has no such field`);
+      continue;
+    }
+    if (!field.repeated) {
+      out.push(...sameValue(field.resolve().resolvedType, want, got[key], `${path}.${key}`));
+      continue;
+    }
+    const list = (got[key] ?? []) as unknown[];
+    const wants = want as unknown[];
+    if (list.length !== wants.length) out.push(`${path}.${key}: ${list.length} served, ${wants.length} in the file`);
+    else
+      for (const [i, w] of wants.entries())
+        out.push(...sameValue(field.resolve().resolvedType, w, list[i], `${path}.${key}[${i}]`));
+  }
+  // protobufjs gives every repeated and map field an empty value.
+  for (const [key, value] of Object.entries(got))
+    if (
+      !(key in file) &&
+      !(Array.isArray(value) ? value.length === 0 : type.fields[key]?.map && !Object.keys(value as Json).length)
+    )
+      out.push(`${path}.${key}: served, not in the file`);
+  return out;
+}
+
+/** One field: a scalar or enum, or a message compared field by field. */
+function sameValue(t: Type | Enum | null, want: unknown, got: unknown, path: string): string[] {
+  // 64-bit integers decode as Long objects.
+  const plain = (v: unknown) => (v !== null && typeof v === 'object' && 'low' in v ? Number(String(v)) : v);
+  const differ = (served: unknown) =>
+    plain(served) === want ? [] : [`${path}: served ${JSON.stringify(served)}, the file has ${JSON.stringify(want)}`];
+  if (!t) return differ(got);
+  if (!('fields' in t)) return differ(t.valuesById[Number(got ?? 0)]);
+  if (got === undefined || got === null) return [`${path}: not served (the file has ${JSON.stringify(want)})`];
+  const name = t.fullName;
+  if (name === '.google.protobuf.Duration') return differ(durationText(got as { seconds?: unknown; nanos?: number }));
+  if (/^\.google\.protobuf\.\w+Value$/.test(name)) return differ((got as Json).value);
+  if (name === '.google.protobuf.Any') {
+    const { type_url, value } = got as { type_url: string; value: Uint8Array };
+    const { '@type': url } = want as Json;
+    if (type_url !== url) return [`${path}: served an Any of ${type_url}, the file has ${String(url)}`];
+    const inner = (t.root as Root).lookupType(type_url.slice(type_url.lastIndexOf('/') + 1));
+    return differences(inner, want as Json, inner.decode(value), path);
+  }
+  return differences(t, want as Json, got as Message, path);
+}
 
 /**
  * `prismctl lb xds` as an operator runs it: its own process, following the admin over TLS with the
@@ -300,6 +368,39 @@ describe('lb xds: ACK and NACK on the ADS stream', () => {
       const missing = route.virtual_hosts[0].routes[0];
       if (model.missingNamespace === 'reject') expect(missing.direct_response.status).toBe(400);
       else expect(missing.route.cluster).toBe('prism-ring');
+    }
+  });
+
+  it('serves every field of the listener, route configuration and clusters of the rendered envoy.yaml; only the routes come over RDS', async () => {
+    const root = await envoyProtos();
+    const decode = (r: { any: { type_url: string; value: Uint8Array } }) => {
+      const type = root.lookupType(r.any.type_url.slice(r.any.type_url.lastIndexOf('/') + 1));
+      return { type, message: type.decode(r.any.value) };
+    };
+    for (const options of [{}, { missingNamespace: 'any-proxy' as const, hashBalanceFactor: 150 }]) {
+      const model = { ...modelOf(['a1', 'a2', 'a3'], 4), ...options };
+      const file = parse(renderTarget(envoyTarget, model, { outDir: '' }).get('envoy.yaml') ?? '') as {
+        static_resources: { listeners: Json[]; clusters: Json[] };
+      };
+      const snapshot = buildSnapshot(root, model);
+      const fileListener = structuredClone(file.static_resources.listeners[0]);
+      const hcm = (fileListener.filter_chains as { filters: { typed_config: Json }[] }[])[0].filters[0].typed_config;
+      const routeConfig = hcm.route_config as Json;
+      delete hcm.route_config;
+      hcm.rds = { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: 'prism' };
+      const wrong: string[] = [];
+      const listener = decode(snapshot.listener);
+      wrong.push(...differences(listener.type, fileListener, listener.message, 'listener'));
+      const route = decode(snapshot.route);
+      wrong.push(...differences(route.type, routeConfig, route.message, 'route_config'));
+      expect(file.static_resources.clusters.map((c) => c.name).sort()).toEqual([...snapshot.clusters.keys()]);
+      for (const c of file.static_resources.clusters) {
+        const served = snapshot.clusters.get(String(c.name));
+        if (!served) continue;
+        const cluster = decode(served);
+        wrong.push(...differences(cluster.type, c, cluster.message, `cluster ${c.name}`));
+      }
+      expect(wrong).toEqual([]);
     }
   });
 
