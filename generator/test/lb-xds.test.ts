@@ -1,6 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +15,7 @@ import { settledTable } from '../../test-support/admin-harness.js';
 import { type EnvoyProcess, envoyAvailable, startEnvoy } from '../../test-support/envoy-process.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { ask, startLbFleet, steadyLoad } from '../../test-support/lb-fleet.js';
+import { fleetPki, makeTestPki } from '../../test-support/pki.js';
 import { removeDir, startProxy, until } from '../../test-support/proxy-harness.js';
 import { ROOT } from '../../test-support/run.js';
 
@@ -404,6 +405,23 @@ describe('lb xds: ACK and NACK on the ADS stream', () => {
     }
   });
 
+  it('half the TLS options is refused before anything listens (PRISM-LB-024), naming what is missing', () => {
+    const env = { ...process.env, PRISM_CA: '', PRISM_CERT: '', PRISM_KEY: '' };
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [PRISMCTL, 'lb', 'xds', '--listen', '127.0.0.1:0', ...args], {
+        encoding: 'utf8',
+        env,
+        timeout: 20_000,
+      });
+    const server = run(['--tls-cert', 'xds.crt', '--admin', 'http://127.0.0.1:9']);
+    expect(server.status).not.toBe(0);
+    expect(server.stderr).toContain('PRISM-LB-024: --tls-cert given without --tls-key, --ca');
+    const bootstrap = run(['--print-bootstrap', '--envoy-cert', 'envoy.crt', '--ca', 'ca.crt']);
+    expect(bootstrap.status).not.toBe(0);
+    expect(bootstrap.stderr).toContain('PRISM-LB-024: --envoy-cert, --ca given without --envoy-key');
+    expect(bootstrap.stdout).toBe('');
+  });
+
   it('refuses an Envoy whose node id is not the one the server serves (PRISM-LB-023)', async () => {
     const root = await envoyProtos();
     const log: string[] = [];
@@ -439,4 +457,98 @@ describe('lb xds: ACK and NACK on the ADS stream', () => {
       server.close();
     }
   });
+});
+
+let tlsEnvoys = 0;
+/** A --base-id apart from startEnvoy's (shared memory names derive from it). */
+const envoyBaseId = () => ((process.pid % 100_000) * 100 + 50 + tlsEnvoys++) % 4_000_000;
+
+/** The xDS port with the fleet PKI, as the admin's gRPC port: only an Envoy with a fleet certificate gets a configuration. */
+describe.skipIf(!envoyAvailable())('lb xds over mutual TLS', () => {
+  it('an Envoy from the bootstrap printed with its fleet client certificate connects; one without a certificate or with one of another CA is refused', async () => {
+    const pki = await fleetPki();
+    const stranger = await makeTestPki();
+    // The admin's certificate (serverAuth), as the admin's gRPC port presents it.
+    const serverCert = await pki.files('admin', 'admin');
+    const dir = mkdtempSync(join(tmpdir(), 'prism-lb-xds-tls-'));
+    const root = await envoyProtos();
+    const log: string[] = [];
+    const server = new XdsServer({
+      root,
+      listen: '127.0.0.1:0',
+      warmMs: 0,
+      lingerMs: 0,
+      log: (l) => log.push(l),
+      tls: {
+        cert: readFileSync(serverCert.certFile),
+        key: readFileSync(serverCert.keyFile),
+        ca: readFileSync(pki.caFile),
+      },
+    });
+    const envoys: ChildProcess[] = [];
+    const outputs = new Map<string, string>();
+    try {
+      const xdsPort = await server.listen();
+      const lbPort = await freePort();
+      const table = planTable({ proxies: [{ id: 'a1', address: '127.0.0.1', dataPort: 1, opsPort: 2 }] }).table;
+      server.publish(
+        buildSnapshot(
+          root,
+          buildModel(table, {
+            listen: `127.0.0.1:${lbPort}`,
+            missingNamespace: 'reject',
+            hashBalanceFactor: 0,
+            healthCheckIntervalMs: 2_000,
+            nginxNjs: true,
+          }),
+        ),
+      );
+      const start = (nodeId: string, tlsArgs: string[]) => {
+        const file = join(dir, `${nodeId}.yaml`);
+        const args = ['lb', 'xds', '--print-bootstrap', '--listen', `127.0.0.1:${xdsPort}`, '--node-id', nodeId];
+        writeFileSync(file, execFileSync(process.execPath, [PRISMCTL, ...args, ...tlsArgs], { encoding: 'utf8' }));
+        const child = spawn('envoy', ['-c', file, '--base-id', String(envoyBaseId()), '--log-level', 'warn'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        outputs.set(nodeId, '');
+        const keep = (d: Buffer) => outputs.set(nodeId, ((outputs.get(nodeId) ?? '') + d.toString()).slice(-20_000));
+        child.stdout?.on('data', keep);
+        child.stderr?.on('data', keep);
+        envoys.push(child);
+        return readFileSync(file, 'utf8');
+      };
+      const own = await pki.files('proxy', 'edge-envoy');
+      const foreign = await stranger.files('proxy', 'edge-envoy');
+      // Refused ones first: by the time the fleet's Envoy runs the table, they have tried as long.
+      expect(start('tls-none', [])).not.toContain('transport_socket');
+      start('tls-stranger', ['--envoy-cert', foreign.certFile, '--envoy-key', foreign.keyFile, '--ca', pki.caFile]);
+      const printed = start('tls-fleet', [
+        '--envoy-cert',
+        own.certFile,
+        '--envoy-key',
+        own.keyFile,
+        '--ca',
+        pki.caFile,
+      ]);
+      expect(printed).toContain('envoy.transport_sockets.tls');
+      expect(printed).toContain(`trusted_ca: { filename: '${pki.caFile}' }`);
+      await until(
+        () => log.some((l) => l.startsWith('envoy tls-fleet runs table v')),
+        20_000,
+        `the fleet's Envoy over mTLS: ${log.join('\n')}\n${outputs.get('tls-fleet')}`,
+      );
+      // Envoy retries a refused ADS stream every 0.5-1 s: give the others a few more tries.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(server.envoys().map((e) => e.node)).toEqual(['tls-fleet']);
+      expect(log.filter((l) => /tls-(none|stranger)/.test(l))).toEqual([]);
+    } finally {
+      for (const e of envoys) if (e.exitCode === null && e.signalCode === null && e.pid) process.kill(e.pid, 'SIGTERM');
+      await Promise.all(
+        envoys.map((e) => (e.exitCode === null && e.signalCode === null ? once(e, 'exit') : undefined)),
+      );
+      server.close();
+      stranger.remove();
+      removeDir(dir);
+    }
+  }, 60_000);
 });
