@@ -507,7 +507,9 @@ describe.skipIf(!envoyAvailable())('lb xds over mutual TLS', () => {
         const file = join(dir, `${nodeId}.yaml`);
         const args = ['lb', 'xds', '--print-bootstrap', '--listen', `127.0.0.1:${xdsPort}`, '--node-id', nodeId];
         writeFileSync(file, execFileSync(process.execPath, [PRISMCTL, ...args, ...tlsArgs], { encoding: 'utf8' }));
-        const child = spawn('envoy', ['-c', file, '--base-id', String(envoyBaseId()), '--log-level', 'warn'], {
+        // config:debug logs each ADS stream that closes: the refused ones are seen trying.
+        const logLevels = ['--log-level', 'warn', '--component-log-level', 'config:debug'];
+        const child = spawn('envoy', ['-c', file, '--base-id', String(envoyBaseId()), ...logLevels], {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         outputs.set(nodeId, '');
@@ -537,8 +539,13 @@ describe.skipIf(!envoyAvailable())('lb xds over mutual TLS', () => {
         20_000,
         `the fleet's Envoy over mTLS: ${log.join('\n')}\n${outputs.get('tls-fleet')}`,
       );
-      // Envoy retries a refused ADS stream every 0.5-1 s: give the others a few more tries.
-      await new Promise((r) => setTimeout(r, 2_000));
+      const closed = (nodeId: string) =>
+        (outputs.get(nodeId)?.match(/gRPC config stream to prism-xds closed/g) ?? []).length;
+      await until(
+        () => closed('tls-none') >= 2 && closed('tls-stranger') >= 2,
+        20_000,
+        `the others tried twice and were refused: ${outputs.get('tls-none')}\n${outputs.get('tls-stranger')}`,
+      );
       expect(server.envoys().map((e) => e.node)).toEqual(['tls-fleet']);
       expect(log.filter((l) => /tls-(none|stranger)/.test(l))).toEqual([]);
     } finally {
