@@ -82,3 +82,34 @@ http {
 `,
   );
 }
+
+/**
+ * An operator's own HAProxy, as docs/load-balancers.md has Prism join it: their defaults, a frontend
+ * of theirs whose other traffic goes to a backend of theirs, and the one `use_backend` line that sends
+ * Prism's traffic to the generated fragment (loaded beside it with a second -f). The global section
+ * is the generated haproxy.cfg's (no nbthread): what differs from haproxy-affinity is the fragment.
+ */
+export function operatorHaproxyConfig(dir: string, listen: number, backendPort: number, useBackend: string): string {
+  const file = join(dir, 'operator-haproxy.cfg');
+  writeFileSync(
+    file,
+    `global
+    stats timeout 30s
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 65s
+    timeout server 65s
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+    option http-keep-alive
+frontend operator_www
+    bind 127.0.0.1:${listen}
+    ${useBackend}
+    default_backend operator_web
+backend operator_web
+    server web 127.0.0.1:${backendPort}
+`,
+  );
+  return file;
+}

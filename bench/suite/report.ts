@@ -21,6 +21,16 @@ export const TLS_PAIRS = [
   ['haproxy-tls', 'haproxy-affinity'],
 ] as const;
 
+/**
+ * Prism fitted into a load balancer the operator runs, each beside the config Prism owns whole:
+ * the HAProxy fragment in an operator's haproxy.cfg, and Envoy fed over xDS instead of envoy.yaml.
+ * Both route the same way with the same checks, so the same cost is expected.
+ */
+export const LB_FIT_PAIRS = [
+  ['haproxy-fragment-affinity', 'haproxy-affinity'],
+  ['envoy-xds-affinity', 'envoy-affinity'],
+] as const;
+
 /** The TLS scenarios (`npm run bench -- --only` takes these names too). */
 export const TLS_SCENARIO_NAMES = TLS_PAIRS.map(([tls]) => tls);
 
@@ -106,6 +116,28 @@ export function derive(results: Results, loaded: string) {
           ? r1(get('owner', loaded).cpu_us_per_req - get('node-hop', loaded).cpu_us_per_req)
           : null,
     },
+    /** Each LB_FIT_PAIRS scenario ÷ the whole-config scenario beside it. */
+    lb_fit: Object.fromEntries(
+      LB_FIT_PAIRS.map(([fit, whole]) => [
+        fit,
+        {
+          vs: whole,
+          c1: { p50: times(fit, whole, 'c1', 'p50_ms'), p99: times(fit, whole, 'c1', 'p99_ms') },
+          loaded: { p50: times(fit, whole, loaded, 'p50_ms'), p99: times(fit, whole, loaded, 'p99_ms') },
+          rps_loaded: times(fit, whole, loaded, 'rps'),
+          cpu_loaded: ratio(fit, whole, loaded),
+        },
+      ]),
+    ) as Record<
+      (typeof LB_FIT_PAIRS)[number][0],
+      {
+        vs: string;
+        c1: { p50: number | null; p99: number | null };
+        loaded: { p50: number | null; p99: number | null };
+        rps_loaded: number | null;
+        cpu_loaded: number | null;
+      }
+    >,
     /** Each TLS scenario ÷ its plaintext counterpart (TLS_PAIRS), and what terminating TLS adds. */
     price_of_tls: {
       ratios: Object.fromEntries(
@@ -204,11 +236,13 @@ export function checkThresholds(
 }
 
 export function table(results: Results): string {
-  const lines = ['scenario           conc   p50 ms   p90 ms   p99 ms     req/s  CPU µs/req  forwarded'];
+  // haproxy-fragment-affinity is longer than the 18 characters the column had: it grows to fit.
+  const w = Math.max(18, ...Object.keys(results).map((n) => n.length));
+  const lines = [`${'scenario'.padEnd(w)} conc   p50 ms   p90 ms   p99 ms     req/s  CPU µs/req  forwarded`];
   for (const [name, byC] of Object.entries(results)) {
     for (const [c, s] of Object.entries(byC)) {
       lines.push(
-        `${name.padEnd(18)} ${c.padStart(4)} ${s.p50_ms.toFixed(3).padStart(8)} ${s.p90_ms.toFixed(3).padStart(8)} ${s.p99_ms.toFixed(3).padStart(8)} ${Math.round(s.rps).toString().padStart(9)} ${r1(s.cpu_us_per_req).toString().padStart(11)} ${`${Math.round(s.forwarded_ratio * 100)}%`.padStart(10)}`,
+        `${name.padEnd(w)} ${c.padStart(4)} ${s.p50_ms.toFixed(3).padStart(8)} ${s.p90_ms.toFixed(3).padStart(8)} ${s.p99_ms.toFixed(3).padStart(8)} ${Math.round(s.rps).toString().padStart(9)} ${r1(s.cpu_us_per_req).toString().padStart(11)} ${`${Math.round(s.forwarded_ratio * 100)}%`.padStart(10)}`,
       );
     }
   }
@@ -294,6 +328,25 @@ export function svg(results: Results, loaded = 'c10'): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" font-family="sans-serif" font-size="12">\n${out.join('\n')}\n</svg>\n`;
 }
 
+/** A line per LB_FIT_PAIRS scenario that ran: its figures ÷ the whole-config scenario's. */
+function lbFit(results: Results, d: ReturnType<typeof derive>, loadedConcurrency: string): string {
+  const pairs = LB_FIT_PAIRS.filter(([fit]) => results[fit]);
+  if (!pairs.length) return '';
+  const x = (v: number | null) => (v === null ? 'n/a' : `${v}×`);
+  const lines = pairs.map(([fit, whole]) => {
+    const r = d.lb_fit[fit];
+    return `- **${fit} ÷ ${whole}**: p50 ${x(r.c1.p50)}, p99 ${x(r.c1.p99)} at concurrency 1; p50 ${x(r.loaded.p50)}, req/s ${x(r.rps_loaded)}, CPU per request ${x(r.cpu_loaded)} at concurrency ${loadedConcurrency}.`;
+  });
+  return `## Fitted into the operator's load balancer
+
+Each way of adding Prism to a load balancer the operator already runs, against the configuration
+Prism owns whole in the same run (same routing, same checks: the same cost is expected; 1× is equal).
+
+${lines.join('\n')}
+
+`;
+}
+
 /** The "Price of TLS" section: each TLS scenario beside its plaintext counterpart (TLS_PAIRS). */
 function priceOfTls(results: Results, d: ReturnType<typeof derive>, loadedConcurrency: string): string {
   const loaded = `c${loadedConcurrency}`;
@@ -368,6 +421,8 @@ ${meta.date} · ${meta.cpus} CPUs · node ${meta.node} · mode ${meta.mode} · $
 | haproxy-hop / nginx-hop | client → HAProxy / NGINX → backend (no prism-proxy): one hop in a C proxy |
 | node-hop | client → the leanest Node forwarder (node:http + undici, no Prism logic) → backend: the floor of any Node proxy |
 | haproxy-affinity / nginx-affinity / envoy-affinity | client → LB with the generated config → owner → backend (64 namespaces over 4 proxies) |
+| haproxy-fragment-affinity | haproxy-affinity with the generated fragment (\`--fragment\`) loaded beside an operator's own haproxy.cfg (their defaults and frontend, one \`use_backend\` line) |
+| envoy-xds-affinity | envoy-affinity with Envoy started from \`lb xds --print-bootstrap\` alone, its listener, routes and clusters served over xDS |
 | random-lb | client → HAProxy round robin over 4 proxies → (mostly forwarded) → backend |
 | owner-h2c / forward-h2c | the owner and forward paths with the client speaking h2c (h2load); proxies reach the backend over HTTP/1.1 |
 | owner-tls / owner-tls-h2 | client → owning prism-proxy over TLS (HTTP/1.1 with wrk, h2 by ALPN with h2load) → backend |
@@ -390,7 +445,7 @@ CPU µs/req counts every proxy and load-balancer process on the path (not the ba
 - **A prism-proxy hop vs a C proxy hop**, added p50 over direct at concurrency 1: prism-proxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.prism} ms, HAProxy ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.haproxy} ms, NGINX ${d.prism_hop_vs_haproxy_hop.added_p50_ms_c1.nginx} ms. CPU per request loaded, prism-proxy owner ÷ HAProxy hop: ${d.prism_hop_vs_haproxy_hop.cpu_ratio_loaded}× (forward path, two proxies: ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_loaded}×, ${d.prism_hop_vs_haproxy_hop.forward_cpu_ratio_per_hop_loaded}× per hop).
 - **The Node floor**: the leanest Node hop adds p50 ${d.node_floor.added_p50_ms_c1} ms over direct at concurrency 1 and costs ${d.node_floor.node_hop_vs_haproxy_cpu_ratio_loaded}× HAProxy's CPU per request loaded; prism-proxy (namespace, partition, table lookup, metrics, header rewriting) costs ${d.node_floor.prism_vs_node_hop_cpu_ratio_loaded}× the leanest Node hop, ${d.node_floor.prism_minus_node_hop_cpu_us_loaded} µs more per request.
 
-${priceOfTls(results, d, String(meta.loaded_concurrency))}${priceOfTracing(d, String(meta.loaded_concurrency))}## Targets
+${lbFit(results, d, String(meta.loaded_concurrency))}${priceOfTls(results, d, String(meta.loaded_concurrency))}${priceOfTracing(d, String(meta.loaded_concurrency))}## Targets
 
 | target | measured | limit | |
 |---|---:|---:|---|

@@ -1,17 +1,22 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileRouter } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
 import { generate } from '../../generator/src/lb/generate.js';
+import { buildModel } from '../../generator/src/lb/model.js';
+import { frontendLine } from '../../generator/src/lb/targets/haproxy-fragment.js';
+import { envoyProtos } from '../../generator/src/lb/xds/protos.js';
+import { buildSnapshot } from '../../generator/src/lb/xds/resources.js';
 import { adminFetch, settledTable } from '../../test-support/admin-harness.js';
 import { freePort } from '../../test-support/lb-binaries.js';
+import { ROOT } from '../../test-support/run.js';
 import { spawnAdmin } from '../../test-support/spawn-admin.js';
 import { type ProgramProcess, spawnProxy } from '../../test-support/spawn-program.js';
 import { startServer } from '../shared/servers.js';
-import { haproxyHopConfig, haproxyRandomConfig, nginxHopConfig } from './hops.js';
+import { haproxyHopConfig, haproxyRandomConfig, nginxHopConfig, operatorHaproxyConfig } from './hops.js';
 import { TLS_SCENARIO_NAMES, TRACED_SCENARIO } from './report.js';
 import { startTlsStack } from './tls-stack.js';
 import { startTracedOwner } from './traced.js';
@@ -41,9 +46,11 @@ export const SCENARIO_NAMES = [
   'nginx-hop',
   'node-hop',
   'haproxy-affinity',
+  'haproxy-fragment-affinity',
   'random-lb',
   'nginx-affinity',
   'envoy-affinity',
+  'envoy-xds-affinity',
   ...TLS_SCENARIO_NAMES,
   TRACED_SCENARIO,
 ] as const;
@@ -96,7 +103,8 @@ export async function startBenchStack(
   const dir = mkdtempSync(join(tmpdir(), 'prism-bench-'));
   const children: ChildProcess[] = [];
   const programs: ProgramProcess[] = [];
-  const servers: (() => Promise<void>)[] = [];
+  /** In-process servers (the xDS server, the traced owner's sink) closed with the stack. */
+  const servers: (() => unknown)[] = [];
   const stop = async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     await Promise.all(
@@ -186,6 +194,59 @@ export async function startBenchStack(
     ]);
     children.push(haproxy, nginx, envoy);
 
+    // Prism fitted into what operators already run: the HAProxy fragment beside an operator's own
+    // haproxy.cfg, and an Envoy from nothing but the bootstrap `lb xds --print-bootstrap` prints,
+    // fed by the xDS server (in process: it only serves, the requests never pass through it).
+    const fitPorts = { haproxyFragment: await freePort(), envoyXds: await freePort(), xds: await freePort() };
+    const fragmentDir = join(dir, 'haproxy-fragment');
+    await generate({
+      ...model,
+      listen: `127.0.0.1:${fitPorts.haproxyFragment}`,
+      table,
+      target: 'haproxy',
+      outDir: fragmentDir,
+      fragment: {},
+    });
+    const haproxyFragment = spawnBinary('haproxy', [
+      '-db',
+      '-f',
+      operatorHaproxyConfig(dir, fitPorts.haproxyFragment, backendPort, frontendLine('prism')),
+      '-f',
+      join(fragmentDir, 'prism.cfg'),
+    ]);
+    children.push(haproxyFragment);
+    const root = await envoyProtos();
+    const { XdsServer } = await import('../../generator/src/lb/xds/server.js');
+    const xds = new XdsServer({
+      root,
+      listen: `127.0.0.1:${fitPorts.xds}`,
+      warmMs: Math.min(model.healthCheckIntervalMs, 1_000) + 250,
+      lingerMs: 1_000,
+      log: () => undefined,
+    });
+    servers.push(() => xds.close());
+    await xds.listen();
+    xds.publish(buildSnapshot(root, buildModel(table, { ...model, listen: `127.0.0.1:${fitPorts.envoyXds}` })));
+    writeFileSync(
+      join(dir, 'envoy-xds-bootstrap.yaml'),
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'bin', 'prismctl.js'), 'lb', 'xds', '--print-bootstrap', '--listen', `127.0.0.1:${fitPorts.xds}`],
+        { encoding: 'utf8' },
+      ),
+    );
+    const envoyXds = spawnBinary('envoy', [
+      '-c',
+      join(dir, 'envoy-xds-bootstrap.yaml'),
+      '--concurrency',
+      '1',
+      '--base-id',
+      String(60_000 + (process.pid % 60_000)),
+      '--log-level',
+      'error',
+    ]);
+    children.push(envoyXds);
+
     const hopPorts = { haproxy: await freePort(), nginx: await freePort(), random: await freePort() };
     mkdirSync(join(dir, 'nginx-hop'), { recursive: true });
     nginxHopConfig(join(dir, 'nginx-hop'), hopPorts.nginx, backendPort);
@@ -204,6 +265,8 @@ export async function startBenchStack(
     children.push(haproxyHop, nginxHop, random);
     for (const [name, port] of [
       ...Object.entries(lbPorts),
+      ['haproxy-fragment', fitPorts.haproxyFragment] as const,
+      ['envoy-xds', fitPorts.envoyXds] as const,
       ...Object.entries(hopPorts),
       ['node-hop', nodeHopPort] as const,
     ]) {
@@ -261,6 +324,13 @@ export async function startBenchStack(
         proxyOps: ops,
       },
       {
+        name: 'haproxy-fragment-affinity',
+        port: fitPorts.haproxyFragment,
+        namespaces: NAMESPACES,
+        pids: () => [haproxyFragment.pid ?? 0, ...allProxies()],
+        proxyOps: ops,
+      },
+      {
         name: 'random-lb',
         port: hopPorts.random,
         namespaces: NAMESPACES,
@@ -279,6 +349,13 @@ export async function startBenchStack(
         port: lbPorts.envoy,
         namespaces: NAMESPACES,
         pids: () => [envoy.pid ?? 0, ...allProxies()],
+        proxyOps: ops,
+      },
+      {
+        name: 'envoy-xds-affinity',
+        port: fitPorts.envoyXds,
+        namespaces: NAMESPACES,
+        pids: () => [envoyXds.pid ?? 0, ...allProxies()],
         proxyOps: ops,
       },
     ];

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../test-support/run.js';
 import type { Sample } from '../suite/measure.js';
-import { checkThresholds, derive, markdown, type Results, svg, type Threshold, targets } from '../suite/report.js';
+import {
+  checkThresholds,
+  derive,
+  markdown,
+  type Results,
+  svg,
+  type Threshold,
+  table,
+  targets,
+} from '../suite/report.js';
 
 const sample = (p50: number, p99: number, cpu: number, forwarded = 0): Sample => ({
   p50_ms: p50,
@@ -36,6 +45,8 @@ function fullRun(ownerCpu = 50): Results {
     'random-lb': both(0.45, 1.3, 200, 0.75),
     'nginx-affinity': both(0.3, 0.9, 135),
     'envoy-affinity': both(0.4, 0.8, 190),
+    'haproxy-fragment-affinity': both(0.3, 1.5, 150),
+    'envoy-xds-affinity': both(0.5, 0.8, 209),
     'owner-tls': both(0.25, 1.2, 60),
     'owner-tls-h2': both(0.33, 0.6, 99),
     'forward-tls': both(0.36, 1.5, 115, 1),
@@ -85,6 +96,38 @@ describe('bench report', () => {
     expect(md).toContain(
       "prism-proxy 10 µs (owner-tls − owner), HAProxy 5 µs (haproxy-tls-hop − haproxy-hop), 2× HAProxy's",
     );
+  });
+
+  it('sets the HAProxy fragment and Envoy over xDS each against the whole config beside it, as ratios in the report', () => {
+    const results = fullRun();
+    const fit = derive(results, 'c10').lb_fit;
+    expect(fit['haproxy-fragment-affinity']).toEqual({
+      vs: 'haproxy-affinity',
+      c1: { p50: 1, p99: 1 },
+      loaded: { p50: 1, p99: 1 },
+      rps_loaded: 1,
+      cpu_loaded: 1,
+    });
+    expect(fit['envoy-xds-affinity']).toMatchObject({ vs: 'envoy-affinity', c1: { p50: 1.25 }, cpu_loaded: 1.1 });
+    const md = markdown(results, derive(results, 'c10'), meta, []);
+    expect(md).toContain(
+      '- **haproxy-fragment-affinity ÷ haproxy-affinity**: p50 1×, p99 1× at concurrency 1; p50 1×, req/s 1×, CPU per request 1× at concurrency 10.',
+    );
+    expect(md).toContain('- **envoy-xds-affinity ÷ envoy-affinity**: p50 1.25×, p99 1× at concurrency 1;');
+    // The table's columns stay aligned with the longer names.
+    const ends = table(results)
+      .split('\n')
+      .map((l) => /^\S+ +(conc|c\d+) /.exec(l)?.[0].length);
+    expect(new Set(ends)).toEqual(new Set(['haproxy-fragment-affinity  c10 '.length]));
+    const { direct, 'envoy-xds-affinity': xds } = results;
+    const alone = markdown(
+      { direct, 'envoy-xds-affinity': xds },
+      derive({ direct, 'envoy-xds-affinity': xds }, 'c10'),
+      meta,
+      [],
+    );
+    expect(alone).toContain('- **envoy-xds-affinity ÷ envoy-affinity**: p50 n/a, p99 n/a');
+    expect(alone).not.toContain('haproxy-fragment-affinity ÷');
   });
 
   it('a TLS scenario run without its plaintext counterpart has its ratios missing, and a run without TLS no TLS section', () => {

@@ -684,6 +684,12 @@ export const ERROR_CATALOG = {
     action:
       'Give that Envoy the node id the server expects (--node-id, the node.id of the bootstrap that --print-bootstrap prints), or start the server without --node-id to serve any Envoy.',
   },
+  'PRISM-LB-024': {
+    status: 400,
+    title: 'The TLS options of lb xds are incomplete.',
+    action:
+      "Serve xDS over mutual TLS with --tls-cert, --tls-key and --ca (the fleet CA the Envoys' certificates chain to) together, or with none of them (plaintext, loopback only); print a bootstrap for it with --envoy-cert, --envoy-key and --ca together.",
+  },
   'PRISM-CONFIG-001': {
     status: 400,
     title: 'Invalid configuration option.',

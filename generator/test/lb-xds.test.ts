@@ -1,11 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
+import type { Enum, Message, Root, Type } from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { planTable } from '../../core/src/assign/plan.js';
 import { compileRouter, type Router } from '../../core/src/route.js';
 import { parseTable } from '../../core/src/table.js';
@@ -13,6 +15,7 @@ import { settledTable } from '../../test-support/admin-harness.js';
 import { type EnvoyProcess, envoyAvailable, startEnvoy } from '../../test-support/envoy-process.js';
 import { freePort } from '../../test-support/lb-binaries.js';
 import { ask, startLbFleet, steadyLoad } from '../../test-support/lb-fleet.js';
+import { fleetPki, makeTestPki } from '../../test-support/pki.js';
 import { removeDir, startProxy, until } from '../../test-support/proxy-harness.js';
 import { ROOT } from '../../test-support/run.js';
 
@@ -25,6 +28,72 @@ import { buildSnapshot, luaSource } from '../src/lb/xds/resources.js';
 import { XdsServer } from '../src/lb/xds/server.js';
 
 const PRISMCTL = join(ROOT, 'bin', 'prismctl.js');
+
+type Json = Record<string, unknown>;
+
+/** A google.protobuf.Duration as envoy.yaml writes it ("2s", "0.5s"). */
+const durationText = (d: { seconds?: unknown; nanos?: number } | undefined) =>
+  d === undefined
+    ? undefined
+    : `${String(d.seconds ?? 0)}${d.nanos ? `.${String(d.nanos).padStart(9, '0').replace(/0+$/, '')}` : ''}s`;
+
+/**
+ * Where a served (decoded) message differs from the envoy.yaml object it should be: every field of
+ * the file served with its value (proto3 JSON as the file writes it: "2s" durations, bare wrapper
+ * values, "@type" in Any, enum names), and nothing served that the file does not have.
+ */
+function differences(type: Type, file: Json, served: Message, path: string): string[] {
+  const out: string[] = [];
+  const got = served as unknown as Json;
+  for (const [key, want] of Object.entries(file)) {
+    if (key === '@type') continue;
+    const field = type.fields[key];
+    if (!field) {
+      out.push(`${path}.${key}: ${type.name} has no such field`);
+      continue;
+    }
+    if (!field.repeated) {
+      out.push(...sameValue(field.resolve().resolvedType, want, got[key], `${path}.${key}`));
+      continue;
+    }
+    const list = (got[key] ?? []) as unknown[];
+    const wants = want as unknown[];
+    if (list.length !== wants.length) out.push(`${path}.${key}: ${list.length} served, ${wants.length} in the file`);
+    else
+      for (const [i, w] of wants.entries())
+        out.push(...sameValue(field.resolve().resolvedType, w, list[i], `${path}.${key}[${i}]`));
+  }
+  // protobufjs gives every repeated and map field an empty value.
+  for (const [key, value] of Object.entries(got))
+    if (
+      !(key in file) &&
+      !(Array.isArray(value) ? value.length === 0 : type.fields[key]?.map && !Object.keys(value as Json).length)
+    )
+      out.push(`${path}.${key}: served, not in the file`);
+  return out;
+}
+
+/** One field: a scalar or enum, or a message compared field by field. */
+function sameValue(t: Type | Enum | null, want: unknown, got: unknown, path: string): string[] {
+  // 64-bit integers decode as Long objects.
+  const plain = (v: unknown) => (v !== null && typeof v === 'object' && 'low' in v ? Number(String(v)) : v);
+  const differ = (served: unknown) =>
+    plain(served) === want ? [] : [`${path}: served ${JSON.stringify(served)}, the file has ${JSON.stringify(want)}`];
+  if (!t) return differ(got);
+  if (!('fields' in t)) return differ(t.valuesById[Number(got ?? 0)]);
+  if (got === undefined || got === null) return [`${path}: not served (the file has ${JSON.stringify(want)})`];
+  const name = t.fullName;
+  if (name === '.google.protobuf.Duration') return differ(durationText(got as { seconds?: unknown; nanos?: number }));
+  if (/^\.google\.protobuf\.\w+Value$/.test(name)) return differ((got as Json).value);
+  if (name === '.google.protobuf.Any') {
+    const { type_url, value } = got as { type_url: string; value: Uint8Array };
+    const { '@type': url } = want as Json;
+    if (type_url !== url) return [`${path}: served an Any of ${type_url}, the file has ${String(url)}`];
+    const inner = (t.root as Root).lookupType(type_url.slice(type_url.lastIndexOf('/') + 1));
+    return differences(inner, want as Json, inner.decode(value), path);
+  }
+  return differences(t, want as Json, got as Message, path);
+}
 
 /**
  * `prismctl lb xds` as an operator runs it: its own process, following the admin over TLS with the
@@ -303,6 +372,56 @@ describe('lb xds: ACK and NACK on the ADS stream', () => {
     }
   });
 
+  it('serves every field of the listener, route configuration and clusters of the rendered envoy.yaml; only the routes come over RDS', async () => {
+    const root = await envoyProtos();
+    const decode = (r: { any: { type_url: string; value: Uint8Array } }) => {
+      const type = root.lookupType(r.any.type_url.slice(r.any.type_url.lastIndexOf('/') + 1));
+      return { type, message: type.decode(r.any.value) };
+    };
+    for (const options of [{}, { missingNamespace: 'any-proxy' as const, hashBalanceFactor: 150 }]) {
+      const model = { ...modelOf(['a1', 'a2', 'a3'], 4), ...options };
+      const file = parse(renderTarget(envoyTarget, model, { outDir: '' }).get('envoy.yaml') ?? '') as {
+        static_resources: { listeners: Json[]; clusters: Json[] };
+      };
+      const snapshot = buildSnapshot(root, model);
+      const fileListener = structuredClone(file.static_resources.listeners[0]);
+      const hcm = (fileListener.filter_chains as { filters: { typed_config: Json }[] }[])[0].filters[0].typed_config;
+      const routeConfig = hcm.route_config as Json;
+      delete hcm.route_config;
+      hcm.rds = { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: 'prism' };
+      const wrong: string[] = [];
+      const listener = decode(snapshot.listener);
+      wrong.push(...differences(listener.type, fileListener, listener.message, 'listener'));
+      const route = decode(snapshot.route);
+      wrong.push(...differences(route.type, routeConfig, route.message, 'route_config'));
+      expect(file.static_resources.clusters.map((c) => c.name).sort()).toEqual([...snapshot.clusters.keys()]);
+      for (const c of file.static_resources.clusters) {
+        const served = snapshot.clusters.get(String(c.name));
+        if (!served) continue;
+        const cluster = decode(served);
+        wrong.push(...differences(cluster.type, c, cluster.message, `cluster ${c.name}`));
+      }
+      expect(wrong).toEqual([]);
+    }
+  });
+
+  it('half the TLS options is refused before anything listens (PRISM-LB-024), naming what is missing', () => {
+    const env = { ...process.env, PRISM_CA: '', PRISM_CERT: '', PRISM_KEY: '' };
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [PRISMCTL, 'lb', 'xds', '--listen', '127.0.0.1:0', ...args], {
+        encoding: 'utf8',
+        env,
+        timeout: 20_000,
+      });
+    const server = run(['--tls-cert', 'xds.crt', '--admin', 'http://127.0.0.1:9']);
+    expect(server.status).not.toBe(0);
+    expect(server.stderr).toContain('PRISM-LB-024: --tls-cert given without --tls-key, --ca');
+    const bootstrap = run(['--print-bootstrap', '--envoy-cert', 'envoy.crt', '--ca', 'ca.crt']);
+    expect(bootstrap.status).not.toBe(0);
+    expect(bootstrap.stderr).toContain('PRISM-LB-024: --envoy-cert, --ca given without --envoy-key');
+    expect(bootstrap.stdout).toBe('');
+  });
+
   it('refuses an Envoy whose node id is not the one the server serves (PRISM-LB-023)', async () => {
     const root = await envoyProtos();
     const log: string[] = [];
@@ -338,4 +457,105 @@ describe('lb xds: ACK and NACK on the ADS stream', () => {
       server.close();
     }
   });
+});
+
+let tlsEnvoys = 0;
+/** A --base-id apart from startEnvoy's (shared memory names derive from it). */
+const envoyBaseId = () => ((process.pid % 100_000) * 100 + 50 + tlsEnvoys++) % 4_000_000;
+
+/** The xDS port with the fleet PKI, as the admin's gRPC port: only an Envoy with a fleet certificate gets a configuration. */
+describe.skipIf(!envoyAvailable())('lb xds over mutual TLS', () => {
+  it('an Envoy from the bootstrap printed with its fleet client certificate connects; one without a certificate or with one of another CA is refused', async () => {
+    const pki = await fleetPki();
+    const stranger = await makeTestPki();
+    // The admin's certificate (serverAuth), as the admin's gRPC port presents it.
+    const serverCert = await pki.files('admin', 'admin');
+    const dir = mkdtempSync(join(tmpdir(), 'prism-lb-xds-tls-'));
+    const root = await envoyProtos();
+    const log: string[] = [];
+    const server = new XdsServer({
+      root,
+      listen: '127.0.0.1:0',
+      warmMs: 0,
+      lingerMs: 0,
+      log: (l) => log.push(l),
+      tls: {
+        cert: readFileSync(serverCert.certFile),
+        key: readFileSync(serverCert.keyFile),
+        ca: readFileSync(pki.caFile),
+      },
+    });
+    const envoys: ChildProcess[] = [];
+    const outputs = new Map<string, string>();
+    try {
+      const xdsPort = await server.listen();
+      const lbPort = await freePort();
+      const table = planTable({ proxies: [{ id: 'a1', address: '127.0.0.1', dataPort: 1, opsPort: 2 }] }).table;
+      server.publish(
+        buildSnapshot(
+          root,
+          buildModel(table, {
+            listen: `127.0.0.1:${lbPort}`,
+            missingNamespace: 'reject',
+            hashBalanceFactor: 0,
+            healthCheckIntervalMs: 2_000,
+            nginxNjs: true,
+          }),
+        ),
+      );
+      const start = (nodeId: string, tlsArgs: string[]) => {
+        const file = join(dir, `${nodeId}.yaml`);
+        const args = ['lb', 'xds', '--print-bootstrap', '--listen', `127.0.0.1:${xdsPort}`, '--node-id', nodeId];
+        writeFileSync(file, execFileSync(process.execPath, [PRISMCTL, ...args, ...tlsArgs], { encoding: 'utf8' }));
+        // config:debug logs each ADS stream that closes: the refused ones are seen trying.
+        const logLevels = ['--log-level', 'warn', '--component-log-level', 'config:debug'];
+        const child = spawn('envoy', ['-c', file, '--base-id', String(envoyBaseId()), ...logLevels], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        outputs.set(nodeId, '');
+        const keep = (d: Buffer) => outputs.set(nodeId, ((outputs.get(nodeId) ?? '') + d.toString()).slice(-20_000));
+        child.stdout?.on('data', keep);
+        child.stderr?.on('data', keep);
+        envoys.push(child);
+        return readFileSync(file, 'utf8');
+      };
+      const own = await pki.files('proxy', 'edge-envoy');
+      const foreign = await stranger.files('proxy', 'edge-envoy');
+      // Refused ones first: by the time the fleet's Envoy runs the table, they have tried as long.
+      expect(start('tls-none', [])).not.toContain('transport_socket');
+      start('tls-stranger', ['--envoy-cert', foreign.certFile, '--envoy-key', foreign.keyFile, '--ca', pki.caFile]);
+      const printed = start('tls-fleet', [
+        '--envoy-cert',
+        own.certFile,
+        '--envoy-key',
+        own.keyFile,
+        '--ca',
+        pki.caFile,
+      ]);
+      expect(printed).toContain('envoy.transport_sockets.tls');
+      expect(printed).toContain(`trusted_ca: { filename: '${pki.caFile}' }`);
+      await until(
+        () => log.some((l) => l.startsWith('envoy tls-fleet runs table v')),
+        20_000,
+        `the fleet's Envoy over mTLS: ${log.join('\n')}\n${outputs.get('tls-fleet')}`,
+      );
+      const closed = (nodeId: string) =>
+        (outputs.get(nodeId)?.match(/gRPC config stream to prism-xds closed/g) ?? []).length;
+      await until(
+        () => closed('tls-none') >= 2 && closed('tls-stranger') >= 2,
+        20_000,
+        `the others tried twice and were refused: ${outputs.get('tls-none')}\n${outputs.get('tls-stranger')}`,
+      );
+      expect(server.envoys().map((e) => e.node)).toEqual(['tls-fleet']);
+      expect(log.filter((l) => /tls-(none|stranger)/.test(l))).toEqual([]);
+    } finally {
+      for (const e of envoys) if (e.exitCode === null && e.signalCode === null && e.pid) process.kill(e.pid, 'SIGTERM');
+      await Promise.all(
+        envoys.map((e) => (e.exitCode === null && e.signalCode === null ? once(e, 'exit') : undefined)),
+      );
+      server.close();
+      stranger.remove();
+      removeDir(dir);
+    }
+  }, 60_000);
 });

@@ -79,6 +79,29 @@ export const prismctlConfigSchema = {
           description:
             'lb xds: serve only Envoys with this node id (empty: any); --print-bootstrap writes it as node.id (empty: prism-envoy)',
         },
+        xdsTlsCertFile: {
+          type: 'string',
+          default: '',
+          description:
+            'lb xds: PEM certificate the xDS server presents (--tls-cert, e.g. a proxy certificate of the fleet PKI); with xdsTlsKeyFile and tls.caFile: mutual TLS, an Envoy must present a certificate of that CA (empty: plaintext)',
+        },
+        xdsTlsKeyFile: {
+          type: 'string',
+          default: '',
+          description: 'lb xds: PEM private key of xdsTlsCertFile (--tls-key)',
+        },
+        xdsEnvoyCertFile: {
+          type: 'string',
+          default: '',
+          description:
+            "lb xds --print-bootstrap: the Envoy's client certificate of the fleet PKI, as a path on the Envoy's host (--envoy-cert); the bootstrap then connects over mutual TLS, trusting tls.caFile (--ca)",
+        },
+        xdsEnvoyKeyFile: {
+          type: 'string',
+          default: '',
+          description:
+            "lb xds --print-bootstrap: PEM private key of xdsEnvoyCertFile, as a path on the Envoy's host (--envoy-key)",
+        },
       },
     },
     log,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { Io } from '../../../../core/src/cli-output.js';
@@ -25,7 +26,36 @@ interface XdsOptions extends AdminFlags {
   intervalMs?: string;
   waitMs?: string;
   metricsListen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  envoyCert?: string;
+  envoyKey?: string;
 }
+
+/** All of a TLS option group or none of it; PRISM-LB-024 names what is missing. */
+function tlsGroup(given: Record<string, string>): boolean {
+  const missing = Object.keys(given).filter((flag) => !given[flag]);
+  if (missing.length === Object.keys(given).length) return false;
+  if (missing.length > 0)
+    throw new PrismError(
+      'PRISM-LB-024',
+      `${Object.keys(given)
+        .filter((f) => given[f])
+        .join(', ')} given without ${missing.join(', ')}`,
+    );
+  return true;
+}
+
+const readPem = (flag: string, path: string) => {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new PrismError(
+      'PRISM-TLS-004',
+      `cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+};
 
 const describeError = (err: unknown) =>
   err instanceof PrismError ? `${err.code}: ${err.message}` : (err as Error).message;
@@ -105,6 +135,13 @@ export function registerLbXdsCommand(lb: Command, io: Io): void {
     .option('--wait-ms <ms>', 'how long the admin holds a table request when nothing changed (default 25000)')
     .option('--interval-ms <ms>', 'least time between two table requests (default 200)')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics on http://HOST:PORT/metrics')
+    .option(
+      '--tls-cert <file>',
+      'serve xDS over mutual TLS with this certificate (with --tls-key and --ca, the fleet CA)',
+    )
+    .option('--tls-key <file>', 'private key of --tls-cert')
+    .option('--envoy-cert <file>', "--print-bootstrap: the Envoy's client certificate, as a path on the Envoy's host")
+    .option('--envoy-key <file>', "--print-bootstrap: the Envoy's private key, as a path on the Envoy's host")
     .action(async (opts: XdsOptions) => {
       const num = (v?: string) => (v === undefined ? undefined : Number(v));
       const config = loadConfig('prismctl', {
@@ -120,14 +157,34 @@ export function registerLbXdsCommand(lb: Command, io: Io): void {
             watchMetricsListen: opts.metricsListen,
             xdsListen: opts.listen,
             xdsNodeId: opts.nodeId,
+            xdsTlsCertFile: opts.tlsCert,
+            xdsTlsKeyFile: opts.tlsKey,
+            xdsEnvoyCertFile: opts.envoyCert,
+            xdsEnvoyKeyFile: opts.envoyKey,
           },
         },
       });
       const lbc = config.lb;
+      const caFile = config.tls.caFile;
       if (opts.printBootstrap) {
-        io.out(envoyBootstrap(lbc.xdsListen, lbc.xdsNodeId));
+        const wanted = Boolean(lbc.xdsEnvoyCertFile || lbc.xdsEnvoyKeyFile);
+        const group = { '--envoy-cert': lbc.xdsEnvoyCertFile, '--envoy-key': lbc.xdsEnvoyKeyFile, '--ca': caFile };
+        const tls =
+          wanted && tlsGroup(group)
+            ? { certFile: lbc.xdsEnvoyCertFile, keyFile: lbc.xdsEnvoyKeyFile, caFile }
+            : undefined;
+        // --ca alone is for the admin: TLS on the xDS port is asked for by a certificate.
+        io.out(envoyBootstrap(lbc.xdsListen, lbc.xdsNodeId, tls));
         return;
       }
+      const tls =
+        lbc.xdsTlsCertFile || lbc.xdsTlsKeyFile
+          ? tlsGroup({ '--tls-cert': lbc.xdsTlsCertFile, '--tls-key': lbc.xdsTlsKeyFile, '--ca': caFile }) && {
+              cert: readPem('--tls-cert', lbc.xdsTlsCertFile),
+              key: readPem('--tls-key', lbc.xdsTlsKeyFile),
+              ca: readPem('--ca', caFile),
+            }
+          : undefined;
       const client = AdminClient.fromConfig(config, warn);
       const metrics = buildXdsMetrics();
       const log = (line: string) => io.out(`${line}\n`);
@@ -142,12 +199,13 @@ export function registerLbXdsCommand(lb: Command, io: Io): void {
         lingerMs: 1_000,
         log,
         metrics,
+        tls: tls || undefined,
       });
       const port = await server.listen();
       const metricsServer = lbc.watchMetricsListen
         ? await serveWatchMetrics(metrics, lbc.watchMetricsListen)
         : undefined;
-      io.out(`xDS (ADS) on ${splitHostPort(lbc.xdsListen).host}:${port}\n`);
+      io.out(`xDS (ADS${tls ? ', mutual TLS' : ''}) on ${splitHostPort(lbc.xdsListen).host}:${port}\n`);
       if (metricsServer) io.out(`metrics on ${metricsServer.url}\n`);
       const stop = new AbortController();
       const onSignal = (signal: string) => {

@@ -41,6 +41,8 @@ export interface XdsServerOptions {
   lingerMs: number;
   log: (line: string) => void;
   metrics?: XdsMetrics;
+  /** Mutual TLS: the server's certificate and key, and the CA every Envoy's client certificate must chain to. */
+  tls?: { cert: Buffer; key: Buffer; ca: Buffer };
 }
 
 /** What an Envoy has: what it ACKed. */
@@ -254,7 +256,11 @@ export class XdsServer {
     const { host, port } = splitHostPort(this.options.listen);
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      this.grpc.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      const { tls } = this.options;
+      const credentials = tls
+        ? grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true)
+        : grpc.ServerCredentials.createInsecure();
+      this.grpc.bindAsync(address, credentials, (err, bound) => {
         if (err) reject(new PrismError('PRISM-LB-020', `cannot listen on ${address}: ${err.message}`));
         else resolve(bound);
       });
