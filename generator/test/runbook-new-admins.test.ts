@@ -75,12 +75,15 @@ async function startAdminWithFile(prefix: string) {
   const dir = tempDir(prefix);
   const pki = await fleetPki();
   const file = join(dir, 'admin.json');
-  writeFileSync(file, JSON.stringify(pki.admin()));
+  // Three proxies joining one after another move more than the default approval threshold would let
+  // through without an operator; the runbook starts from a fleet that has made all its moves.
+  const settings = { ...pki.admin(), rebalance: { approvalThreshold: 100 } };
+  writeFileSync(file, JSON.stringify(settings));
   const admin = await spawnAdmin(dir, ['--config', file], { caFile: pki.caFile });
   stops.push(() => admin.stop());
   /** Writes `values` over the fleet TLS settings, sends SIGHUP, resolves with the log line that answers. */
   const hangup = async (values: object) => {
-    writeFileSync(file, JSON.stringify({ ...pki.admin(), ...values }));
+    writeFileSync(file, JSON.stringify({ ...settings, ...values }));
     const seen = admin.logs.length;
     process.kill(admin.pid, 'SIGHUP');
     return until(
@@ -125,6 +128,16 @@ describe("runbook: point a live fleet's proxies at new admins", () => {
       30_000,
       'the fleet on admin A is ready',
     );
+    // The runbook starts from a settled fleet: no moves held (approval, cooldown) for later either.
+    await until(
+      async () => {
+        await new Promise((r) => setTimeout(r, 250)); // within the operator API's rate budget
+        // proto3 JSON leaves out a zero
+        return ((await api(adminA.http, 'POST', '/v1/partition-table:plan', {})).json.movedPartitions ?? 0) === 0;
+      },
+      30_000,
+      'admin A has no moves left to make',
+    );
     const live = new Set(members);
     const load = loadThrough(live);
     await until(() => load.sent() >= 30, 30_000, 'load runs');
@@ -158,6 +171,14 @@ describe("runbook: point a live fleet's proxies at new admins", () => {
       await until(() => load.sent() >= 30 + members.indexOf(m) * 10, 30_000, 'load runs on');
     }
     // Step 5: the old admin goes; the new one's grace back to normal.
+    // Step 5: every proxy healthy on the new admin before the old one stops and the grace goes back.
+    // (/readyz says a proxy serves, also from its last table; only the admin knows its stream is up.)
+    const healthyOnB = async () => {
+      const listed = await prismctl(adminB, 'proxies', '-o', 'json');
+      const proxies = JSON.parse(listed.stdout).proxies as { id: string; status: string }[];
+      return proxies.filter((p) => p.status === 'PROXY_STATUS_HEALTHY').length === IDS.length;
+    };
+    await until(healthyOnB, 30_000, 'every proxy healthy on admin B');
     await adminA.stop();
     expect(await hangupB({})).toMatchObject({ changed: ['proxies.restartGraceSeconds'] });
     const sentDuring = load.sent();
