@@ -62,7 +62,8 @@ export function resultsJson(r: BenchResults) {
   };
 }
 
-function table(header: string[], rows: (string | number)[][]): string {
+/** A plain-text table: the first column left-aligned, the others right-aligned (bench:admin, bench:ha). */
+export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((row) => row.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   return cells

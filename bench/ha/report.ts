@@ -1,4 +1,5 @@
 import { cpus, loadavg, platform, release } from 'node:os';
+import { table } from '../admin/report.js';
 import type { ReservationRun } from '../admin/reservations.js';
 import { percentile, round } from '../shared/stats.js';
 import type { FailoverRun } from './failover.js';
@@ -89,14 +90,6 @@ export function haJson(r: HaResults) {
     })),
     run_s: round(r.elapsedS),
   };
-}
-
-function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((row) => row.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  return cells
-    .map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
-    .join('\n');
 }
 
 export function formatHaReport(r: HaResults): string {

@@ -13,6 +13,7 @@ import { runWatch } from '../lb/watch.js';
 import { buildWatchMetrics, serveWatchMetrics } from '../lb/watch-metrics.js';
 import { registerLbXdsCommand } from '../lb/xds/command.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from './admin-client.js';
+import { untilSignal } from './until-signal.js';
 
 interface LbOptions extends AdminFlags {
   target: string;
@@ -255,15 +256,7 @@ export function registerLbCommands(program: Command, io: Io): void {
         : undefined;
       if (server) io.out(`metrics on ${server.url}\n`);
       // SIGTERM and SIGINT end the watch; the Envoy it runs is stopped (and waited for) before prismctl exits.
-      const stop = new AbortController();
-      const onSignal = (signal: string) => {
-        io.out(`${signal}: stopping\n`);
-        stop.abort();
-      };
-      const onTerm = () => onSignal('SIGTERM');
-      const onInt = () => onSignal('SIGINT');
-      process.once('SIGTERM', onTerm);
-      process.once('SIGINT', onInt);
+      const stop = untilSignal(io);
       // The admin's status page names this watcher by host and listen address.
       const identity = { name: `${hostname()}/${model.listen}`, target: name, applied: 0 };
       try {
@@ -288,8 +281,7 @@ export function registerLbCommands(program: Command, io: Io): void {
           runtimeApis,
         });
       } finally {
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
+        stop.dispose();
         await server?.close();
       }
     });

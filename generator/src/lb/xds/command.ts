@@ -6,6 +6,7 @@ import { splitHostPort } from '../../../../core/src/config/checks.js';
 import { loadConfig } from '../../../../core/src/config/load.js';
 import { PrismError } from '../../../../core/src/errors.js';
 import { AdminClient, type AdminFlags, adminValues, withAdminFlags } from '../../cli/admin-client.js';
+import { untilSignal } from '../../cli/until-signal.js';
 import { buildModel, type ModelOptions } from '../model.js';
 import { followAdmin, type LbSource } from '../sources.js';
 import { reasonOf, serveWatchMetrics } from '../watch-metrics.js';
@@ -207,15 +208,7 @@ export function registerLbXdsCommand(lb: Command, io: Io): void {
         : undefined;
       io.out(`xDS (ADS${tls ? ', mutual TLS' : ''}) on ${splitHostPort(lbc.xdsListen).host}:${port}\n`);
       if (metricsServer) io.out(`metrics on ${metricsServer.url}\n`);
-      const stop = new AbortController();
-      const onSignal = (signal: string) => {
-        io.out(`${signal}: stopping\n`);
-        stop.abort();
-      };
-      const onTerm = () => onSignal('SIGTERM');
-      const onInt = () => onSignal('SIGINT');
-      process.once('SIGTERM', onTerm);
-      process.once('SIGINT', onInt);
+      const stop = untilSignal(io);
       // The admin's status page lists this server with the oldest version a connected Envoy runs.
       const identity = () => ({
         name: `${hostname()}/${lbc.xdsListen}`,
@@ -239,8 +232,7 @@ export function registerLbXdsCommand(lb: Command, io: Io): void {
           metrics,
         });
       } finally {
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
+        stop.dispose();
         server.close();
         await metricsServer?.close();
       }
